@@ -1,0 +1,189 @@
+//! `dustlab weights`: what the validator would set at one instant.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::inputs;
+use crate::cli::{OutputFormat, WeightsArgs};
+use crate::ledger::Status;
+use crate::ledger::store::{AsOf, Store};
+use crate::policy::config::{self, DustPolicy};
+use crate::policy::evaluate::{Evaluation, evaluate};
+use crate::policy::payout::{self, Target};
+use crate::time::{format_ms, parse_time};
+
+pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
+    // Options first: a bad flag fails before any file is read.
+    let at = parse_time(&args.at)?;
+    let mut policy = config::resolve(&args.policy)?;
+    if let Some(d) = args.dust {
+        policy.dust = d;
+        policy.check()?;
+    }
+    let payout_name = args.payout.clone().unwrap_or_else(|| policy.payout.clone());
+    let model = payout::model(&payout_name)?;
+    let bucket_rows = args.buckets.as_deref().map(|p| inputs::read_pairs(p, ["hotkey", "bucket"])).transpose()?;
+    let collateral_map = args.collateral.as_deref().map(inputs::read_collateral).transpose()?;
+
+    let loaded = super::load(&args.ledgers, args.lenient)?;
+    let store = Store::from_set(&loaded.set);
+    let view = AsOf::new(&store, at);
+    let buckets = current_buckets(&view, bucket_rows.as_deref());
+    let collateral: Vec<f64> = (0..view.len())
+        .map(|m| collateral_map.as_ref().and_then(|c| c.get(view.hotkey(m)).copied()).unwrap_or(0.0))
+        .collect();
+    let eval = evaluate(&policy, model.as_ref(), &view, &buckets, &collateral);
+    let burn = payout::burn_hotkey(args.testnet);
+    let text = match args.format {
+        OutputFormat::Json => to_json(at, &policy, model.name(), &view, &eval, burn),
+        OutputFormat::Table => to_table(at, &policy, model.name(), &view, &buckets, &eval, burn),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Each miner's bucket: the `--buckets` file where it names the miner, else the status of its
+/// latest checkpoint at or before `t` (`unknown` if none). Production would crash on a miner
+/// its bucket source does not know; dustlab falls back and says so.
+pub fn current_buckets(view: &AsOf, rows: Option<&[(String, String)]>) -> Vec<Status> {
+    let given: Option<HashMap<&str, &str>> = rows.map(|r| r.iter().map(|(h, b)| (h.as_str(), b.as_str())).collect());
+    let mut fallbacks = Vec::new();
+    let buckets = (0..view.len())
+        .map(|m| {
+            let hk = view.hotkey(m);
+            let from_checkpoints = || view.checkpoint_status(m).cloned().unwrap_or(Status::Unknown);
+            match &given {
+                Some(g) => match g.get(hk) {
+                    Some(b) => Status::parse(b),
+                    None => {
+                        let s = from_checkpoints();
+                        fallbacks.push(format!("{hk} (using {s})"));
+                        s
+                    }
+                },
+                None => from_checkpoints(),
+            }
+        })
+        .collect();
+    if let Some(g) = &given {
+        for f in &fallbacks {
+            eprintln!("warning: --buckets has no row for hotkey {f}; production would crash here");
+        }
+        let known: std::collections::HashSet<&str> = (0..view.len()).map(|m| view.hotkey(m)).collect();
+        for hk in g.keys().filter(|h| !known.contains(*h)) {
+            eprintln!("warning: --buckets names hotkey {hk}, which has no ledger; ignored");
+        }
+    }
+    buckets
+}
+
+fn name_of<'a>(view: &AsOf<'a>, t: Target, burn: &'a str) -> &'a str {
+    match t {
+        Target::Miner(m) => view.hotkey(m),
+        Target::Burn => burn,
+    }
+}
+
+fn json_f64(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_else(|_| "null".into())
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+pub fn to_json(at: i64, policy: &DustPolicy, payout: &str, view: &AsOf, eval: &Evaluation, burn: &str) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{{\"at_ms\": {at}, \"policy\": {}, \"payout\": {}, \"weights\": [",
+        json_str(&policy.name),
+        json_str(payout)
+    );
+    for (i, (t, w)) in eval.payout.entries.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{{\"hotkey\": {}, \"weight\": {}}}", json_str(name_of(view, *t, burn)), json_f64(*w));
+    }
+    out.push_str("], \"dust\": {");
+    for m in 0..view.len() {
+        if m > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{}: {}", json_str(view.hotkey(m)), json_f64(eval.dust[m]));
+    }
+    out.push_str("}}\n");
+    out
+}
+
+fn to_table(
+    at: i64,
+    policy: &DustPolicy,
+    payout: &str,
+    view: &AsOf,
+    buckets: &[Status],
+    eval: &Evaluation,
+    burn: &str,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "weights at {} ({at})  policy {}  payout {payout}  DUST {:e}",
+        format_ms(at),
+        policy.name,
+        policy.dust
+    );
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<48}  {:<10}  {:>14}  {:>13}  {:>7}  {:>14}  {:>22}",
+        "#", "hotkey", "bucket", "score_usd", "dust_weight", "xDUST", "remaining_usd", "final_weight"
+    );
+    let (mut dust_total, mut final_total) = (0.0, 0.0);
+    for (rank, (t, w)) in eval.payout.entries.iter().enumerate() {
+        final_total += w;
+        match *t {
+            Target::Miner(m) => {
+                dust_total += eval.dust[m];
+                let _ = writeln!(
+                    out,
+                    "{:>4}  {:<48}  {:<10}  {:>14.2}  {:>13.6e}  {:>7.3}  {:>14.2}  {:>22}",
+                    rank + 1,
+                    view.hotkey(m),
+                    buckets[m].as_str(),
+                    eval.scores[m],
+                    eval.dust[m],
+                    eval.dust[m] / policy.dust,
+                    eval.payout.remaining_usd.get(m).copied().unwrap_or(0.0),
+                    json_f64(*w)
+                );
+            }
+            Target::Burn => {
+                let _ = writeln!(
+                    out,
+                    "{:>4}  {:<48}  {:<10}  {:>14}  {:>13}  {:>7}  {:>14}  {:>22}",
+                    rank + 1,
+                    name_of(view, *t, burn),
+                    "burn",
+                    "",
+                    "",
+                    "",
+                    "",
+                    json_f64(*w)
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "      {:<48}  {:<10}  {:>14}  {:>13.6e}  {:>7.3}  {:>14}  {:>22}",
+        format!("total ({} miners)", view.len()),
+        "",
+        "",
+        dust_total,
+        dust_total / policy.dust,
+        "",
+        json_f64(final_total)
+    );
+    out
+}

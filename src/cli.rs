@@ -1,0 +1,103 @@
+//! Command-line arguments, one struct per subcommand. Parsing only: validation into
+//! options happens in the command modules before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dustlab",
+    version,
+    about = "Backtest and stress-test dust (minimum-weight) policies of Bittensor subnet 8"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The weights the validator would set at one instant, under a dust policy and payout model.
+    Weights(WeightsArgs),
+    /// Convert ledgers between the validator's JSON (.json/.json.gz), Parquet and CSV.
+    Convert(ConvertArgs),
+    /// Validate a ledger file and summarise it (exit 2 when it has errors).
+    Inspect(InspectArgs),
+    /// Generate a synthetic population in the validator's file layout.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WeightsArgs {
+    /// Ledger file (validator .json/.json.gz, Parquet or CSV).
+    #[arg(long)]
+    pub ledgers: PathBuf,
+    /// Evaluation instant: epoch milliseconds or RFC 3339.
+    #[arg(long)]
+    pub at: String,
+    /// Policy preset (static, ptn-dynamic, ptn-collateral) or a policy TOML file.
+    #[arg(long, default_value = "ptn-dynamic")]
+    pub policy: String,
+    /// Payout model (dust-only, monthly-2025-10-31, monthly-2025-11-06); default: the policy's release.
+    #[arg(long)]
+    pub payout: Option<String>,
+    /// CSV `hotkey,bucket`: each miner's current bucket (default: its checkpoints' status at TIME).
+    #[arg(long)]
+    pub buckets: Option<PathBuf>,
+    /// CSV `hotkey,collateral_usd` (missing miners have 0).
+    #[arg(long)]
+    pub collateral: Option<PathBuf>,
+    /// Burn to uid 220 (testnet) instead of 229.
+    #[arg(long)]
+    pub testnet: bool,
+    /// Override the policy's base DUST.
+    #[arg(long)]
+    pub dust: Option<f64>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Proceed without broken checkpoints (each one is listed on stderr).
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input ledger file (format detected from content).
+    pub input: PathBuf,
+    /// Output file (format from extension: .json, .json.gz, .parquet, .csv).
+    pub output: PathBuf,
+    /// Proceed without broken checkpoints (each one is listed on stderr).
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Ledger file to check.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Miner slots (UIDs) in the population.
+    #[arg(long, default_value_t = 40)]
+    pub miners: usize,
+    /// Days of history.
+    #[arg(long, default_value_t = 150)]
+    pub days: u32,
+    /// First day (RFC 3339 or epoch ms); aligned down to 00:00 UTC.
+    #[arg(long, default_value = "2025-10-01")]
+    pub start: String,
+    #[arg(long, default_value_t = 8)]
+    pub seed: u64,
+    /// Output file (.json.gz in the validator's layout, .json, .parquet or .csv).
+    #[arg(long)]
+    pub out: PathBuf,
+}

@@ -1,0 +1,13 @@
+//! The ledger store: the validator's debt-ledger model, its file formats, validation, and
+//! the columnar as-of view policies read.
+
+pub mod io;
+pub mod json_read;
+pub mod json_write;
+pub mod model;
+pub mod store;
+pub mod summary;
+pub mod table;
+pub mod validate;
+
+pub use model::{Checkpoint, Ledger, LedgerSet, Status};

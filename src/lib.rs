@@ -1,0 +1,10 @@
+//! dustlab: replay, attack and report on the dust (minimum-weight) policies of Bittensor
+//! subnet 8. The flow runs one way: ledger store → population → policy + payout → results.
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod ledger;
+pub mod policy;
+pub mod population;
+pub mod time;

@@ -1,0 +1,81 @@
+//! The collateral-aware CHALLENGE rule of the November 2025 release.
+
+use super::config::CollateralRule;
+
+/// Which members of the bucket get weight 0. `scores` and `collateral` are in file order;
+/// the sort is stable, so ties keep file order, exactly as production's `sorted` does.
+pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<bool> {
+    let n = scores.len();
+    let mut out = vec![false; n];
+    if n < 2 {
+        return out;
+    }
+    let tier = |c: f64| -> u8 {
+        let c = if c.is_finite() && c > 0.0 { c } else { 0.0 };
+        if c == 0.0 {
+            0
+        } else if c < rule.min_collateral_usd {
+            1
+        } else {
+            2
+        }
+    };
+    let tiers: Vec<u8> = (0..n).map(|i| tier(collateral.get(i).copied().unwrap_or(0.0))).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| tiers[a].cmp(&tiers[b]).then(scores[a].total_cmp(&scores[b])));
+    let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
+    let mut count = 0;
+    for &i in &order {
+        if tiers[i] == 0 {
+            out[i] = true;
+            count += 1;
+        }
+    }
+    for &i in &order {
+        if count >= target {
+            break;
+        }
+        if !out[i] {
+            out[i] = true;
+            count += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> CollateralRule {
+        CollateralRule { bucket: "CHALLENGE".into(), percentile: 0.25, cap: 10, min_collateral_usd: 150_000.0 }
+    }
+
+    #[test]
+    fn zero_collateral_always_zeroed_beyond_target() {
+        // n = 4 → target 1, but all three zero-collateral miners are zeroed.
+        let z = zeroed(&rule(), &[5.0, 1.0, 3.0, 0.0], &[0.0, 0.0, -7.0, 200_000.0]);
+        assert_eq!(z, vec![true, true, true, false]);
+    }
+
+    #[test]
+    fn target_fills_by_tier_then_score_ties_in_file_order() {
+        // n = 8 → target 2: the low-collateral one, then the first of the tied zero scores.
+        let z = zeroed(
+            &rule(),
+            &[0.0, 0.0, 9.0, 0.0, 4.0, 4.0, 1.0, 2.0],
+            &[200e3, 200e3, 100e3, 200e3, 200e3, 200e3, 200e3, 200e3],
+        );
+        assert_eq!(z, vec![true, false, true, false, false, false, false, false]);
+    }
+
+    #[test]
+    fn cap_and_small_buckets() {
+        let n = 60;
+        let scores: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let coll = vec![1e6; n];
+        assert_eq!(zeroed(&rule(), &scores, &coll).iter().filter(|z| **z).count(), 10, "min(⌊60/4⌋, 10)");
+        assert_eq!(zeroed(&rule(), &[1.0], &[0.0]), vec![false], "a single miner is untouched");
+        assert_eq!(zeroed(&rule(), &[1.0, 2.0, 3.0], &[1e6; 3]), vec![false; 3], "⌊3/4⌋ = 0");
+    }
+}

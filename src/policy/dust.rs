@@ -1,0 +1,241 @@
+//! Dust weights: window scores per miner, then floor-to-ceiling scaling within each bucket.
+
+use super::collateral;
+use super::config::{DustPolicy, Negative, Normalization, Scaling, WindowStatuses};
+use crate::ledger::Status;
+use crate::ledger::store::AsOf;
+
+/// Each miner's window score at the view's instant: Σ `net_pnl × total_penalty` over
+/// checkpoints with `t − lookback ≤ ts ≤ t` (both inclusive), optionally decayed.
+pub fn window_scores(policy: &DustPolicy, view: &AsOf) -> Vec<f64> {
+    let from = view.t - policy.lookback_ms();
+    let earning_only = policy.window_statuses == WindowStatuses::Earning;
+    (0..view.len())
+        .map(|m| match policy.half_life_days {
+            None => view.pnl_sum(m, from, view.t, earning_only),
+            Some(h) => {
+                let (ts, terms, statuses) = view.terms(m, from, view.t);
+                let h_ms = h * crate::time::MS_PER_DAY as f64;
+                ts.iter()
+                    .zip(terms)
+                    .zip(statuses)
+                    .filter(|(_, s)| !earning_only || s.is_earning())
+                    .map(|((t, x), _)| x * (-((view.t - t) as f64) / h_ms * std::f64::consts::LN_2).exp())
+                    .sum()
+            }
+        })
+        .collect()
+}
+
+/// Groups miner indexes by bucket, buckets in order of first appearance (as production's
+/// `defaultdict` does), miners in file order.
+pub fn group_by_bucket(buckets: &[Status]) -> Vec<(&Status, Vec<usize>)> {
+    let mut groups: Vec<(&Status, Vec<usize>)> = Vec::new();
+    for (i, b) in buckets.iter().enumerate() {
+        match groups.iter_mut().find(|(s, _)| *s == b) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((b, vec![i])),
+        }
+    }
+    groups
+}
+
+/// Dust weight of every miner, given its current bucket, window score and collateral (USD).
+pub fn dust_weights(policy: &DustPolicy, buckets: &[Status], scores: &[f64], collateral: &[f64]) -> Vec<f64> {
+    let mut weights = vec![0.0; buckets.len()];
+    for (bucket, members) in group_by_bucket(buckets) {
+        let floor = policy.floor_multiplier(bucket) * policy.dust;
+        if policy.scaling == Scaling::Static {
+            for &i in &members {
+                weights[i] = floor;
+            }
+            continue;
+        }
+        let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
+        let raw: Vec<f64> = members.iter().map(|&i| scores[i]).collect();
+        let clamped: Vec<f64> = raw.iter().map(|s| s.max(0.0)).collect();
+        let zeroed = match &policy.collateral {
+            Some(rule) if rule.bucket == bucket.as_str() => {
+                let coll: Vec<f64> = members.iter().map(|&i| collateral.get(i).copied().unwrap_or(0.0)).collect();
+                let ranked = if policy.negative == Negative::Penalize { &raw } else { &clamped };
+                collateral::zeroed(rule, ranked, &coll)
+            }
+            _ => vec![false; members.len()],
+        };
+        let position = positions(policy, &raw, &clamped);
+        for (k, &i) in members.iter().enumerate() {
+            weights[i] = if zeroed[k] {
+                0.0
+            } else {
+                match position[k] {
+                    // Production's exact expression: floor + normalized × (ceiling − floor).
+                    Some(u) => floor + (u * (ceiling - floor)),
+                    None => floor,
+                }
+            };
+        }
+    }
+    weights
+}
+
+/// Where each member sits between floor (0) and ceiling (1); `None` means exactly the floor
+/// (production's all-zero branch, kept distinct so the floor is not recomputed).
+fn positions(policy: &DustPolicy, raw: &[f64], clamped: &[f64]) -> Vec<Option<f64>> {
+    let u = normalize(policy.normalization, clamped);
+    match policy.negative {
+        Negative::Floor => u,
+        Negative::Penalize => {
+            let z = policy.zero_level.clamp(0.0, 1.0);
+            let most_negative = raw.iter().copied().fold(0.0f64, f64::min);
+            raw.iter()
+                .zip(u)
+                .map(
+                    |(&s, u)| {
+                        if s < 0.0 {
+                            Some(z * (1.0 - s / most_negative))
+                        } else {
+                            Some(z + (1.0 - z) * u.unwrap_or(0.0))
+                        }
+                    },
+                )
+                .collect()
+        }
+    }
+}
+
+fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
+    let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if s.is_empty() || max <= 0.0 {
+        return vec![None; s.len()];
+    }
+    match kind {
+        Normalization::Max => s.iter().map(|x| Some(x / max)).collect(),
+        Normalization::Log => s.iter().map(|x| Some(x.ln_1p() / max.ln_1p())).collect(),
+        Normalization::Minmax => {
+            let min = s.iter().copied().fold(f64::INFINITY, f64::min);
+            if max > min { s.iter().map(|x| Some((x - min) / (max - min))).collect() } else { vec![None; s.len()] }
+        }
+        Normalization::Winsorized { percentile } => {
+            let cap = percentile_of(s, percentile);
+            if cap <= 0.0 {
+                return vec![None; s.len()];
+            }
+            s.iter().map(|x| Some(x.min(cap) / cap)).collect()
+        }
+        Normalization::Rank => {
+            // Average rank among positive scores, the best at 1; zero scores stay at the floor.
+            let mut pos: Vec<(f64, usize)> =
+                s.iter().copied().enumerate().filter(|(_, x)| *x > 0.0).map(|(i, x)| (x, i)).collect();
+            pos.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let n = pos.len() as f64;
+            let mut out = vec![None; s.len()];
+            let mut k = 0;
+            while k < pos.len() {
+                let mut e = k;
+                while e + 1 < pos.len() && pos[e + 1].0 == pos[k].0 {
+                    e += 1;
+                }
+                let avg_rank = (k + e) as f64 / 2.0 + 1.0;
+                for p in &pos[k..=e] {
+                    out[p.1] = Some(avg_rank / n);
+                }
+                k = e + 1;
+            }
+            out
+        }
+    }
+}
+
+/// Linear-interpolated percentile (0–100) of a sample.
+pub fn percentile_of(s: &[f64], pct: f64) -> f64 {
+    let mut v = s.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return 0.0;
+    }
+    let pos = pct / 100.0 * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::config::preset;
+
+    const D: f64 = 1.5e-05;
+
+    #[test]
+    fn seed_example_maincomp() {
+        let p = preset("ptn-dynamic").unwrap();
+        let w =
+            dust_weights(&p, &[Status::Maincomp, Status::Maincomp, Status::Maincomp], &[10_000.0, 5_000.0, 0.0], &[]);
+        assert_eq!(w[0], 3.0 * D + (1.0 * ((3.0 * D + D) - 3.0 * D)));
+        assert!((w[0] / D - 4.0).abs() < 1e-12 && (w[1] / D - 3.5).abs() < 1e-12 && (w[2] / D - 3.0).abs() < 1e-12);
+        assert_eq!(w[2], 3.0 * D);
+    }
+
+    #[test]
+    fn negative_scores_are_floored_and_unknown_gets_dust_quirk() {
+        let p = preset("ptn-dynamic").unwrap();
+        let b = [Status::Challenge, Status::Challenge, Status::Unknown, Status::Unknown];
+        let w = dust_weights(&p, &b, &[-500.0, 100.0, 50.0, 0.0], &[]);
+        assert_eq!(w[0], D, "negative score sits at the floor");
+        assert_eq!(w[1], D + (1.0 * ((D + D) - D)));
+        assert_eq!(w[2], 0.0 + (1.0 * ((0.0 + D) - 0.0)), "unknown: floor 0, ceiling DUST");
+        assert_eq!(w[3], 0.0);
+        let s = preset("static").unwrap();
+        assert_eq!(dust_weights(&s, &b, &[-500.0, 100.0, 50.0, 0.0], &[]), vec![D, D, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn all_zero_bucket_gets_floor_and_other_status_default() {
+        let p = preset("ptn-dynamic").unwrap();
+        let b = [Status::Probation, Status::Probation, Status::parse("ENTITY")];
+        assert_eq!(dust_weights(&p, &b, &[0.0, -3.0, 0.0], &[]), vec![2.0 * D, 2.0 * D, D]);
+    }
+
+    #[test]
+    fn ceiling_width_per_bucket_and_rank_normalization() {
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.ceiling_width_by_bucket.insert("MAINCOMP".into(), 3.0);
+        let w = dust_weights(&p, &[Status::Maincomp, Status::Maincomp], &[10.0, 5.0], &[]);
+        assert!((w[0] / D - 6.0).abs() < 1e-12 && (w[1] / D - 4.5).abs() < 1e-12);
+        p.normalization = Normalization::Rank;
+        let w = dust_weights(&p, &vec![Status::Maincomp; 4], &[10.0, 5.0, 5.0, 0.0], &[]);
+        // positive ranks: 5,5 share rank 1.5 of 3 → 0.5; 10 → 1; zero → floor
+        assert!((w[0] / D - 6.0).abs() < 1e-12 && (w[1] / D - 4.5).abs() < 1e-12 && w[3] == 3.0 * D);
+    }
+
+    #[test]
+    fn penalize_pulls_below_zero_level_not_below_floor() {
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.negative = Negative::Penalize;
+        p.zero_level = 0.5;
+        let w = dust_weights(&p, &vec![Status::Challenge; 4], &[100.0, 0.0, -50.0, -100.0], &[]);
+        let r: Vec<f64> = w.iter().map(|x| x / D).collect();
+        assert!(
+            (r[0] - 2.0).abs() < 1e-12
+                && (r[1] - 1.5).abs() < 1e-12
+                && (r[2] - 1.25).abs() < 1e-12
+                && (r[3] - 1.0).abs() < 1e-12,
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn winsorized_and_minmax_and_log() {
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.normalization = Normalization::Winsorized { percentile: 50.0 };
+        let w = dust_weights(&p, &vec![Status::Challenge; 3], &[100.0, 10.0, 0.0], &[]);
+        // median 10 caps the whale: both at the ceiling
+        assert_eq!(w[0], w[1]);
+        p.normalization = Normalization::Minmax;
+        let w = dust_weights(&p, &vec![Status::Challenge; 3], &[100.0, 60.0, 20.0], &[]);
+        assert!((w[1] / D - 1.5).abs() < 1e-12 && w[2] == D + 0.0 * D);
+        p.normalization = Normalization::Log;
+        let w = dust_weights(&p, &vec![Status::Challenge; 2], &[(1f64).exp_m1() * 0.0 + 99.0, 9.0], &[]);
+        assert!((w[1] / D - (1.0 + 10f64.ln() / 100f64.ln())).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,4 @@
+//! Populations: the synthetic subnet generator (adversaries join it later).
+
+pub mod generate;
+pub mod seed;
