@@ -7,4 +7,6 @@ pub mod error;
 pub mod ledger;
 pub mod policy;
 pub mod population;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod time;

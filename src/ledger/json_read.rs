@@ -13,7 +13,9 @@
 
 use std::fmt;
 
+use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::model::{Checkpoint, Ledger, LedgerSet, Status};
 
@@ -30,10 +32,34 @@ pub fn parse_json(bytes: &[u8]) -> Result<LedgerSet, String> {
     } else {
         bytes
     };
+    // Phase 1 skims the document, keeping each ledger as raw text; phase 2 parses the
+    // ledgers in parallel. Skimming validates the JSON syntax, so errors keep their place.
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let set = TopSeed.deserialize(&mut de).map_err(|e| e.to_string())?;
+    let top = TopSeed.deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| format!("trailing data after the JSON document: {e}"))?;
-    Ok(set)
+    let ledgers = top
+        .ledgers
+        .par_iter()
+        .map(|(key, raw)| {
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            LedgerSeed { key }.deserialize(&mut de).map_err(|e| {
+                // Positions inside the ledger are relative to it: report the absolute line.
+                let offset = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+                let line = bytes[..offset].iter().filter(|b| **b == b'\n').count() + e.line();
+                let msg = e.to_string();
+                let msg = msg.rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or(msg);
+                format!("hotkey {key}: {msg} (at line {line} of the document)")
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(LedgerSet { format_version: top.format_version, last_update_ms: top.last_update_ms, ledgers })
+}
+
+/// The document with its ledgers still raw.
+struct Top<'a> {
+    format_version: Option<String>,
+    last_update_ms: Option<i64>,
+    ledgers: Vec<(String, &'a RawValue)>,
 }
 
 fn has_non_finite_tokens(bytes: &[u8]) -> bool {
@@ -101,8 +127,8 @@ fn quote_non_finite(bytes: &[u8]) -> Vec<u8> {
 struct TopSeed;
 
 impl<'de> DeserializeSeed<'de> for TopSeed {
-    type Value = LedgerSet;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LedgerSet, D::Error> {
+    type Value = Top<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_map(TopVisitor)
     }
 }
@@ -110,12 +136,12 @@ impl<'de> DeserializeSeed<'de> for TopSeed {
 struct TopVisitor;
 
 impl<'de> Visitor<'de> for TopVisitor {
-    type Value = LedgerSet;
+    type Value = Top<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object: the validator's ledger file or a {hotkey: ledger} map")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LedgerSet, A::Error> {
-        let mut set = LedgerSet::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+        let mut set = Top { format_version: None, last_update_ms: None, ledgers: Vec::new() };
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "format_version" => {
@@ -135,10 +161,8 @@ impl<'de> Visitor<'de> for TopVisitor {
                 }
                 _ => {
                     // Bare {hotkey: ledger} layout.
-                    let ledger = map
-                        .next_value_seed(LedgerSeed { key: &key })
-                        .map_err(|e| de::Error::custom(format!("hotkey {key}: {e}")))?;
-                    set.ledgers.push(ledger);
+                    let raw: &'de RawValue = map.next_value()?;
+                    set.ledgers.push((key, raw));
                 }
             }
         }
@@ -149,8 +173,8 @@ impl<'de> Visitor<'de> for TopVisitor {
 struct LedgerMapSeed;
 
 impl<'de> DeserializeSeed<'de> for LedgerMapSeed {
-    type Value = Vec<Ledger>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Ledger>, D::Error> {
+    type Value = Vec<(String, &'de RawValue)>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(LedgerMapVisitor)
     }
 }
@@ -158,17 +182,15 @@ impl<'de> DeserializeSeed<'de> for LedgerMapSeed {
 struct LedgerMapVisitor;
 
 impl<'de> Visitor<'de> for LedgerMapVisitor {
-    type Value = Vec<Ledger>;
+    type Value = Vec<(String, &'de RawValue)>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object mapping hotkeys to ledgers under \"ledgers\"")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Ledger>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(256));
         while let Some(key) = map.next_key::<String>()? {
-            let ledger = map
-                .next_value_seed(LedgerSeed { key: &key })
-                .map_err(|e| de::Error::custom(format!("hotkey {key}: {e}")))?;
-            out.push(ledger);
+            let raw: &'de RawValue = map.next_value()?;
+            out.push((key, raw));
         }
         Ok(out)
     }

@@ -141,6 +141,12 @@ impl Checkpoint {
         }
     }
 
+    /// The same checkpoint as a file written by dustlab stores it (with its `net_pnl`).
+    pub fn with_stored_net(mut self) -> Self {
+        self.stored_net_pnl = Some(self.net_pnl());
+        self
+    }
+
     pub fn total_fees(&self) -> f64 {
         self.spread_fee_loss + self.carry_fee_loss
     }

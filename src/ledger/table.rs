@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::model::{Checkpoint, Ledger, LedgerSet, Status};
 
@@ -98,73 +99,135 @@ pub fn from_frame(df: &DataFrame) -> Result<LedgerSet, String> {
         return Err("missing PnL columns: need pnl_gain and pnl_loss (or realized_pnl and unrealized_pnl)".into());
     }
     let err = |e: PolarsError| e.to_string();
-    let strings = |name: &str| -> Result<Vec<Option<String>>, String> {
+    let string_col = |name: &str| -> Result<StringChunked, String> {
         let s = df.column(name).map_err(err)?.cast(&DataType::String).map_err(err)?;
-        let ca = s.as_materialized_series().str().map_err(err)?.clone();
-        Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+        Ok(s.as_materialized_series().str().map_err(err)?.clone())
     };
-    let floats = |name: &str| -> Result<Vec<Option<f64>>, String> {
+    // Numeric columns as single-chunk Float64 arrays, refusing values a cast would null.
+    let numeric = |name: &str| -> Result<Series, String> {
         let col = df.column(name).map_err(err)?;
         let s = col.cast(&DataType::Float64).map_err(|e| format!("column `{name}`: not numeric ({e})"))?;
-        // A cast that silently nulls non-numbers would drop data: refuse instead.
         if s.null_count() != col.null_count() {
             let row = (0..col.len()).find(|&i| {
                 !col.get(i).map(|v| v.is_null()).unwrap_or(true) && s.get(i).map(|v| v.is_null()).unwrap_or(false)
             });
             return Err(format!("column `{name}`: non-numeric value at row {}", row.map(|r| r + 1).unwrap_or(0)));
         }
-        let ca = s.as_materialized_series().f64().map_err(err)?.clone();
-        Ok(ca.iter().collect())
+        Ok(s.as_materialized_series().rechunk())
     };
-    let hotkeys = strings("hotkey")?;
-    let ts = floats("timestamp_ms")?;
-    let status = strings("challenge_period_status")?;
-    let mut float_cols: Vec<(Set, Vec<Option<f64>>)> = Vec::new();
-    for (name, _, set) in FLOATS {
-        if names.iter().any(|n| n == name) {
-            float_cols.push((*set, floats(name)?));
-        }
-    }
-    let mut int_cols: Vec<(&str, SetI, Vec<Option<f64>>)> = Vec::new();
-    for (name, _, set) in INTS {
-        if names.iter().any(|n| n == name) {
-            int_cols.push((name, *set, floats(name)?));
-        }
-    }
+    let hotkeys = string_col("hotkey")?;
+    let status = string_col("challenge_period_status")?;
+    let ts_series = numeric("timestamp_ms")?;
+    let ts = Dense::of(&ts_series)?;
+    let float_series: Vec<(Set, Series)> = FLOATS
+        .iter()
+        .filter(|(name, _, _)| names.iter().any(|n| n == name))
+        .map(|(name, _, set)| Ok((*set, numeric(name)?)))
+        .collect::<Result<_, String>>()?;
+    let int_series: Vec<(&str, SetI, Series)> = INTS
+        .iter()
+        .filter(|(name, _, _)| names.iter().any(|n| n == name))
+        .map(|(name, _, set)| Ok((*name, *set, numeric(name)?)))
+        .collect::<Result<_, String>>()?;
+    let floats: Vec<(Set, Dense)> =
+        float_series.iter().map(|(set, s)| Ok((*set, Dense::of(s)?))).collect::<Result<_, String>>()?;
+    let ints: Vec<(&str, SetI, Dense)> =
+        int_series.iter().map(|(n, set, s)| Ok((*n, *set, Dense::of(s)?))).collect::<Result<_, String>>()?;
+
+    // Pass 1: ledgers in order of first appearance, each with its rows (hash only when the
+    // hotkey changes: rows of one hotkey are usually adjacent).
     let mut out = LedgerSet::default();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for row in 0..df.height() {
-        let Some(hk) = hotkeys[row].clone() else {
+    let mut rows_of: Vec<Vec<usize>> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut current: Option<(&str, usize)> = None;
+    for (row, hk) in hotkeys.iter().enumerate() {
+        let Some(hk) = hk else {
             return Err(format!("row {}: empty `hotkey`", row + 1));
         };
-        let li = *index.entry(hk.clone()).or_insert_with(|| {
-            out.ledgers.push(Ledger { key: hk.clone(), hotkey: hk.clone(), checkpoints: Vec::new() });
-            out.ledgers.len() - 1
-        });
-        let Some(t) = ts[row] else { continue };
-        if !t.is_finite() || t.fract() != 0.0 {
-            return Err(format!("row {} (hotkey {hk}): field `timestamp_ms`: expected an integer, found {t}", row + 1));
+        let li = match current {
+            Some((h, li)) if h == hk => li,
+            _ => {
+                let li = *index.entry(hk).or_insert_with(|| {
+                    out.ledgers.push(Ledger { key: hk.to_string(), hotkey: hk.to_string(), checkpoints: Vec::new() });
+                    rows_of.push(Vec::new());
+                    out.ledgers.len() - 1
+                });
+                current = Some((hk, li));
+                li
+            }
+        };
+        match ts.get(row) {
+            None => {} // a ledger without checkpoints
+            Some(t) if t.is_finite() && t.fract() == 0.0 => rows_of[li].push(row),
+            Some(t) => {
+                return Err(format!(
+                    "row {} (hotkey {hk}): field `timestamp_ms`: expected an integer, found {t}",
+                    row + 1
+                ));
+            }
         }
-        let mut cp = Checkpoint::new(t as i64);
-        for (set, vals) in &float_cols {
-            set(&mut cp, vals[row]);
+    }
+    // Pass 2, ledgers in parallel: each checkpoint filled column by column.
+    let statuses: Vec<Option<&str>> = status.iter().collect();
+    out.ledgers.par_iter_mut().zip(rows_of.par_iter()).try_for_each(|(ledger, rows)| {
+        ledger.checkpoints = rows
+            .iter()
+            .map(|&row| {
+                let mut cp = Checkpoint::new(ts.get(row).unwrap_or(0.0) as i64);
+                cp.status = statuses[row].map(Status::parse).unwrap_or(Status::Unknown);
+                cp
+            })
+            .collect();
+        for (set, col) in &floats {
+            for (cp, &row) in ledger.checkpoints.iter_mut().zip(rows) {
+                set(cp, col.get(row));
+            }
         }
-        for (name, set, vals) in &int_cols {
-            match vals[row] {
-                None => {}
-                Some(v) if v.is_finite() && v.fract() == 0.0 => set(&mut cp, v as i64),
-                Some(v) => {
-                    return Err(format!(
-                        "row {} (hotkey {hk}): field `{name}`: expected an integer, found {v}",
-                        row + 1
-                    ));
+        for (name, set, col) in &ints {
+            for (cp, &row) in ledger.checkpoints.iter_mut().zip(rows) {
+                match col.get(row) {
+                    None => {}
+                    Some(v) if v.is_finite() && v.fract() == 0.0 => set(cp, v as i64),
+                    Some(v) => {
+                        return Err(format!(
+                            "row {} (hotkey {}): field `{name}`: expected an integer, found {v}",
+                            row + 1,
+                            ledger.hotkey
+                        ));
+                    }
                 }
             }
         }
-        cp.status = status[row].as_deref().map(Status::parse).unwrap_or(Status::Unknown);
-        out.ledgers[li].checkpoints.push(cp);
-    }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// One numeric column as a contiguous slice with its validity, for O(1) access by row.
+struct Dense<'a> {
+    values: &'a [f64],
+    /// Per-row validity, only for columns that have nulls.
+    validity: Option<Vec<bool>>,
+}
+
+impl<'a> Dense<'a> {
+    fn of(s: &'a Series) -> Result<Self, String> {
+        let ca = s.f64().map_err(|e| e.to_string())?;
+        match ca.downcast_iter().next() {
+            Some(arr) => Ok(Dense {
+                values: arr.values().as_slice(),
+                validity: arr.validity().filter(|v| v.unset_bits() > 0).map(|v| v.iter().collect()),
+            }),
+            None => Ok(Dense { values: &[], validity: None }),
+        }
+    }
+    #[inline]
+    fn get(&self, row: usize) -> Option<f64> {
+        match &self.validity {
+            Some(v) if !v[row] => None,
+            _ => Some(self.values[row]),
+        }
+    }
 }
 
 pub fn write_parquet(set: &LedgerSet, path: &Path) -> anyhow::Result<()> {

@@ -5,6 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use rayon::prelude::*;
+
 use super::model::{Checkpoint, LedgerSet};
 use crate::time::{CHECKPOINT_MS, format_ms};
 
@@ -35,8 +37,9 @@ pub struct Problem {
     remedy: Remedy,
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Problem {
+    /// Where and what, without the severity: "hotkey H, checkpoint i, timestamp_ms T (…), field `f`: message".
+    pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(h) = &self.hotkey {
             parts.push(format!("hotkey {h}"));
@@ -50,15 +53,17 @@ impl fmt::Display for Problem {
         if let Some(field) = self.field {
             parts.push(format!("field `{field}`"));
         }
+        if parts.is_empty() { self.message.clone() } else { format!("{}: {}", parts.join(", "), self.message) }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        if parts.is_empty() {
-            write!(f, "{kind}: {}", self.message)
-        } else {
-            write!(f, "{kind}: {}: {}", parts.join(", "), self.message)
-        }
+        write!(f, "{kind}: {}", self.describe())
     }
 }
 
@@ -107,35 +112,44 @@ impl Ctx<'_> {
     }
 }
 
-/// Checks every ledger and checkpoint.
+/// Checks every ledger and checkpoint. Ledgers are checked in parallel; problems come out
+/// in file order.
 pub fn validate(set: &LedgerSet) -> Report {
-    let mut problems = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
-    for (li, ledger) in set.ledgers.iter().enumerate() {
-        let mut ctx = Ctx { out: &mut problems, hotkey: &ledger.key, ledger_index: li };
-        if !seen.insert(ledger.key.as_str()) {
-            ctx.push(
-                Severity::Error,
-                Remedy::DropLedger,
-                None,
-                None,
-                "duplicate hotkey: the file holds more than one ledger under this key (the first is kept)".into(),
-            );
-        }
-        if ledger.hotkey != ledger.key {
-            ctx.push(
-                Severity::Error,
-                Remedy::DropLedger,
-                None,
-                Some("hotkey"),
-                format!("ledger stored under key {} says its hotkey is {}", ledger.key, ledger.hotkey),
-            );
-        }
-        let mut prev_ts: Option<i64> = None;
-        for (i, cp) in ledger.checkpoints.iter().enumerate() {
-            check_checkpoint(&mut ctx, i, cp, &mut prev_ts);
-        }
-    }
+    let duplicate: Vec<bool> = set.ledgers.iter().map(|l| !seen.insert(l.key.as_str())).collect();
+    let per_ledger: Vec<Vec<Problem>> = set
+        .ledgers
+        .par_iter()
+        .enumerate()
+        .map(|(li, ledger)| {
+            let mut out = Vec::new();
+            let mut ctx = Ctx { out: &mut out, hotkey: &ledger.key, ledger_index: li };
+            if duplicate[li] {
+                ctx.push(
+                    Severity::Error,
+                    Remedy::DropLedger,
+                    None,
+                    None,
+                    "duplicate hotkey: the file holds more than one ledger under this key (the first is kept)".into(),
+                );
+            }
+            if ledger.hotkey != ledger.key {
+                ctx.push(
+                    Severity::Error,
+                    Remedy::DropLedger,
+                    None,
+                    Some("hotkey"),
+                    format!("ledger stored under key {} says its hotkey is {}", ledger.key, ledger.hotkey),
+                );
+            }
+            let mut prev_ts: Option<i64> = None;
+            for (i, cp) in ledger.checkpoints.iter().enumerate() {
+                check_checkpoint(&mut ctx, i, cp, &mut prev_ts);
+            }
+            out
+        })
+        .collect();
+    let mut problems: Vec<Problem> = per_ledger.into_iter().flatten().collect();
     identical_performance_warning(set, &mut problems);
     Report { problems }
 }
@@ -304,7 +318,7 @@ pub fn drop_broken(set: &mut LedgerSet, report: &Report) -> Dropped {
                 ));
             }
             (Remedy::DropCheckpoint, Some(li), Some(ci)) if drop_cps.entry(li).or_default().insert(ci) => {
-                dropped.lines.push(format!("left out {p}"));
+                dropped.lines.push(format!("left out {}", p.describe()));
             }
             _ => {}
         }

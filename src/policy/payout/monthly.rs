@@ -86,3 +86,91 @@ impl PayoutModel for Monthly {
         Payout { entries: burn_step(&pre_burn), pre_burn, remaining_usd: remaining }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::store::Store;
+    use crate::testutil::{cp, set};
+    use crate::time::{CHECKPOINT_MS, parse_time};
+
+    fn ms(s: &str) -> i64 {
+        parse_time(s).unwrap()
+    }
+
+    /// Miner A: PnL in December (MAINCOMP and CHALLENGE checkpoints), emissions in January.
+    fn store() -> Store {
+        let a = vec![
+            cp(ms("2025-11-30T12:00:00Z"), 1000.0, 1.0, "MAINCOMP", 0.0), // November: not last month for January
+            cp(ms("2025-12-01T00:00:00Z"), 100.0, 0.5, "MAINCOMP", 0.0),  // first ms of December: counted
+            cp(ms("2025-12-15T12:00:00Z"), 300.0, 1.0, "CHALLENGE", 0.0), // not an earning status
+            cp(ms("2025-12-20T00:00:00Z"), -20.0, 1.0, "PROBATION", 0.0),
+            cp(ms("2025-12-31T12:00:00Z"), 200.0, 1.0, "MAINCOMP", 0.0), // last checkpoint of December
+            cp(ms("2026-01-01T00:00:00Z"), 0.0, 1.0, "MAINCOMP", 40.0),  // first ms of January: actual
+            cp(ms("2026-01-10T00:00:00Z"), 0.0, 1.0, "CHALLENGE", 500.0), // not an earning status
+            cp(ms("2026-01-20T00:00:00Z"), 0.0, 1.0, "MAINCOMP", 60.0),
+        ];
+        let b = vec![cp(ms("2025-12-10T00:00:00Z"), 5.0, 1.0, "MAINCOMP", 0.0)];
+        Store::from_set(&set(vec![("A", a), ("B", b), ("C", vec![])]))
+    }
+
+    #[test]
+    fn needed_actual_remaining_with_month_edges() {
+        let s = store();
+        // needed(A) = 100×0.5 − 20 + 200 = 230; at Jan 1 00:00, actual = 40 (the checkpoint at t counts).
+        let r = Monthly::remaining(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")));
+        assert_eq!(r, vec![190.0, 5.0, 0.0]);
+        // Jan 15: actual still 40 (CHALLENGE emissions do not count) → 190.
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-01-15T00:00:00Z")))[0], 190.0);
+        // Jan 31 23:59:59.999: actual 100 → 130; still January.
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-01-31T23:59:59.999Z")))[0], 130.0);
+        // Feb 1 00:00: last month is January (no PnL) → 0, never negative.
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-02-01T00:00:00Z"))), vec![0.0, 0.0, 0.0]);
+        // Dec 31 23:59:59.999 is still December: last month is November → needed 1000.
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")))[0], 1000.0);
+    }
+
+    #[test]
+    fn activation_edge_and_burn_branches() {
+        let s = store();
+        let m = Monthly::release_2025_10_31();
+        let dust = [4.5e-05, 3.0e-05, 1.5e-05];
+        // Dec 31 23:59:59.999: previous month November precedes December 2025 → dust only, burn the rest.
+        let pre = m.weights(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")), &dust);
+        assert_eq!(pre.remaining_usd, vec![0.0; 3]);
+        assert_eq!(pre.entries[0], (Target::Burn, 1.0 - (4.5e-05 + 3.0e-05 + 1.5e-05)));
+        assert_eq!(pre.weight_of(0), 4.5e-05);
+        // Jan 1 00:00: activated. max(190, dust), max(5, dust), max(0, dust) → S ≥ 1: divided, no burn.
+        let post = m.weights(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")), &dust);
+        let total = 190.0 + 5.0 + 1.5e-05;
+        assert_eq!(
+            post.entries,
+            vec![
+                (Target::Miner(0), 190.0 / total),
+                (Target::Miner(1), 5.0 / total),
+                (Target::Miner(2), 1.5e-05 / total)
+            ]
+        );
+        assert_eq!(post.burn_weight(), 0.0);
+        // Feb 1: nobody owed, S < 1 → burn branch on the debt path.
+        let feb = m.weights(&AsOf::new(&s, ms("2026-02-01T00:00:00Z")), &dust);
+        assert!((feb.burn_weight() - (1.0 - 9.0e-05)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn edge_rules_per_release() {
+        let empty = Store::default();
+        let one = Store::from_set(&set(vec![("A", vec![cp(0, 1.0, 1.0, "CHALLENGE", 0.0)])]));
+        let t = ms("2025-11-15T00:00:00Z");
+        let old = Monthly::release_2025_10_31();
+        let new = Monthly::release_2025_11_06();
+        assert!(old.weights(&AsOf::new(&empty, t), &[]).entries.is_empty());
+        assert_eq!(new.weights(&AsOf::new(&empty, t), &[]).entries, vec![(Target::Burn, 1.0)]);
+        assert_eq!(old.weights(&AsOf::new(&one, t), &[1.5e-05]).entries, vec![(Target::Miner(0), 1.0)]);
+        assert_eq!(
+            new.weights(&AsOf::new(&one, t), &[1.5e-05]).entries,
+            vec![(Target::Burn, 1.0 - 1.5e-05), (Target::Miner(0), 1.5e-05)]
+        );
+        let _ = CHECKPOINT_MS;
+    }
+}
