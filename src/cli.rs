@@ -18,6 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Replay ledgers day by day under several dust policies side by side (default: scenarios/default.toml).
+    Replay(ReplayArgs),
     /// The weights the validator would set at one instant, under a dust policy and payout model.
     Weights(WeightsArgs),
     /// Convert ledgers between the validator's JSON (.json/.json.gz), Parquet and CSV.
@@ -80,7 +82,7 @@ pub struct ConvertArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Ledger file to check.
+    /// Ledger file to check, or a directory of dated snapshots.
     pub file: PathBuf,
 }
 
@@ -100,4 +102,43 @@ pub struct GenerateArgs {
     /// Output file (.json.gz in the validator's layout, .json, .parquet or .csv).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Scenario file (TOML). Without it and without --ledgers: scenarios/default.toml.
+    pub scenario: Option<PathBuf>,
+    /// Quick form: a ledger file (or a directory of dated snapshots) instead of a scenario.
+    #[arg(long, conflicts_with = "scenario")]
+    pub ledgers: Option<PathBuf>,
+    /// Quick form: a policy preset or TOML file; repeat to compare (the first is the baseline).
+    #[arg(long = "policy", requires = "ledgers")]
+    pub policies: Vec<String>,
+    /// Quick form: payout model for every policy (default: each policy's release).
+    #[arg(long, requires = "ledgers")]
+    pub payout: Option<String>,
+    /// Quick form: bucket history CSV/Parquet (`hotkey,timestamp_ms,bucket` or `hotkey,bucket`).
+    #[arg(long, requires = "ledgers")]
+    pub buckets: Option<PathBuf>,
+    /// Quick form: collateral history CSV/Parquet (`hotkey,timestamp_ms,collateral_usd` or `hotkey,collateral_usd`).
+    #[arg(long, requires = "ledgers")]
+    pub collateral: Option<PathBuf>,
+    /// First step (epoch ms or RFC 3339); overrides the scenario.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last step, inclusive; overrides the scenario.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Step: 1d (default) or 12h; overrides the scenario.
+    #[arg(long)]
+    pub step: Option<String>,
+    /// Output directory (default: reports/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Proceed without broken checkpoints (each one is listed).
+    #[arg(long)]
+    pub lenient: bool,
 }

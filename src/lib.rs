@@ -5,8 +5,10 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod ledger;
+pub mod metrics;
 pub mod policy;
 pub mod population;
+pub mod replay;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod time;

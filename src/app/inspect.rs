@@ -1,22 +1,116 @@
-//! `dustlab inspect FILE`: every validation problem, then a summary; exit 2 on errors.
+//! `dustlab inspect FILE|DIR`: every validation problem, then a summary; exit 2 on errors.
+//! For a directory of dated snapshots, how much history each snapshot revised.
+
+use std::collections::HashMap;
+use std::path::Path;
 
 use crate::cli::InspectArgs;
 use crate::error::InputError;
-use crate::ledger::{io, summary, validate};
+use crate::ledger::{Checkpoint, LedgerSet, io, summary, validate};
+use crate::replay::sources::list_snapshots;
+use crate::time::format_ms;
 
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
+    if args.file.is_dir() {
+        return inspect_snapshots(&args.file);
+    }
     let set = io::read_raw(&args.file)?;
-    let report = validate::validate(&set);
-    let shown = args.file.display();
-    for p in &report.problems {
+    let errors = report(&args.file, &set);
+    print!("{}", summary::summarize(&set));
+    if errors > 0 {
+        return Err(InputError::Invalid(format!(
+            "{}: {errors} validation error(s), listed above",
+            args.file.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Prints every problem of one file; returns the error count.
+fn report(path: &Path, set: &LedgerSet) -> usize {
+    let rep = validate::validate(set);
+    let shown = path.display();
+    for p in &rep.problems {
         eprintln!("{shown}: {p}");
     }
+    let (errors, warnings) = (rep.errors().count(), rep.warnings().count());
     println!("{shown}");
-    print!("{}", summary::summarize(&set));
-    let (errors, warnings) = (report.errors().count(), report.warnings().count());
-    println!("\nvalidation    {errors} error(s), {warnings} warning(s)");
+    println!("validation    {errors} error(s), {warnings} warning(s)");
+    errors
+}
+
+/// Checkpoints of `cur` at or before `until` that differ from, or are missing in, `prev`.
+fn revisions(prev: &LedgerSet, cur: &LedgerSet, until: i64) -> (usize, usize, usize, usize) {
+    let index: HashMap<&str, &Vec<Checkpoint>> = cur.ledgers.iter().map(|l| (l.key.as_str(), &l.checkpoints)).collect();
+    let (mut revised, mut removed, mut dropped) = (0, 0, 0);
+    for l in &prev.ledgers {
+        let Some(now) = index.get(l.key.as_str()) else {
+            dropped += 1;
+            continue;
+        };
+        let by_ts: HashMap<i64, &Checkpoint> = now.iter().map(|c| (c.timestamp_ms, c)).collect();
+        for c in l.checkpoints.iter().filter(|c| c.timestamp_ms <= until) {
+            match by_ts.get(&c.timestamp_ms) {
+                None => removed += 1,
+                Some(n) if !same(c, n) => revised += 1,
+                _ => {}
+            }
+        }
+    }
+    let before: std::collections::HashSet<&str> = prev.ledgers.iter().map(|l| l.key.as_str()).collect();
+    let added = cur.ledgers.iter().filter(|l| !before.contains(l.key.as_str())).count();
+    (revised, removed, added, dropped)
+}
+
+/// Equal as data (a stored `net_pnl` is not data: it is recomputed).
+fn same(a: &Checkpoint, b: &Checkpoint) -> bool {
+    let mut b = b.clone();
+    b.stored_net_pnl = a.stored_net_pnl;
+    *a == b
+}
+
+fn inspect_snapshots(dir: &Path) -> anyhow::Result<()> {
+    let snaps = list_snapshots(dir)?;
+    let mut errors = 0;
+    let mut prev: Option<(LedgerSet, i64)> = None;
+    let mut table = vec![format!(
+        "{:<40} {:<24} {:>7} {:>11} {:>9} {:>8} {:>6} {:>8}",
+        "snapshot", "taken", "miners", "checkpoints", "revised", "removed", "added", "dropped"
+    )];
+    for s in &snaps {
+        let set = io::read_raw(&s.path)?;
+        errors += report(&s.path, &set);
+        let name = s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (rev, rem, add, drop) = match &prev {
+            Some((p, taken)) => revisions(p, &set, *taken),
+            None => (0, 0, set.ledgers.len(), 0),
+        };
+        table.push(format!(
+            "{:<40} {:<24} {:>7} {:>11} {:>9} {:>8} {:>6} {:>8}",
+            name,
+            format_ms(s.taken_ms),
+            set.ledgers.len(),
+            set.checkpoint_count(),
+            rev,
+            rem,
+            add,
+            drop
+        ));
+        prev = Some((set, s.taken_ms));
+    }
+    println!("\n{} snapshots in {}; history revised by each against the one before it:", snaps.len(), dir.display());
+    println!(
+        "(revised: checkpoints up to the previous snapshot's date whose values changed; removed: such checkpoints gone;"
+    );
+    println!(" added / dropped: hotkeys new in / missing from this snapshot)");
+    for line in table {
+        println!("{line}");
+    }
     if errors > 0 {
-        return Err(InputError::Invalid(format!("{shown}: {errors} validation error(s), listed above")).into());
+        return Err(
+            InputError::Invalid(format!("{}: {errors} validation error(s), listed above", dir.display())).into()
+        );
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod convert;
 mod generate;
 mod inputs;
 mod inspect;
+mod replay;
 mod weights;
 
 use crate::cli::{Cli, Command};
@@ -12,6 +13,7 @@ use crate::error::InputError;
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Replay(a) => replay::run(a),
         Command::Weights(a) => weights::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Inspect(a) => inspect::run(a),

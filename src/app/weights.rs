@@ -100,7 +100,7 @@ pub fn to_json(at: i64, policy: &DustPolicy, payout: &str, view: &AsOf, eval: &E
         json_str(&policy.name),
         json_str(payout)
     );
-    for (i, (t, w)) in eval.payout.entries.iter().enumerate() {
+    for (i, (t, w)) in eval.payout.entries().iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -140,7 +140,7 @@ fn to_table(
         "#", "hotkey", "bucket", "score_usd", "dust_weight", "xDUST", "remaining_usd", "final_weight"
     );
     let (mut dust_total, mut final_total) = (0.0, 0.0);
-    for (rank, (t, w)) in eval.payout.entries.iter().enumerate() {
+    for (rank, (t, w)) in eval.payout.entries().iter().enumerate() {
         final_total += w;
         match *t {
             Target::Miner(m) => {

@@ -7,6 +7,7 @@
 //! own rounding error.
 
 use super::model::{LedgerSet, Status};
+use crate::time::CHECKPOINT_MS;
 
 #[inline]
 fn two_sum(a: f64, b: f64) -> (f64, f64) {
@@ -57,6 +58,8 @@ impl Prefix {
 pub struct Series {
     pub hotkey: String,
     pub ts: Vec<i64>,
+    /// Whether `ts[i] = ts[0] + i × 12 h` (a validated ledger): index lookups are then arithmetic.
+    pub contiguous: bool,
     pub status: Vec<Status>,
     /// `net_pnl × total_penalty` per checkpoint (production's score term).
     pub score_term: Vec<f64>,
@@ -66,20 +69,44 @@ pub struct Series {
     pub pnl_earning: Prefix,
     /// Prefix sums of `chunk_emissions_usd`, MAINCOMP and PROBATION checkpoints only.
     pub usd_earning: Prefix,
+    /// Prefix sums of `chunk_emissions_alpha`, every status (what the miner received).
+    pub alpha_all: Prefix,
+    /// Alpha → USD of each checkpoint (`avg_alpha_to_tao_rate × avg_tao_to_usd_rate`; 0 if unknown).
+    pub alpha_usd: Vec<f64>,
 }
 
 impl Series {
     /// Index range `[i, j)` of checkpoints with `from_ms ≤ ts ≤ to_ms`.
     #[inline]
     pub fn range(&self, from_ms: i64, to_ms: i64) -> (usize, usize) {
-        let i = self.ts.partition_point(|&t| t < from_ms);
-        let j = self.ts.partition_point(|&t| t <= to_ms);
+        let i = self.count_before(from_ms);
+        let j = self.count_at_or_before(to_ms);
         (i, j.max(i))
+    }
+
+    /// Number of checkpoints with `ts < t`.
+    #[inline]
+    pub fn count_before(&self, t: i64) -> usize {
+        self.count_at_or_before(t - 1)
+    }
+
+    /// Number of checkpoints with `ts ≤ t`.
+    #[inline]
+    pub fn count_at_or_before(&self, t: i64) -> usize {
+        if self.contiguous {
+            let Some(&first) = self.ts.first() else { return 0 };
+            if t < first {
+                return 0;
+            }
+            (((t - first) / CHECKPOINT_MS) as usize + 1).min(self.ts.len())
+        } else {
+            self.ts.partition_point(|&x| x <= t)
+        }
     }
 
     /// Status of the latest checkpoint at or before `t`.
     pub fn status_at(&self, t: i64) -> Option<&Status> {
-        let j = self.ts.partition_point(|&x| x <= t);
+        let j = self.count_at_or_before(t);
         if j == 0 { None } else { Some(&self.status[j - 1]) }
     }
 }
@@ -99,15 +126,20 @@ impl Store {
                 let cps = &l.checkpoints;
                 let score_term: Vec<f64> = cps.iter().map(|c| c.net_pnl() * c.total_penalty).collect();
                 let earning: Vec<bool> = cps.iter().map(|c| c.status.is_earning()).collect();
+                let ts: Vec<i64> = cps.iter().map(|c| c.timestamp_ms).collect();
+                let contiguous = ts.windows(2).all(|w| w[1] - w[0] == CHECKPOINT_MS);
                 Series {
                     hotkey: l.key.clone(),
-                    ts: cps.iter().map(|c| c.timestamp_ms).collect(),
+                    ts,
+                    contiguous,
                     status: cps.iter().map(|c| c.status.clone()).collect(),
                     pnl_all: Prefix::build(score_term.iter().copied()),
                     pnl_earning: Prefix::build(score_term.iter().zip(&earning).map(|(x, e)| if *e { *x } else { 0.0 })),
                     usd_earning: Prefix::build(
                         cps.iter().zip(&earning).map(|(c, e)| if *e { c.chunk_emissions_usd } else { 0.0 }),
                     ),
+                    alpha_all: Prefix::build(cps.iter().map(|c| c.chunk_emissions_alpha)),
+                    alpha_usd: cps.iter().map(|c| c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate).collect(),
                     score_term,
                 }
             })
@@ -128,53 +160,89 @@ impl Store {
 #[derive(Clone, Copy)]
 pub struct AsOf<'a> {
     store: &'a Store,
+    /// The miners taking part (store indexes, in file order); all of them when `None`.
+    subset: Option<&'a [usize]>,
     pub t: i64,
 }
 
 impl<'a> AsOf<'a> {
     pub fn new(store: &'a Store, t: i64) -> Self {
-        AsOf { store, t }
+        AsOf { store, subset: None, t }
+    }
+
+    /// A view of only some miners; view index `k` is store miner `subset[k]`.
+    pub fn of_subset(store: &'a Store, subset: &'a [usize], t: i64) -> Self {
+        AsOf { store, subset: Some(subset), t }
+    }
+
+    #[inline]
+    fn series(&self, miner: usize) -> &'a Series {
+        match self.subset {
+            Some(s) => &self.store.miners[s[miner]],
+            None => &self.store.miners[miner],
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.store.len()
+        self.subset.map(|s| s.len()).unwrap_or(self.store.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.store.is_empty()
+        self.len() == 0
     }
 
     pub fn hotkey(&self, miner: usize) -> &'a str {
-        &self.store.miners[miner].hotkey
+        &self.series(miner).hotkey
     }
 
     /// Status written on the miner's latest checkpoint at or before `t`.
     pub fn checkpoint_status(&self, miner: usize) -> Option<&'a Status> {
-        self.store.miners[miner].status_at(self.t)
+        self.series(miner).status_at(self.t)
     }
 
     /// Σ net_pnl × total_penalty over checkpoints in `[from, to]`, clipped to `t`.
     pub fn pnl_sum(&self, miner: usize, from_ms: i64, to_ms: i64, earning_only: bool) -> f64 {
-        let s = &self.store.miners[miner];
+        let s = self.series(miner);
         let (i, j) = s.range(from_ms, to_ms.min(self.t));
         if earning_only { s.pnl_earning.sum(i, j) } else { s.pnl_all.sum(i, j) }
     }
 
     /// Σ chunk_emissions_usd of MAINCOMP/PROBATION checkpoints in `[from, to]`, clipped to `t`.
     pub fn earning_usd_sum(&self, miner: usize, from_ms: i64, to_ms: i64) -> f64 {
-        let s = &self.store.miners[miner];
+        let s = self.series(miner);
         let (i, j) = s.range(from_ms, to_ms.min(self.t));
         s.usd_earning.sum(i, j)
     }
 
+    /// Σ chunk_emissions_alpha over checkpoints in `[from, to]` (every status). Not clipped to
+    /// `t`: the emission model reads what was paid after the weights were set, never a policy.
+    pub fn alpha_received(&self, miner: usize, from_ms: i64, to_ms: i64) -> f64 {
+        let s = self.series(miner);
+        let (i, j) = s.range(from_ms, to_ms);
+        s.alpha_all.sum(i, j)
+    }
+
+    /// Alpha → USD of the miner's latest checkpoint at or before `t` with known rates.
+    pub fn alpha_usd_at(&self, miner: usize) -> Option<f64> {
+        let s = self.series(miner);
+        let j = s.count_at_or_before(self.t);
+        s.alpha_usd[..j].iter().rev().take(4).copied().find(|x| *x > 0.0 && x.is_finite())
+    }
+
+    /// First and last checkpoint timestamps of a store miner (for presence).
+    pub fn span_of(store: &Store, miner: usize) -> Option<(i64, i64)> {
+        let ts = &store.miners[miner].ts;
+        Some((*ts.first()?, *ts.last()?))
+    }
+
     /// Whether the miner has any checkpoint at all (production skips ledgers without one).
     pub fn has_checkpoints(&self, miner: usize) -> bool {
-        !self.store.miners[miner].ts.is_empty()
+        !self.series(miner).ts.is_empty()
     }
 
     /// The miner's score terms in `[from, to]` clipped to `t`, with their timestamps.
     pub fn terms(&self, miner: usize, from_ms: i64, to_ms: i64) -> (&'a [i64], &'a [f64], &'a [Status]) {
-        let s = &self.store.miners[miner];
+        let s = self.series(miner);
         let (i, j) = s.range(from_ms, to_ms.min(self.t));
         (&s.ts[i..j], &s.score_term[i..j], &s.status[i..j])
     }
@@ -202,11 +270,14 @@ mod tests {
         let s = Series {
             hotkey: "a".into(),
             ts: vec![0, 10, 20, 30],
+            contiguous: false,
             status: vec![Status::Unknown; 4],
             score_term: vec![1.0; 4],
             pnl_all: Prefix::build([1.0; 4].into_iter()),
             pnl_earning: Prefix::default(),
             usd_earning: Prefix::default(),
+            alpha_all: Prefix::default(),
+            alpha_usd: vec![0.0; 4],
         };
         assert_eq!(s.range(10, 20), (1, 3));
         assert_eq!(s.range(11, 19), (2, 2));

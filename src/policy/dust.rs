@@ -42,11 +42,23 @@ pub fn group_by_bucket(buckets: &[Status]) -> Vec<(&Status, Vec<usize>)> {
 
 /// Dust weight of every miner, given its current bucket, window score and collateral (USD).
 pub fn dust_weights(policy: &DustPolicy, buckets: &[Status], scores: &[f64], collateral: &[f64]) -> Vec<f64> {
-    let mut weights = vec![0.0; buckets.len()];
-    for (bucket, members) in group_by_bucket(buckets) {
+    dust_weights_grouped(policy, &group_by_bucket(buckets), scores, collateral)
+}
+
+/// [`dust_weights`] with the bucket grouping done once by the caller (a replay shares it
+/// across policies).
+pub fn dust_weights_grouped(
+    policy: &DustPolicy,
+    groups: &[(&Status, Vec<usize>)],
+    scores: &[f64],
+    collateral: &[f64],
+) -> Vec<f64> {
+    let mut weights = vec![0.0; scores.len()];
+    for (bucket, members) in groups {
+        let (bucket, members) = (*bucket, members);
         let floor = policy.floor_multiplier(bucket) * policy.dust;
         if policy.scaling == Scaling::Static {
-            for &i in &members {
+            for &i in members {
                 weights[i] = floor;
             }
             continue;
@@ -237,5 +249,44 @@ mod tests {
         p.normalization = Normalization::Log;
         let w = dust_weights(&p, &vec![Status::Challenge; 2], &[(1f64).exp_m1() * 0.0 + 99.0, 9.0], &[]);
         assert!((w[1] / D - (1.0 + 10f64.ln() / 100f64.ln())).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod knob_tests {
+    use super::*;
+    use crate::policy::config::{CollateralRule, preset};
+
+    const D: f64 = 1.5e-05;
+
+    #[test]
+    fn floors_per_bucket_and_default_floor() {
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.floors.insert("CHALLENGE".into(), 0.5);
+        p.default_floor = 4.0;
+        let w = dust_weights(&p, &[Status::Challenge, Status::parse("ENTITY")], &[0.0, 0.0], &[]);
+        assert_eq!(w, vec![0.5 * D, 4.0 * D]);
+    }
+
+    #[test]
+    fn dust_scales_every_weight() {
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.dust = 2.0 * D;
+        let w = dust_weights(&p, &[Status::Maincomp, Status::Maincomp], &[10.0, 5.0], &[]);
+        assert!((w[0] / (2.0 * D) - 4.0).abs() < 1e-12 && (w[1] / (2.0 * D) - 3.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn collateral_rule_knobs() {
+        let mut p = preset("ptn-collateral").unwrap();
+        p.collateral =
+            Some(CollateralRule { bucket: "PROBATION".into(), percentile: 0.5, cap: 1, min_collateral_usd: 1e6 });
+        // The rule now applies to PROBATION: 4 miners, target min(⌊4 × 0.5⌋, 1) = 1, all tier 1.
+        let b = vec![Status::Probation; 4];
+        let w = dust_weights(&p, &b, &[4.0, 1.0, 3.0, 2.0], &[5e5; 4]);
+        assert_eq!(w[1], 0.0);
+        assert!(w.iter().filter(|x| **x == 0.0).count() == 1);
+        let c = dust_weights(&p, &[Status::Challenge, Status::Challenge], &[1.0, 0.0], &[0.0, 0.0]);
+        assert!(c.iter().all(|x| *x > 0.0), "CHALLENGE is no longer ruled");
     }
 }

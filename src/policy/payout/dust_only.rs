@@ -1,6 +1,6 @@
 //! Dust weights alone, then the burn step: production's pre-activation path, forever.
 
-use super::{Payout, PayoutModel, burn_step};
+use super::{Debt, Payout, PayoutModel};
 use crate::ledger::store::AsOf;
 
 pub struct DustOnly;
@@ -9,7 +9,10 @@ impl PayoutModel for DustOnly {
     fn name(&self) -> &'static str {
         "dust-only"
     }
-    fn weights(&self, view: &AsOf, dust: &[f64]) -> Payout {
-        Payout { entries: burn_step(dust), pre_burn: dust.to_vec(), remaining_usd: vec![0.0; view.len()] }
+    fn debt(&self, _view: &AsOf) -> Debt {
+        Debt::DustOnly
+    }
+    fn settle(&self, dust: &[f64], _debt: &Debt) -> Payout {
+        Payout::from_pre_burn(dust.to_vec(), vec![0.0; dust.len()])
     }
 }

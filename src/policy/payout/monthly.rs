@@ -1,7 +1,9 @@
 //! The monthly debt model of the validator releases of 31 October and 6 November 2025.
 //! They differ only in their edge rules for zero and one miner.
 
-use super::{Payout, PayoutModel, Target, burn_step};
+#[cfg(test)]
+use super::Target;
+use super::{Debt, Payout, PayoutModel};
 use crate::ledger::store::AsOf;
 use crate::time::Month;
 
@@ -60,30 +62,35 @@ impl PayoutModel for Monthly {
         self.name
     }
 
-    fn weights(&self, view: &AsOf, dust: &[f64]) -> Payout {
-        let n = view.len();
+    fn debt(&self, view: &AsOf) -> Debt {
+        if Month::of_ms(view.t).prev() < self.activation {
+            Debt::DustOnly
+        } else {
+            Debt::Remaining(Self::remaining(view))
+        }
+    }
+
+    fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
+        let n = dust.len();
         match (self.edges, n) {
             (EdgeRules::Release20251031, 0) => return Payout::default(),
             (EdgeRules::Release20251031, 1) => {
-                return Payout {
-                    entries: vec![(Target::Miner(0), 1.0)],
-                    pre_burn: vec![1.0],
-                    remaining_usd: vec![0.0],
-                };
+                return Payout { final_w: vec![1.0], burn: None, pre_burn: vec![1.0], remaining_usd: vec![0.0] };
             }
             (EdgeRules::Release20251106, 0) => {
-                return Payout { entries: vec![(Target::Burn, 1.0)], pre_burn: vec![], remaining_usd: vec![] };
+                return Payout { final_w: vec![], burn: Some(1.0), pre_burn: vec![], remaining_usd: vec![] };
             }
             _ => {}
         }
-        let prev = Month::of_ms(view.t).prev();
-        if prev < self.activation {
-            return Payout { entries: burn_step(dust), pre_burn: dust.to_vec(), remaining_usd: vec![0.0; n] };
+        match debt {
+            Debt::DustOnly => Payout::from_pre_burn(dust.to_vec(), vec![0.0; n]),
+            Debt::Remaining(remaining) => {
+                // Quirk kept: USD compared with a unitless dust weight.
+                let pre_burn: Vec<f64> =
+                    remaining.iter().zip(dust).map(|(r, d)| if r >= d { *r } else { *d }).collect();
+                Payout::from_pre_burn(pre_burn, remaining.clone())
+            }
         }
-        let remaining = Self::remaining(view);
-        // Quirk kept: USD compared with a unitless dust weight.
-        let pre_burn: Vec<f64> = remaining.iter().zip(dust).map(|(r, d)| if r >= d { *r } else { *d }).collect();
-        Payout { entries: burn_step(&pre_burn), pre_burn, remaining_usd: remaining }
     }
 }
 
@@ -138,13 +145,13 @@ mod tests {
         // Dec 31 23:59:59.999: previous month November precedes December 2025 → dust only, burn the rest.
         let pre = m.weights(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")), &dust);
         assert_eq!(pre.remaining_usd, vec![0.0; 3]);
-        assert_eq!(pre.entries[0], (Target::Burn, 1.0 - (4.5e-05 + 3.0e-05 + 1.5e-05)));
+        assert_eq!(pre.entries()[0], (Target::Burn, 1.0 - (4.5e-05 + 3.0e-05 + 1.5e-05)));
         assert_eq!(pre.weight_of(0), 4.5e-05);
         // Jan 1 00:00: activated. max(190, dust), max(5, dust), max(0, dust) → S ≥ 1: divided, no burn.
         let post = m.weights(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")), &dust);
         let total = 190.0 + 5.0 + 1.5e-05;
         assert_eq!(
-            post.entries,
+            post.entries(),
             vec![
                 (Target::Miner(0), 190.0 / total),
                 (Target::Miner(1), 5.0 / total),
@@ -164,11 +171,11 @@ mod tests {
         let t = ms("2025-11-15T00:00:00Z");
         let old = Monthly::release_2025_10_31();
         let new = Monthly::release_2025_11_06();
-        assert!(old.weights(&AsOf::new(&empty, t), &[]).entries.is_empty());
-        assert_eq!(new.weights(&AsOf::new(&empty, t), &[]).entries, vec![(Target::Burn, 1.0)]);
-        assert_eq!(old.weights(&AsOf::new(&one, t), &[1.5e-05]).entries, vec![(Target::Miner(0), 1.0)]);
+        assert!(old.weights(&AsOf::new(&empty, t), &[]).entries().is_empty());
+        assert_eq!(new.weights(&AsOf::new(&empty, t), &[]).entries(), vec![(Target::Burn, 1.0)]);
+        assert_eq!(old.weights(&AsOf::new(&one, t), &[1.5e-05]).entries(), vec![(Target::Miner(0), 1.0)]);
         assert_eq!(
-            new.weights(&AsOf::new(&one, t), &[1.5e-05]).entries,
+            new.weights(&AsOf::new(&one, t), &[1.5e-05]).entries(),
             vec![(Target::Burn, 1.0 - 1.5e-05), (Target::Miner(0), 1.5e-05)]
         );
         let _ = CHECKPOINT_MS;

@@ -1,0 +1,3 @@
+//! Metrics over weights and rewards: alignment, inequality, churn.
+
+pub mod stats;

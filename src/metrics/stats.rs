@@ -1,0 +1,86 @@
+//! Rank correlation and inequality measures, written out so their tie rules are explicit.
+
+/// Average ranks (1-based), ties sharing the mean of the ranks they span.
+pub fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Pearson correlation; `None` when either side is constant or there are fewer than 2 points.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len().min(y.len());
+    if n < 2 {
+        return None;
+    }
+    let mx = x[..n].iter().sum::<f64>() / n as f64;
+    let my = y[..n].iter().sum::<f64>() / n as f64;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (dx, dy) = (x[i] - mx, y[i] - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx == 0.0 || syy == 0.0 { None } else { Some(sxy / (sxx * syy).sqrt()) }
+}
+
+/// Spearman rank correlation with average ranks for ties (Pearson on the ranks).
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    pearson(&ranks(x), &ranks(y))
+}
+
+/// Gini coefficient of non-negative amounts (0 = equal, → 1 = one takes all).
+pub fn gini(x: &[f64]) -> f64 {
+    let n = x.len();
+    let total: f64 = x.iter().sum();
+    if n == 0 || total <= 0.0 {
+        return 0.0;
+    }
+    let mut v = x.to_vec();
+    v.sort_by(f64::total_cmp);
+    let weighted: f64 = v.iter().enumerate().map(|(i, xi)| (i as f64 + 1.0) * xi).sum();
+    (2.0 * weighted) / (n as f64 * total) - (n as f64 + 1.0) / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_average_ties() {
+        assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);
+    }
+
+    #[test]
+    fn spearman_hand_computed_with_ties() {
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), Some(1.0));
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        // x ranks 1,2,3,4; y = [1,1,2,3] ranks 1.5,1.5,3,4: r = 4.5 / sqrt(5 × 4.5) = 0.948683…
+        let r = spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 1.0, 2.0, 3.0]).unwrap();
+        assert!((r - 4.5 / (5.0f64 * 4.5).sqrt()).abs() < 1e-15);
+        assert_eq!(spearman(&[1.0, 2.0], &[5.0, 5.0]), None, "constant side");
+    }
+
+    #[test]
+    fn gini_hand_computed() {
+        assert_eq!(gini(&[1.0, 1.0, 1.0, 1.0]), 0.0);
+        assert!((gini(&[0.0, 0.0, 0.0, 1.0]) - 0.75).abs() < 1e-15);
+        // [1,2,3,4]: 2·(1+4+9+16)/(4·10) − 5/4 = 0.25
+        assert!((gini(&[4.0, 1.0, 3.0, 2.0]) - 0.25).abs() < 1e-15);
+        assert_eq!(gini(&[]), 0.0);
+    }
+}

@@ -1,0 +1,327 @@
+//! The replay engine: every policy of a scenario over the same population and clock.
+//!
+//! Work a step shares across policies (presence, buckets, collateral, window scores per
+//! distinct window, the payout model's debt) is computed once per step, steps in parallel;
+//! then each policy walks the steps in order (smoothing carries state), policies in
+//! parallel. Output order never depends on scheduling.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::sources::History;
+use crate::ledger::Status;
+use crate::ledger::store::{AsOf, Store};
+use crate::policy::DustPolicy;
+use crate::policy::config::{Smoothing, WindowStatuses};
+use crate::policy::dust::{dust_weights_grouped, group_by_bucket, window_scores};
+use crate::policy::payout::{self, Debt, PayoutModel};
+use crate::time::CHECKPOINT_MS;
+
+/// Strings stored once, referred to by index in the result columns.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    pub names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    pub fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.index.insert(s.to_string(), i);
+        i
+    }
+}
+
+/// One policy's rows: per step, its present miners in file order, then the burn.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub step: Vec<u32>,
+    pub hotkey: Vec<u32>,
+    pub bucket: Vec<u32>,
+    pub window_score: Vec<f64>,
+    pub dust: Vec<f64>,
+    pub payout: Vec<f64>,
+    pub final_w: Vec<f64>,
+}
+
+/// What one step shares across policies.
+struct Shared {
+    present: Vec<usize>,
+    buckets: Vec<Status>,
+    collateral: Vec<f64>,
+    /// Window scores per distinct window spec.
+    scores: Vec<Vec<f64>>,
+    /// Debt per distinct payout model.
+    debts: Vec<Debt>,
+    /// Σ alpha the present miners received over (t, t + step].
+    received_alpha: f64,
+    /// Mean alpha → USD of the present miners' latest checkpoints (None if no rates).
+    alpha_usd: Option<f64>,
+}
+
+/// Per step facts the emission model needs after the policies ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepFacts {
+    pub received_alpha: f64,
+    pub alpha_usd: Option<f64>,
+}
+
+type WindowKey = (i64, Option<u64>, bool);
+
+fn window_key(p: &DustPolicy) -> WindowKey {
+    (p.lookback_ms(), p.half_life_days.map(f64::to_bits), p.window_statuses == WindowStatuses::Earning)
+}
+
+pub struct Engine<'a> {
+    pub policies: &'a [DustPolicy],
+    models: Vec<Box<dyn PayoutModel>>,
+    /// Per policy: index of its window spec and of its payout model.
+    policy_window: Vec<usize>,
+    policy_model: Vec<usize>,
+    window_reps: Vec<&'a DustPolicy>,
+    pub steps: Vec<i64>,
+    pub step_ms: i64,
+    pub burn: &'static str,
+    pub buckets: Option<&'a History<Status>>,
+    pub collateral: Option<&'a History<f64>>,
+    pub hotkeys: Interner,
+    pub bucket_names: Interner,
+    pub rows: Vec<Rows>,
+    pub facts: Vec<StepFacts>,
+    /// Per policy, by hotkey id: the last smoothed dust weight and the step it was set at.
+    smooth_state: Vec<Vec<(f64, u32)>>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(policies: &'a [DustPolicy], steps: Vec<i64>, step_ms: i64) -> Result<Self, crate::error::InputError> {
+        let mut windows: Vec<WindowKey> = Vec::new();
+        let mut window_reps = Vec::new();
+        let mut model_names: Vec<String> = Vec::new();
+        let mut models = Vec::new();
+        let (mut policy_window, mut policy_model) = (Vec::new(), Vec::new());
+        for p in policies {
+            let key = window_key(p);
+            let wi = windows.iter().position(|k| *k == key).unwrap_or_else(|| {
+                windows.push(key);
+                window_reps.push(p);
+                windows.len() - 1
+            });
+            policy_window.push(wi);
+            let mi = match model_names.iter().position(|m| *m == p.payout) {
+                Some(i) => i,
+                None => {
+                    models.push(payout::model(&p.payout)?);
+                    model_names.push(p.payout.clone());
+                    model_names.len() - 1
+                }
+            };
+            policy_model.push(mi);
+        }
+        let n_steps = steps.len();
+        Ok(Engine {
+            policies,
+            models,
+            policy_window,
+            policy_model,
+            window_reps,
+            steps,
+            step_ms,
+            burn: payout::burn_hotkey(false),
+            buckets: None,
+            collateral: None,
+            hotkeys: Interner::default(),
+            bucket_names: Interner::default(),
+            rows: vec![Rows::default(); policies.len()],
+            facts: vec![StepFacts::default(); n_steps],
+            smooth_state: vec![Vec::new(); policies.len()],
+        })
+    }
+
+    /// Replays the steps `range` (indexes into `steps`) on one store (one snapshot).
+    ///
+    /// A miner is present from its first checkpoint until one step after its last, except
+    /// that a ledger reaching the end of its data (`data_end`, the file's or snapshot's newest
+    /// checkpoint) has not stopped: it stays present for the whole segment.
+    pub fn run_segment(
+        &mut self,
+        store: &Store,
+        range: std::ops::Range<usize>,
+        data_end: i64,
+        progress: &(dyn Fn(u64) + Sync),
+    ) {
+        let step_ms = self.step_ms;
+        let spans: Vec<Option<(i64, i64)>> = (0..store.len())
+            .map(|m| {
+                AsOf::span_of(store, m).map(|(first, last)| {
+                    (first, if last >= data_end - CHECKPOINT_MS { i64::MAX - step_ms } else { last })
+                })
+            })
+            .collect();
+        let shared: Vec<Shared> = self.steps[range.clone()]
+            .par_iter()
+            .map(|&t| {
+                let present: Vec<usize> = (0..store.len())
+                    .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
+                    .collect();
+                let view = AsOf::of_subset(store, &present, t);
+                let buckets: Vec<Status> = (0..view.len())
+                    .map(|k| {
+                        self.buckets
+                            .and_then(|h| h.at(view.hotkey(k), t).cloned())
+                            .or_else(|| view.checkpoint_status(k).cloned())
+                            .unwrap_or(Status::Unknown)
+                    })
+                    .collect();
+                let collateral: Vec<f64> = (0..view.len())
+                    .map(|k| self.collateral.and_then(|h| h.at(view.hotkey(k), t).copied()).unwrap_or(0.0))
+                    .collect();
+                let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
+                let debts = self.models.iter().map(|m| m.debt(&view)).collect();
+                let received_alpha = (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum();
+                let rates: Vec<f64> = (0..view.len()).filter_map(|k| view.alpha_usd_at(k)).collect();
+                let alpha_usd =
+                    if rates.is_empty() { None } else { Some(rates.iter().sum::<f64>() / rates.len() as f64) };
+                Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd }
+            })
+            .collect();
+        for (i, sh) in range.clone().zip(&shared) {
+            self.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
+        }
+        // Intern names sequentially so ids do not depend on scheduling.
+        let hotkey_ids: Vec<u32> = (0..store.len()).map(|m| self.hotkeys.id(&store.miners[m].hotkey)).collect();
+        let burn_id = self.hotkeys.id(self.burn);
+        let burn_bucket = self.bucket_names.id("burn");
+        // Few distinct statuses: a short list beats hashing every row's name.
+        let mut seen: Vec<(Status, u32)> = Vec::new();
+        let bucket_ids: Vec<Vec<u32>> = shared
+            .iter()
+            .map(|sh| {
+                sh.buckets
+                    .iter()
+                    .map(|b| match seen.iter().find(|(s, _)| s == b) {
+                        Some((_, id)) => *id,
+                        None => {
+                            let id = self.bucket_names.id(b.as_str());
+                            seen.push((b.clone(), id));
+                            id
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let groups: Vec<Vec<(&Status, Vec<usize>)>> = shared.iter().map(|sh| group_by_bucket(&sh.buckets)).collect();
+        let n_ids = self.hotkeys.names.len();
+        let (policies, models) = (self.policies, &self.models);
+        let (policy_window, policy_model) = (&self.policy_window, &self.policy_model);
+        self.rows.par_iter_mut().zip(self.smooth_state.par_iter_mut()).enumerate().for_each(|(pi, (rows, prev))| {
+            let policy = &policies[pi];
+            let model = models[policy_model[pi]].as_ref();
+            prev.resize(n_ids, (f64::NAN, u32::MAX));
+            for ((step, sh), groups) in range.clone().zip(&shared).zip(&groups) {
+                let scores = &sh.scores[policy_window[pi]];
+                let mut dust = dust_weights_grouped(policy, groups, scores, &sh.collateral);
+                if policy.smoothing != Smoothing::None {
+                    smooth(policy, &mut dust, &sh.present, &hotkey_ids, prev, step as u32);
+                }
+                let pay = model.settle(&dust, &sh.debts[policy_model[pi]]);
+                let (final_w, burn_w) = (&pay.final_w, pay.burn_weight());
+                for (k, &m) in sh.present.iter().enumerate() {
+                    rows.step.push(step as u32);
+                    rows.hotkey.push(hotkey_ids[m]);
+                    rows.bucket.push(bucket_ids[step - range.start][k]);
+                    rows.window_score.push(scores[k]);
+                    rows.dust.push(dust[k]);
+                    rows.payout.push(pay.pre_burn.get(k).copied().unwrap_or(final_w[k]));
+                    rows.final_w.push(final_w[k]);
+                }
+                rows.step.push(step as u32);
+                rows.hotkey.push(burn_id);
+                rows.bucket.push(burn_bucket);
+                rows.window_score.push(0.0);
+                rows.dust.push(0.0);
+                rows.payout.push(burn_w);
+                rows.final_w.push(burn_w);
+                progress(1);
+            }
+        });
+    }
+}
+
+/// Smoothing of dust weights between steps, per hotkey. A miner new to the replay, or back
+/// after missing a step, starts from its unsmoothed weight.
+fn smooth(policy: &DustPolicy, dust: &mut [f64], present: &[usize], ids: &[u32], prev: &mut [(f64, u32)], step: u32) {
+    for (k, &m) in present.iter().enumerate() {
+        let id = ids[m] as usize;
+        let (p, seen) = prev[id];
+        if step > 0 && seen == step - 1 {
+            dust[k] = match policy.smoothing {
+                Smoothing::None => dust[k],
+                Smoothing::Ema { alpha } => alpha * dust[k] + (1.0 - alpha) * p,
+                Smoothing::MaxStep { relative } => {
+                    let room = relative * p.max(policy.dust);
+                    dust[k].clamp(p - room, p + room)
+                }
+            };
+        }
+        prev[id] = (dust[k], step);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::preset;
+    use crate::testutil::{cp, set};
+    use crate::time::MS_PER_DAY;
+
+    const D: f64 = 1.5e-05;
+
+    /// B's dust at each of three daily steps: unsmoothed 2D, D, 2D.
+    fn b_dust(smoothing: Smoothing) -> Vec<f64> {
+        let day = |k: i64| k * MS_PER_DAY;
+        let a = (0..3).map(|k| cp(day(k), 100.0, 1.0, "CHALLENGE", 0.0)).collect();
+        let b =
+            [100.0, 0.0, 100.0].iter().enumerate().map(|(k, n)| cp(day(k as i64), *n, 1.0, "CHALLENGE", 0.0)).collect();
+        let store = Store::from_set(&set(vec![("A", a), ("B", b)]));
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.payout = "dust-only".into();
+        p.lookback_days = 0.4;
+        p.smoothing = smoothing;
+        let policies = [p];
+        let mut e = Engine::new(&policies, vec![0, day(1), day(2)], MS_PER_DAY).unwrap();
+        e.run_segment(&store, 0..3, day(2), &|_| {});
+        (0..3).map(|s| e.rows[0].dust[s * 3 + 1] / D).collect()
+    }
+
+    #[test]
+    fn smoothing_none_ema_and_max_step() {
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+        let none = b_dust(Smoothing::None);
+        assert!(close(&none, &[2.0, 1.0, 2.0]), "{none:?}");
+        let ema = b_dust(Smoothing::Ema { alpha: 0.5 });
+        assert!(close(&ema, &[2.0, 1.5, 1.75]), "{ema:?}");
+        let step = b_dust(Smoothing::MaxStep { relative: 0.1 });
+        assert!(close(&step, &[2.0, 1.8, 1.98]), "{step:?}");
+    }
+
+    #[test]
+    fn rows_hold_present_miners_then_burn_and_presence_ends_a_step_after_the_last_checkpoint() {
+        let day = |k: i64| k * MS_PER_DAY;
+        let a = (0..5).map(|k| cp(day(k), 1.0, 1.0, "MAINCOMP", 0.0)).collect();
+        let b = vec![cp(day(0), 1.0, 1.0, "CHALLENGE", 0.0)]; // stops after day 0
+        let store = Store::from_set(&set(vec![("A", a), ("B", b)]));
+        let policies = [preset("static").unwrap()];
+        let mut e = Engine::new(&policies, (0..5).map(day).collect(), MS_PER_DAY).unwrap();
+        e.run_segment(&store, 0..5, day(4), &|_| {});
+        let per_step: Vec<usize> = (0..5).map(|s| e.rows[0].step.iter().filter(|x| **x == s).count()).collect();
+        assert_eq!(per_step, vec![3, 3, 2, 2, 2], "B present at day 0 and one step after, then gone");
+        let burn = e.hotkeys.id("burn_uid_229");
+        assert_eq!(e.rows[0].hotkey[2], burn);
+        assert_eq!(e.rows[0].final_w[2], 1.0 - (3.0 * D + D));
+    }
+}

@@ -1,0 +1,200 @@
+//! Runs a scenario end to end: read, replay, write, summarise. Outputs are opened before any
+//! work starts, so a bad `--out` fails in a second rather than after the run.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::SerWriter;
+
+use super::engine::Engine;
+use super::results::{self, PolicySummary};
+use super::scenario::Scenario;
+use super::sources::{self, History, Snapshot};
+use crate::error::InputError;
+use crate::ledger::io::{self, Loaded};
+use crate::ledger::store::Store;
+use crate::ledger::{LedgerSet, Status};
+use crate::time::format_ms;
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub command_line: String,
+}
+
+pub struct RunOutput {
+    pub dir: PathBuf,
+    pub summaries: Vec<PolicySummary>,
+    pub frame: polars::prelude::DataFrame,
+}
+
+/// Where the ledgers come from: one merged set, or dated snapshots read one at a time.
+enum Data {
+    Files(LedgerSet),
+    Snapshots(Vec<Snapshot>),
+}
+
+fn load_files(paths: &[PathBuf], lenient: bool, quiet: bool) -> Result<LedgerSet, InputError> {
+    let mut merged = LedgerSet::default();
+    let mut seen = std::collections::HashMap::new();
+    for p in paths {
+        let Loaded { set, dropped, .. } = io::read_validated(p, lenient)?;
+        if !quiet {
+            for d in &dropped {
+                eprintln!("warning: {d}");
+            }
+        }
+        for l in set.ledgers {
+            if let Some(other) = seen.insert(l.key.clone(), p.clone()) {
+                return Err(InputError::file(
+                    p.display(),
+                    format!("hotkey {} is also in {}: one ledger per hotkey across sources", l.key, other.display()),
+                ));
+            }
+            merged.ledgers.push(l);
+        }
+        merged.last_update_ms = merged.last_update_ms.max(set.last_update_ms);
+    }
+    Ok(merged)
+}
+
+fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
+    let first = set.ledgers.iter().filter_map(|l| l.checkpoints.first()).map(|c| c.timestamp_ms).min()?;
+    let last = set.ledgers.iter().filter_map(|l| l.checkpoints.last()).map(|c| c.timestamp_ms).max()?;
+    Some((first, last))
+}
+
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> {
+    let t_read = Instant::now();
+    let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| InputError::Usage(format!("cannot create output directory {}: {e}", dir.display())))?;
+    let parquet_path = dir.join("steps.parquet");
+    let csv_path = dir.join("steps.csv");
+    let mut parquet_file =
+        File::create(&parquet_path).map_err(|e| InputError::Usage(format!("{}: {e}", parquet_path.display())))?;
+    let mut csv_file =
+        File::create(&csv_path).map_err(|e| InputError::Usage(format!("{}: {e}", csv_path.display())))?;
+
+    let data = if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
+        Data::Snapshots(sources::list_snapshots(&scenario.ledgers[0])?)
+    } else {
+        Data::Files(load_files(&scenario.ledgers, scenario.lenient, opts.quiet)?)
+    };
+    let buckets: Option<History<Status>> = scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
+    let collateral: Option<History<f64>> = scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
+    let (data_start, data_end) = match &data {
+        Data::Files(set) => data_span(set)
+            .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
+        Data::Snapshots(s) => (s[0].taken_ms, s[s.len() - 1].taken_ms),
+    };
+    let start = opts.start.or(scenario.start).unwrap_or(data_start);
+    let end = opts.end.or(scenario.end).unwrap_or(data_end);
+    let steps = super::clock::steps(start, end, scenario.step_ms)?;
+    if let Data::Snapshots(s) = &data
+        && steps[0] < s[0].taken_ms
+    {
+        return Err(InputError::Usage(format!(
+            "the clock starts at {} but the first snapshot was taken at {}: nothing was known before it",
+            format_ms(steps[0]),
+            format_ms(s[0].taken_ms)
+        ))
+        .into());
+    }
+    let read_secs = t_read.elapsed().as_secs_f64();
+
+    let t_replay = Instant::now();
+    let mut engine = Engine::new(&scenario.policies, steps.clone(), scenario.step_ms)?;
+    engine.buckets = buckets.as_ref();
+    engine.collateral = collateral.as_ref();
+    let bar = if opts.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new((steps.len() * scenario.policies.len()) as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} policy-steps, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("replay {}", scenario.name));
+    let tick = |n: u64| bar.inc(n);
+    let mut served_by: Vec<String> = vec![String::new(); steps.len()];
+    let mut extra_read = 0.0;
+    match &data {
+        Data::Files(set) => {
+            let store = Store::from_set(set);
+            engine.run_segment(&store, 0..steps.len(), data_end, &tick);
+            let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            served_by.iter_mut().for_each(|s| *s = label.clone());
+        }
+        Data::Snapshots(snaps) => {
+            for (i, snap) in snaps.iter().enumerate() {
+                let until = snaps.get(i + 1).map(|s| s.taken_ms).unwrap_or(i64::MAX);
+                let a = steps.partition_point(|&t| t < snap.taken_ms);
+                let b = steps.partition_point(|&t| t < until);
+                if a >= b {
+                    continue;
+                }
+                let t = Instant::now();
+                let set = load_files(std::slice::from_ref(&snap.path), scenario.lenient, opts.quiet)?;
+                let newest = data_span(&set).map(|s| s.1).unwrap_or(snap.taken_ms);
+                let store = Store::from_set(&set);
+                drop(set);
+                extra_read += t.elapsed().as_secs_f64();
+                engine.run_segment(&store, a..b, newest, &tick);
+                for s in &mut served_by[a..b] {
+                    *s = snap.path.display().to_string();
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let (pools, prices) = results::emission(&engine, &scenario.pool, &scenario.price);
+    let mut df = results::frame(&engine, &pools, &prices)?;
+    let summaries = results::summarize(&engine, &df)?;
+    let replay_secs = t_replay.elapsed().as_secs_f64() - extra_read;
+
+    let t_write = Instant::now();
+    polars::prelude::ParquetWriter::new(&mut parquet_file)
+        .with_compression(polars::prelude::ParquetCompression::Zstd(None))
+        .finish(&mut df)?;
+    polars::prelude::CsvWriter::new(&mut csv_file).include_header(true).finish(&mut df)?;
+    if let Some(text) = &scenario.source_text {
+        let name = scenario
+            .source_path
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario.toml".into());
+        std::fs::write(dir.join(name), text)?;
+    }
+    let write_secs = t_write.elapsed().as_secs_f64();
+    let run_json = serde_json::json!({
+        "dustlab_version": env!("CARGO_PKG_VERSION"),
+        "scenario": scenario.name,
+        "scenario_file": scenario.source_path.as_ref().map(|p| p.display().to_string()),
+        "command_line": opts.command_line,
+        "inputs": {
+            "ledgers": scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
+            "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
+        },
+        "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
+        "policies": scenario.policies,
+        "emission": {
+            "pool_alpha_per_day": format!("{:?}", scenario.pool),
+            "alpha_to_usd": format!("{:?}", scenario.price),
+        },
+        "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
+        "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
+        "outputs": ["steps.parquet", "steps.csv"],
+    });
+    std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
+    Ok(RunOutput { dir, summaries, frame: df })
+}

@@ -1,0 +1,282 @@
+//! The TOML scenario schema. The quick form of `dustlab replay` builds the same struct from
+//! flags, so a scenario file and a command line always mean the same thing.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+use crate::policy::DustPolicy;
+use crate::policy::config::from_toml_table;
+use crate::time::{MS_PER_DAY, parse_time};
+
+/// A time given as epoch milliseconds or an RFC 3339 string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TimeValue {
+    Ms(i64),
+    Text(String),
+}
+
+impl TimeValue {
+    pub fn resolve(&self) -> Result<i64, InputError> {
+        match self {
+            TimeValue::Ms(ms) => Ok(*ms),
+            TimeValue::Text(s) => parse_time(s),
+        }
+    }
+}
+
+/// A number, or `"ledgers"`: derive it from the ledgers' own fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrLedgers {
+    Number(f64),
+    Word(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFile {
+    /// Ledger files (any format), or one directory of dated snapshots.
+    pub ledgers: OneOrMany,
+    /// Bucket history: CSV/Parquet `hotkey,timestamp_ms,bucket` (or `hotkey,bucket`).
+    pub buckets: Option<String>,
+    /// Collateral history: CSV/Parquet `hotkey,timestamp_ms,collateral_usd` (or `hotkey,collateral_usd`).
+    pub collateral: Option<String>,
+    /// Proceed without broken checkpoints (each one is listed).
+    #[serde(default)]
+    pub lenient: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockFile {
+    pub start: Option<TimeValue>,
+    pub end: Option<TimeValue>,
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmissionFile {
+    /// Alpha per day to miners (weight 1 = all of it), or "ledgers".
+    pub pool_alpha_per_day: Option<NumberOrLedgers>,
+    /// Alpha → USD price, or "ledgers" (avg_alpha_to_tao_rate × avg_tao_to_usd_rate).
+    pub alpha_to_usd: Option<NumberOrLedgers>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: Option<String>,
+    description: Option<String>,
+    seed: Option<u64>,
+    data: DataFile,
+    #[serde(default)]
+    clock: ClockFile,
+    #[serde(default)]
+    emission: EmissionFile,
+    /// Payout model for every policy that does not name its own.
+    payout: Option<String>,
+    #[serde(default)]
+    policy: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// How the pool or the price is set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Constant(f64),
+    Ledgers,
+}
+
+/// A validated scenario: paths resolved, policies built, times parsed.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub seed: u64,
+    /// The scenario file's text, copied beside the results (None for the quick form).
+    pub source_text: Option<String>,
+    pub source_path: Option<PathBuf>,
+    pub ledgers: Vec<PathBuf>,
+    pub buckets: Option<PathBuf>,
+    pub collateral: Option<PathBuf>,
+    pub lenient: bool,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub step_ms: i64,
+    pub pool: Source,
+    pub price: Source,
+    /// Policies with their payout model name; the first is the baseline.
+    pub policies: Vec<DustPolicy>,
+}
+
+/// Default pool (DOMAIN: ~2 950 alpha a day to miners, late 2025).
+pub const DEFAULT_POOL: f64 = 2950.0;
+
+pub fn parse_step(s: &str) -> Result<i64, InputError> {
+    match s {
+        "1d" | "24h" => Ok(MS_PER_DAY),
+        "12h" => Ok(MS_PER_DAY / 2),
+        other => Err(InputError::Usage(format!("step must be 1d or 12h, got {other:?}"))),
+    }
+}
+
+fn number_or_ledgers(
+    v: &Option<NumberOrLedgers>,
+    default: Source,
+    what: &str,
+    origin: &str,
+) -> Result<Source, InputError> {
+    match v {
+        None => Ok(default),
+        Some(NumberOrLedgers::Number(x)) if x.is_finite() && *x >= 0.0 => Ok(Source::Constant(*x)),
+        Some(NumberOrLedgers::Word(w)) if w == "ledgers" => Ok(Source::Ledgers),
+        Some(other) => {
+            Err(InputError::file(origin, format!("{what} must be a non-negative number or \"ledgers\", got {other:?}")))
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file; paths inside are relative to the file.
+    pub fn load(path: &Path) -> Result<Scenario, InputError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
+        let file: ScenarioFile = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| format!("line {}: ", line_of(&text, s.start))).unwrap_or_default();
+            InputError::file(&shown, format!("{line}{}", e.message()))
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rel = |p: &str| -> PathBuf {
+            let p = Path::new(p);
+            if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+        };
+        let ledgers: Vec<PathBuf> = match &file.data.ledgers {
+            OneOrMany::One(s) => vec![rel(s)],
+            OneOrMany::Many(v) => v.iter().map(|s| rel(s)).collect(),
+        };
+        let mut policies = Vec::new();
+        for spanned in &file.policy {
+            let line = line_of(&text, spanned.span().start);
+            let mut table = spanned.get_ref().clone();
+            if !table.contains_key("payout")
+                && let Some(p) = &file.payout
+            {
+                table.insert("payout".into(), toml::Value::String(p.clone()));
+            }
+            let origin = format!("{shown}: [[policy]] at line {line}");
+            policies.push(from_toml_table(table, &origin)?);
+        }
+        let name = file.name.clone().unwrap_or_else(|| {
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())
+        });
+        let scenario = Scenario {
+            name,
+            description: file.description.clone(),
+            seed: file.seed.unwrap_or(0),
+            source_text: Some(text.clone()),
+            source_path: Some(path.to_path_buf()),
+            ledgers,
+            buckets: file.data.buckets.as_deref().map(rel),
+            collateral: file.data.collateral.as_deref().map(rel),
+            lenient: file.data.lenient,
+            start: file.clock.start.as_ref().map(TimeValue::resolve).transpose()?,
+            end: file.clock.end.as_ref().map(TimeValue::resolve).transpose()?,
+            step_ms: parse_step(file.clock.step.as_deref().unwrap_or("1d"))?,
+            pool: number_or_ledgers(
+                &file.emission.pool_alpha_per_day,
+                Source::Constant(DEFAULT_POOL),
+                "pool_alpha_per_day",
+                &shown,
+            )?,
+            price: number_or_ledgers(&file.emission.alpha_to_usd, Source::Ledgers, "alpha_to_usd", &shown)?,
+            policies,
+        };
+        scenario.check(&shown)?;
+        Ok(scenario)
+    }
+
+    /// The quick form: one ledger file and policies named by preset or TOML file.
+    pub fn quick(ledgers: PathBuf, policies: &[String], payout: Option<&str>) -> Result<Scenario, InputError> {
+        let specs: Vec<String> = if policies.is_empty() { vec!["ptn-dynamic".into()] } else { policies.to_vec() };
+        let mut built = Vec::new();
+        for s in &specs {
+            let mut p = crate::policy::config::resolve(s)?;
+            if let Some(m) = payout {
+                p.payout = m.to_string();
+            }
+            built.push(p);
+        }
+        let name = ledgers
+            .file_name()
+            .map(|n| n.to_string_lossy().split('.').next().unwrap_or("replay").to_string())
+            .unwrap_or_else(|| "replay".into());
+        let s = Scenario {
+            name,
+            description: None,
+            seed: 0,
+            source_text: None,
+            source_path: None,
+            ledgers: vec![ledgers],
+            buckets: None,
+            collateral: None,
+            lenient: false,
+            start: None,
+            end: None,
+            step_ms: MS_PER_DAY,
+            pool: Source::Constant(DEFAULT_POOL),
+            price: Source::Ledgers,
+            policies: built,
+        };
+        s.check("command line")?;
+        Ok(s)
+    }
+
+    fn check(&self, origin: &str) -> Result<(), InputError> {
+        if self.policies.is_empty() {
+            return Err(InputError::file(origin, "no [[policy]]: name at least one (the first is the baseline)"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.policies {
+            if !seen.insert(p.name.as_str()) {
+                return Err(InputError::file(
+                    origin,
+                    format!("two policies are named {:?}: names must be unique", p.name),
+                ));
+            }
+            crate::policy::payout::model(&p.payout).map_err(|e| InputError::file(origin, e))?;
+        }
+        if let (Some(a), Some(b)) = (self.start, self.end)
+            && a > b
+        {
+            return Err(InputError::file(origin, "clock start is after its end"));
+        }
+        if self.ledgers.is_empty() {
+            return Err(InputError::file(origin, "[data] ledgers names no file"));
+        }
+        for l in &self.ledgers {
+            if !l.exists() {
+                return Err(InputError::file(origin, format!("ledger source {} does not exist", l.display())));
+            }
+        }
+        for p in [&self.buckets, &self.collateral].into_iter().flatten() {
+            if !p.exists() {
+                return Err(InputError::file(origin, format!("{} does not exist", p.display())));
+            }
+        }
+        Ok(())
+    }
+}

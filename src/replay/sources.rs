@@ -1,0 +1,213 @@
+//! Side inputs of a replay: bucket and collateral histories, and dated ledger snapshots.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::InputError;
+use crate::ledger::Status;
+use crate::ledger::io::Format;
+use crate::time::parse_time;
+
+/// A per-hotkey history of values, each valid from its timestamp on.
+#[derive(Debug, Clone, Default)]
+pub struct History<T> {
+    by_hotkey: HashMap<String, Vec<(i64, T)>>,
+}
+
+impl<T: Clone> History<T> {
+    /// The latest value at or before `t`.
+    pub fn at(&self, hotkey: &str, t: i64) -> Option<&T> {
+        let v = self.by_hotkey.get(hotkey)?;
+        let j = v.partition_point(|(ts, _)| *ts <= t);
+        if j == 0 { None } else { Some(&v[j - 1].1) }
+    }
+
+    pub fn hotkeys(&self) -> impl Iterator<Item = &String> {
+        self.by_hotkey.keys()
+    }
+}
+
+fn read_table(path: &Path) -> Result<DataFrame, InputError> {
+    let shown = path.display();
+    let head = std::fs::read(path).map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
+    if head.starts_with(b"PAR1") {
+        crate::ledger::table::read_parquet_frame(path).map_err(|m| InputError::file(&shown, m))
+    } else {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .with_schema_overwrite(Some(Arc::new(Schema::from_iter([
+                Field::new("hotkey".into(), DataType::String),
+                Field::new("bucket".into(), DataType::String),
+            ]))))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(|e| InputError::file(&shown, format!("not a readable CSV table ({e})")))
+    }
+}
+
+/// Reads `hotkey,[timestamp_ms,]VALUE` from CSV or Parquet; without `timestamp_ms` a value
+/// holds for all time.
+fn read_history<T: Clone>(
+    path: &Path,
+    value_col: &str,
+    convert: impl Fn(&AnyValue) -> Option<T>,
+) -> Result<History<T>, InputError> {
+    let shown = path.display();
+    let df = read_table(path)?;
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    for needed in ["hotkey", value_col] {
+        if !names.iter().any(|n| n == needed) {
+            return Err(InputError::file(
+                &shown,
+                format!(
+                    "missing column `{needed}`: expected hotkey,timestamp_ms,{value_col} (found {})",
+                    names.join(",")
+                ),
+            ));
+        }
+    }
+    let hk = df.column("hotkey").map_err(|e| InputError::file(&shown, e))?;
+    let val = df.column(value_col).map_err(|e| InputError::file(&shown, e))?;
+    let ts = df.column("timestamp_ms").ok();
+    let mut out: History<T> = History { by_hotkey: HashMap::new() };
+    for row in 0..df.height() {
+        let h = hk.get(row).map_err(|e| InputError::file(&shown, e))?;
+        let Some(h) = h.get_str().map(str::to_string) else {
+            return Err(InputError::file(&shown, format!("row {}: empty hotkey", row + 1)));
+        };
+        let t = match ts {
+            None => i64::MIN,
+            Some(c) => match c.get(row).map_err(|e| InputError::file(&shown, e))? {
+                AnyValue::Int64(v) => v,
+                AnyValue::Int32(v) => v as i64,
+                AnyValue::Float64(v) if v.fract() == 0.0 => v as i64,
+                AnyValue::String(s) => parse_time(s)?,
+                AnyValue::StringOwned(s) => parse_time(&s)?,
+                other => {
+                    return Err(InputError::file(
+                        &shown,
+                        format!("row {} (hotkey {h}): bad timestamp_ms {other}", row + 1),
+                    ));
+                }
+            },
+        };
+        let v = val.get(row).map_err(|e| InputError::file(&shown, e))?;
+        let Some(v) = convert(&v) else {
+            return Err(InputError::file(&shown, format!("row {} (hotkey {h}): bad {value_col} {v}", row + 1)));
+        };
+        out.by_hotkey.entry(h).or_default().push((t, v));
+    }
+    for v in out.by_hotkey.values_mut() {
+        v.sort_by_key(|x| x.0);
+    }
+    Ok(out)
+}
+
+pub fn read_buckets(path: &Path) -> Result<History<Status>, InputError> {
+    read_history(path, "bucket", |v| v.get_str().map(Status::parse))
+}
+
+pub fn read_collateral(path: &Path) -> Result<History<f64>, InputError> {
+    read_history(path, "collateral_usd", |v| match v {
+        AnyValue::Float64(x) => Some(*x),
+        AnyValue::Int64(x) => Some(*x as f64),
+        AnyValue::Int32(x) => Some(*x as f64),
+        AnyValue::Null => Some(0.0),
+        _ => None,
+    })
+}
+
+/// One dated snapshot of the validator's ledger file.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub path: PathBuf,
+    pub taken_ms: i64,
+}
+
+/// The snapshots of a directory, oldest first. A snapshot's date is its `last_update_ms`,
+/// or a date (or epoch milliseconds) in its file name when the file has none.
+pub fn list_snapshots(dir: &Path) -> Result<Vec<Snapshot>, InputError> {
+    let shown = dir.display();
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| InputError::file(&shown, format!("cannot list: {e}")))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    paths.sort();
+    for path in paths {
+        if Format::from_extension(&path).is_err() {
+            continue;
+        }
+        let taken = peek_last_update(&path).or_else(|| date_in_name(&path)).ok_or_else(|| {
+            InputError::file(path.display(), "snapshot has no last_update_ms and no date in its file name")
+        })?;
+        out.push(Snapshot { path, taken_ms: taken });
+    }
+    if out.is_empty() {
+        return Err(InputError::file(
+            &shown,
+            "no ledger snapshots (.json, .json.gz, .parquet, .csv) in this directory",
+        ));
+    }
+    out.sort_by(|a, b| a.taken_ms.cmp(&b.taken_ms).then(a.path.cmp(&b.path)));
+    for w in out.windows(2) {
+        if w[0].taken_ms == w[1].taken_ms {
+            return Err(InputError::file(
+                &shown,
+                format!("snapshots {} and {} carry the same date", w[0].path.display(), w[1].path.display()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// `last_update_ms` from the first kilobytes of a validator JSON file (plain or gzip).
+fn peek_last_update(path: &Path) -> Option<i64> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut head = Vec::new();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::MultiGzDecoder::new(&bytes[..]).take(1 << 16).read_to_end(&mut head).ok()?;
+    } else {
+        head = bytes[..bytes.len().min(1 << 16)].to_vec();
+    }
+    let text = String::from_utf8_lossy(&head);
+    let at = text.find("\"last_update_ms\"")?;
+    let rest = text[at + 16..].trim_start().strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok().filter(|v| *v > 0)
+}
+
+fn date_in_name(path: &Path) -> Option<i64> {
+    let name = path.file_name()?.to_string_lossy().to_string();
+    let b = name.as_bytes();
+    for i in 0..b.len() {
+        if b.len() >= i + 13 && b[i..i + 13].iter().all(u8::is_ascii_digit) {
+            return name[i..i + 13].parse().ok();
+        }
+        if b.len() >= i + 10 && b[i + 4] == b'-' && b[i + 7] == b'-' {
+            let candidate = &name[i..];
+            let date_end =
+                if candidate.len() >= 19 && parse_time(&format!("{}Z", &candidate[..19])).is_ok() { 19 } else { 10 };
+            let text = if date_end == 19 { format!("{}Z", &candidate[..19]) } else { candidate[..10].to_string() };
+            if let Ok(t) = parse_time(&text) {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_file_names() {
+        assert_eq!(date_in_name(Path::new("debt_ledger_2025-12-01.json.gz")), Some(1_764_547_200_000));
+        assert_eq!(date_in_name(Path::new("snap-1764547200000.parquet")), Some(1_764_547_200_000));
+        assert_eq!(date_in_name(Path::new("x_2025-12-01T12:00:00.json")), Some(1_764_590_400_000));
+        assert_eq!(date_in_name(Path::new("ledger.json")), None);
+    }
+}
