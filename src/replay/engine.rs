@@ -89,6 +89,10 @@ pub struct Engine<'a> {
     pub burn: &'static str,
     pub buckets: Option<&'a History<Status>>,
     pub collateral: Option<&'a History<f64>>,
+    /// Whether the emission model derives the pool / the price from the ledgers (the facts
+    /// it needs cost a pass over the miners at every step, so they are gathered on demand).
+    pub derive_pool: bool,
+    pub derive_price: bool,
     pub hotkeys: Interner,
     pub bucket_names: Interner,
     pub rows: Vec<Rows>,
@@ -134,6 +138,8 @@ impl<'a> Engine<'a> {
             burn: payout::burn_hotkey(false),
             buckets: None,
             collateral: None,
+            derive_pool: false,
+            derive_price: false,
             hotkeys: Interner::default(),
             bucket_names: Interner::default(),
             rows: vec![Rows::default(); policies.len()],
@@ -182,10 +188,17 @@ impl<'a> Engine<'a> {
                     .collect();
                 let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
                 let debts = self.models.iter().map(|m| m.debt(&view)).collect();
-                let received_alpha = (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum();
-                let rates: Vec<f64> = (0..view.len()).filter_map(|k| view.alpha_usd_at(k)).collect();
-                let alpha_usd =
-                    if rates.is_empty() { None } else { Some(rates.iter().sum::<f64>() / rates.len() as f64) };
+                let received_alpha = if self.derive_pool {
+                    (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum()
+                } else {
+                    0.0
+                };
+                let alpha_usd = if self.derive_price {
+                    let rates: Vec<f64> = (0..view.len()).filter_map(|k| view.alpha_usd_at(k)).collect();
+                    if rates.is_empty() { None } else { Some(rates.iter().sum::<f64>() / rates.len() as f64) }
+                } else {
+                    None
+                };
                 Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd }
             })
             .collect();
@@ -221,34 +234,54 @@ impl<'a> Engine<'a> {
         self.rows.par_iter_mut().zip(self.smooth_state.par_iter_mut()).enumerate().for_each(|(pi, (rows, prev))| {
             let policy = &policies[pi];
             let model = models[policy_model[pi]].as_ref();
+            let wi = policy_window[pi];
+            let mi = policy_model[pi];
+            // One step's rows: its present miners in file order, then the burn.
+            let step_rows = |step: usize, sh: &Shared, dust: Vec<f64>, out: &mut Rows| {
+                let scores = &sh.scores[wi];
+                let pay = model.settle(&dust, &sh.debts[mi]);
+                for (k, &m) in sh.present.iter().enumerate() {
+                    out.step.push(step as u32);
+                    out.hotkey.push(hotkey_ids[m]);
+                    out.bucket.push(bucket_ids[step - range.start][k]);
+                    out.window_score.push(scores[k]);
+                    out.dust.push(dust[k]);
+                    out.payout.push(pay.pre_burn.get(k).copied().unwrap_or(pay.final_w[k]));
+                    out.final_w.push(pay.final_w[k]);
+                }
+                out.step.push(step as u32);
+                out.hotkey.push(burn_id);
+                out.bucket.push(burn_bucket);
+                out.window_score.push(0.0);
+                out.dust.push(0.0);
+                out.payout.push(pay.burn_weight());
+                out.final_w.push(pay.burn_weight());
+                progress(1);
+            };
+            // Rows are appended step by step into columns reserved once: per-step evaluation
+            // is light, so the policy loop stays sequential (policies run in parallel).
+            rows.reserve(shared.iter().map(|sh| sh.present.len() + 1).sum());
             prev.resize(n_ids, (f64::NAN, u32::MAX));
-            for ((step, sh), groups) in range.clone().zip(&shared).zip(&groups) {
-                let scores = &sh.scores[policy_window[pi]];
-                let mut dust = dust_weights_grouped(policy, groups, scores, &sh.collateral);
+            for ((step, sh), g) in range.clone().zip(&shared).zip(&groups) {
+                let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
                 if policy.smoothing != Smoothing::None {
                     smooth(policy, &mut dust, &sh.present, &hotkey_ids, prev, step as u32);
                 }
-                let pay = model.settle(&dust, &sh.debts[policy_model[pi]]);
-                let (final_w, burn_w) = (&pay.final_w, pay.burn_weight());
-                for (k, &m) in sh.present.iter().enumerate() {
-                    rows.step.push(step as u32);
-                    rows.hotkey.push(hotkey_ids[m]);
-                    rows.bucket.push(bucket_ids[step - range.start][k]);
-                    rows.window_score.push(scores[k]);
-                    rows.dust.push(dust[k]);
-                    rows.payout.push(pay.pre_burn.get(k).copied().unwrap_or(final_w[k]));
-                    rows.final_w.push(final_w[k]);
-                }
-                rows.step.push(step as u32);
-                rows.hotkey.push(burn_id);
-                rows.bucket.push(burn_bucket);
-                rows.window_score.push(0.0);
-                rows.dust.push(0.0);
-                rows.payout.push(burn_w);
-                rows.final_w.push(burn_w);
-                progress(1);
+                step_rows(step, sh, dust, rows);
             }
         });
+    }
+}
+
+impl Rows {
+    fn reserve(&mut self, n: usize) {
+        self.step.reserve(n);
+        self.hotkey.reserve(n);
+        self.bucket.reserve(n);
+        self.window_score.reserve(n);
+        self.dust.reserve(n);
+        self.payout.reserve(n);
+        self.final_w.reserve(n);
     }
 }
 

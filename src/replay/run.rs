@@ -112,6 +112,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let mut engine = Engine::new(&scenario.policies, steps.clone(), scenario.step_ms)?;
     engine.buckets = buckets.as_ref();
     engine.collateral = collateral.as_ref();
+    engine.derive_pool = scenario.pool == super::scenario::Source::Ledgers;
+    engine.derive_price = scenario.price == super::scenario::Source::Ledgers;
     let bar = if opts.quiet {
         ProgressBar::hidden()
     } else {
