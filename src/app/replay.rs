@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use crate::cli::ReplayArgs;
 use crate::error::InputError;
-use crate::replay::results;
 use crate::replay::run::{RunOptions, run as run_scenario};
 use crate::replay::scenario::{Scenario, parse_step};
+use crate::replay::{montecarlo, results};
 use crate::time::parse_time;
 
 /// The scenario `dustlab replay` runs with no argument.
@@ -48,6 +48,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let out = run_scenario(&scenario, &opts)?;
     if !args.quiet {
         eprintln!("{}", results::render(&out.summaries));
+        if !out.outcome_summaries.is_empty() {
+            eprintln!("adversaries over {} run(s):\n{}", scenario.runs, montecarlo::render(&out.outcome_summaries));
+        }
         eprintln!("wrote {} rows to {}/steps.parquet and steps.csv", out.frame.height(), out.dir.display());
     }
     Ok(())

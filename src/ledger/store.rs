@@ -6,7 +6,7 @@
 //! rounded totals; it agrees with the validator's left-to-right sum to within that sum's
 //! own rounding error.
 
-use super::model::{LedgerSet, Status};
+use super::model::{Checkpoint, LedgerSet, Status};
 use crate::time::CHECKPOINT_MS;
 
 #[inline]
@@ -26,20 +26,28 @@ pub struct Prefix {
 impl Prefix {
     pub fn build(values: impl Iterator<Item = f64>) -> Prefix {
         let (lower, _) = values.size_hint();
-        let mut hi = Vec::with_capacity(lower + 1);
-        let mut lo = Vec::with_capacity(lower + 1);
-        let (mut h, mut l) = (0.0f64, 0.0f64);
-        hi.push(h);
-        lo.push(l);
+        let mut p = Prefix { hi: Vec::with_capacity(lower + 1), lo: Vec::with_capacity(lower + 1) };
         for x in values {
-            let (s, e) = two_sum(h, x);
-            let (s2, e2) = two_sum(s, l + e);
-            h = s2;
-            l = e2;
-            hi.push(h);
-            lo.push(l);
+            p.push(x);
         }
-        Prefix { hi, lo }
+        if p.hi.is_empty() {
+            p.hi.push(0.0);
+            p.lo.push(0.0);
+        }
+        p
+    }
+
+    /// Appends one value (a generator grows its ledgers checkpoint by checkpoint).
+    pub fn push(&mut self, x: f64) {
+        if self.hi.is_empty() {
+            self.hi.push(0.0);
+            self.lo.push(0.0);
+        }
+        let (h, l) = (*self.hi.last().expect("non-empty"), *self.lo.last().expect("non-empty"));
+        let (s, e) = two_sum(h, x);
+        let (s2, e2) = two_sum(s, l + e);
+        self.hi.push(s2);
+        self.lo.push(e2);
     }
 
     /// Sum of the values at indexes `[i, j)`.
@@ -117,31 +125,51 @@ pub struct Store {
     pub miners: Vec<Series>,
 }
 
+impl Series {
+    pub fn new(hotkey: &str) -> Series {
+        Series {
+            hotkey: hotkey.to_string(),
+            ts: Vec::new(),
+            contiguous: true,
+            status: Vec::new(),
+            score_term: Vec::new(),
+            pnl_all: Prefix::build(std::iter::empty()),
+            pnl_earning: Prefix::build(std::iter::empty()),
+            usd_earning: Prefix::build(std::iter::empty()),
+            alpha_all: Prefix::build(std::iter::empty()),
+            alpha_usd: Vec::new(),
+        }
+    }
+
+    /// Appends one checkpoint (its timestamp must follow the last one).
+    pub fn push(&mut self, c: &Checkpoint) {
+        if let Some(&last) = self.ts.last() {
+            self.contiguous &= c.timestamp_ms - last == CHECKPOINT_MS;
+        }
+        let term = c.net_pnl() * c.total_penalty;
+        let earning = c.status.is_earning();
+        self.ts.push(c.timestamp_ms);
+        self.status.push(c.status.clone());
+        self.score_term.push(term);
+        self.pnl_all.push(term);
+        self.pnl_earning.push(if earning { term } else { 0.0 });
+        self.usd_earning.push(if earning { c.chunk_emissions_usd } else { 0.0 });
+        self.alpha_all.push(c.chunk_emissions_alpha);
+        self.alpha_usd.push(c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate);
+    }
+}
+
 impl Store {
     pub fn from_set(set: &LedgerSet) -> Store {
         let miners = set
             .ledgers
             .iter()
             .map(|l| {
-                let cps = &l.checkpoints;
-                let score_term: Vec<f64> = cps.iter().map(|c| c.net_pnl() * c.total_penalty).collect();
-                let earning: Vec<bool> = cps.iter().map(|c| c.status.is_earning()).collect();
-                let ts: Vec<i64> = cps.iter().map(|c| c.timestamp_ms).collect();
-                let contiguous = ts.windows(2).all(|w| w[1] - w[0] == CHECKPOINT_MS);
-                Series {
-                    hotkey: l.key.clone(),
-                    ts,
-                    contiguous,
-                    status: cps.iter().map(|c| c.status.clone()).collect(),
-                    pnl_all: Prefix::build(score_term.iter().copied()),
-                    pnl_earning: Prefix::build(score_term.iter().zip(&earning).map(|(x, e)| if *e { *x } else { 0.0 })),
-                    usd_earning: Prefix::build(
-                        cps.iter().zip(&earning).map(|(c, e)| if *e { c.chunk_emissions_usd } else { 0.0 }),
-                    ),
-                    alpha_all: Prefix::build(cps.iter().map(|c| c.chunk_emissions_alpha)),
-                    alpha_usd: cps.iter().map(|c| c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate).collect(),
-                    score_term,
+                let mut s = Series::new(&l.key);
+                for c in &l.checkpoints {
+                    s.push(c);
                 }
+                s
             })
             .collect();
         Store { miners }

@@ -43,6 +43,18 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     pearson(&ranks(x), &ranks(y))
 }
 
+/// Linear-interpolated percentile (0–100) of a sample; 0 for an empty one.
+pub fn percentile(s: &[f64], pct: f64) -> f64 {
+    let mut v = s.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return 0.0;
+    }
+    let pos = pct / 100.0 * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
 /// Gini coefficient of non-negative amounts (0 = equal, → 1 = one takes all).
 pub fn gini(x: &[f64]) -> f64 {
     let n = x.len();

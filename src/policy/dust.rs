@@ -128,7 +128,7 @@ fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
             if max > min { s.iter().map(|x| Some((x - min) / (max - min))).collect() } else { vec![None; s.len()] }
         }
         Normalization::Winsorized { percentile } => {
-            let cap = percentile_of(s, percentile);
+            let cap = crate::metrics::stats::percentile(s, percentile);
             if cap <= 0.0 {
                 return vec![None; s.len()];
             }
@@ -156,19 +156,6 @@ fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
             out
         }
     }
-}
-
-/// Linear-interpolated percentile (0–100) of a sample.
-pub fn percentile_of(s: &[f64], pct: f64) -> f64 {
-    let mut v = s.to_vec();
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return 0.0;
-    }
-    let pos = pct / 100.0 * (v.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
 }
 
 #[cfg(test)]

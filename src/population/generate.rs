@@ -10,7 +10,7 @@ use rand_distr::{Distribution, LogNormal, Normal, StudentT};
 use serde::{Deserialize, Serialize};
 
 use super::seed;
-use crate::ledger::store::{AsOf, Store};
+use crate::ledger::store::{AsOf, Series, Store};
 use crate::ledger::{Checkpoint, Ledger, LedgerSet, Status};
 use crate::policy::evaluate::evaluate;
 use crate::policy::{payout, preset};
@@ -23,7 +23,8 @@ pub struct PopulationParams {
     /// Miner slots (UIDs with a ledger). DOMAIN: 220–240 on mainnet.
     pub miners: usize,
     pub days: u32,
-    /// First checkpoint period starts here (ms, 00:00 UTC).
+    /// First checkpoint period starts here (epoch ms or RFC 3339, 00:00 UTC).
+    #[serde(rename = "start", deserialize_with = "de_time")]
     pub start_ms: i64,
     pub seed: u64,
     /// Days a CHALLENGE miner must trade before promotion (DOMAIN: 61).
@@ -34,6 +35,9 @@ pub struct PopulationParams {
     pub probation_days: f64,
     /// MAINCOMP places per asset class (DOMAIN: top 25).
     pub maincomp_per_class: usize,
+    /// 30-day penalty-adjusted return a miner needs before it can be promoted (assumption,
+    /// tuned so 20–30% of challengers pass, DOMAIN).
+    pub promotion_hurdle: f64,
     /// Max drawdown that eliminates (DOMAIN: 10%).
     pub drawdown_limit: f64,
     /// Daily chance a miner is flagged for plagiarism (assumption).
@@ -67,6 +71,11 @@ pub struct PopulationParams {
     pub initial_probation_share: f64,
 }
 
+fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    crate::replay::scenario::TimeValue::deserialize(d)?.resolve().map_err(D::Error::custom)
+}
+
 impl Default for PopulationParams {
     fn default() -> Self {
         PopulationParams {
@@ -78,6 +87,7 @@ impl Default for PopulationParams {
             challenge_max_days: 90.0,
             probation_days: 60.0,
             maincomp_per_class: 25,
+            promotion_hurdle: 0.025,
             drawdown_limit: 0.10,
             plagiarism_daily: 0.0005,
             plagiarism_review_days: 14.0,
@@ -111,17 +121,46 @@ struct Miner {
     risk_profile: f64,
     rap: f64,
     status: Status,
-    /// Index of the checkpoint at which the current status began.
+    /// Step at which the current status began.
     since: usize,
-    registered: usize,
+    /// Step of registration (may precede the first step for the initial population).
+    registered: i64,
     equity: f64,
     peak: f64,
     /// Status to return to if a plagiarism review clears.
     before_plagiarism: Status,
     checkpoints: Vec<Checkpoint>,
-    /// Index into the output of the first status of each stint, for back-filling.
+    /// (checkpoint index, status) at each status change, for back-filling.
     status_changes: Vec<(usize, Status)>,
     alive: bool,
+}
+
+/// A lifecycle event, for statistics and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    Registered,
+    Promoted,
+    Demoted,
+    Flagged,
+    Cleared,
+    /// Elimination, with its reason: drawdown, challenge, probation or plagiarism.
+    Eliminated(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at_ms: i64,
+    pub hotkey: String,
+    pub kind: EventKind,
+}
+
+/// A generated population: the ledgers, each miner's collateral (USD), its true bucket
+/// history (before back-filling), and the lifecycle events.
+pub struct Population {
+    pub set: LedgerSet,
+    pub collateral: Vec<(String, f64)>,
+    pub buckets: Vec<(String, i64, Status)>,
+    pub events: Vec<Event>,
 }
 
 fn hotkey(rng: &mut seed::Rng) -> String {
@@ -134,22 +173,30 @@ fn hotkey(rng: &mut seed::Rng) -> String {
     s
 }
 
-fn round_to(x: f64, decimals: i32) -> f64 {
+pub(crate) fn round_to(x: f64, decimals: i32) -> f64 {
     let p = 10f64.powi(decimals);
     (x * p).round() / p
 }
 
-fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status) -> Miner {
+/// Collateral in USD: zero, below the minimum, or 300–1 000 Theta × 500 USD.
+pub(crate) fn draw_collateral(p: &PopulationParams, rng: &mut seed::Rng) -> f64 {
     let u: f64 = rng.random();
-    let collateral_usd = if u < p.zero_collateral_share {
+    if u < p.zero_collateral_share {
         0.0
     } else if u < p.zero_collateral_share + p.low_collateral_share {
-        (rng.random_range(10.0..300.0f64)).round() * 500.0
+        rng.random_range(10.0..300.0f64).round() * 500.0
     } else {
-        (rng.random_range(300.0..1000.0f64)).round() * 500.0
-    };
-    // DOMAIN: account = min(collateral Theta, 1000) × 500 USD; no collateral counts as 5 000.
-    let account = if collateral_usd > 0.0 { collateral_usd.min(500_000.0) } else { 5_000.0 };
+        rng.random_range(300.0..1000.0f64).round() * 500.0
+    }
+}
+
+/// DOMAIN: account = min(collateral Theta, 1000) × 500 USD; no collateral counts as 5 000.
+pub(crate) fn account_of(collateral_usd: f64) -> f64 {
+    if collateral_usd > 0.0 { collateral_usd.min(500_000.0) } else { 5_000.0 }
+}
+
+fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status) -> Miner {
+    let collateral_usd = draw_collateral(p, rng);
     let drift = Normal::new(p.monthly_drift_mean, p.monthly_drift_sd).expect("valid normal").sample(rng) / 60.0;
     let vol = LogNormal::new(p.vol_12h_median.ln(), p.vol_log_sd).expect("valid lognormal").sample(rng);
     let risk_profile = if rng.random_bool(0.8) { 0.9918 } else { round_to(rng.random_range(0.69..0.9918), 4) };
@@ -159,12 +206,12 @@ fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status
         drift,
         vol,
         collateral_usd,
-        account,
+        account: account_of(collateral_usd),
         risk_profile,
         rap: round_to(rng.random_range(0.2..1.0), 4),
         status: status.clone(),
         since: k,
-        registered: k,
+        registered: k as i64,
         equity: 1.0,
         peak: 1.0,
         before_plagiarism: status.clone(),
@@ -180,125 +227,236 @@ impl Miner {
         self.since = k;
         self.status_changes.push((self.checkpoints.len(), s));
     }
+    /// Ranking score for promotion: penalty-adjusted return over the last 30 days (since
+    /// the first checkpoint for a younger ledger; an incumbent's head start counts).
     fn score(&self) -> f64 {
-        (self.equity - 1.0) * self.risk_profile * self.rap
+        let n = self.checkpoints.len();
+        let base = if n > 60 { self.checkpoints[n - 61].portfolio_return } else { 1.0 };
+        (self.equity / base - 1.0) * self.risk_profile * self.rap
     }
 }
 
-/// A generated population: the ledgers and each miner's collateral (USD).
-pub struct Population {
-    pub set: LedgerSet,
-    pub collateral: Vec<(String, f64)>,
+/// One 12-hour return: drift plus Student-t noise scaled to the miner's volatility.
+pub(crate) fn draw_return(drift: f64, vol: f64, t: &StudentT<f64>, t_scale: f64, rng: &mut seed::Rng) -> f64 {
+    drift + vol * t_scale * t.sample(rng)
+}
+
+/// Fills a checkpoint's performance, fee and penalty fields from a net PnL.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn performance_checkpoint(
+    ts: i64,
+    net: f64,
+    equity: f64,
+    peak: f64,
+    account: f64,
+    forex: bool,
+    risk_profile: f64,
+    rap: f64,
+    rng: &mut seed::Rng,
+) -> Checkpoint {
+    let gross = net.abs() * rng.random_range(2.0..5.0) + rng.random_range(0.0..20.0);
+    let gain = round_to((gross + net) / 2.0, 2);
+    let mut cp = Checkpoint::new(ts);
+    cp.pnl_gain = Some(gain);
+    cp.pnl_loss = Some(round_to(net - gain, 2));
+    cp.portfolio_return = round_to(equity, 8);
+    cp.max_drawdown = round_to(equity / peak, 8);
+    cp.max_portfolio_value = round_to(peak * account, 2);
+    cp.accum_ms = CHECKPOINT_MS;
+    cp.open_ms = if net == 0.0 { 0 } else { CHECKPOINT_MS };
+    cp.n_updates = if net == 0.0 { 0 } else { rng.random_range(20..400) };
+    cp.spread_fee_loss = round_to(-(gross * 0.001), 2);
+    cp.carry_fee_loss = round_to(-(account * 0.1095 / 730.0) * if forex { 0.27 } else { 1.0 }, 2);
+    cp.drawdown_penalty = 1.0;
+    cp.risk_profile_penalty = risk_profile;
+    cp.min_collateral_penalty = if account >= 150_000.0 { 1.0 } else { 0.01 };
+    cp.risk_adjusted_performance_penalty = rap;
+    cp.total_penalty = risk_profile * cp.min_collateral_penalty * rap;
+    cp
+}
+
+struct Sim<'p> {
+    p: &'p PopulationParams,
+    rng: seed::Rng,
+    miners: Vec<Miner>,
+    /// Every miner's history so far, for production's weights (grown in place, never copied).
+    store: Store,
+    slots: Vec<usize>,
+    refill: Vec<(usize, usize)>,
+    events: Vec<Event>,
+    buckets: Vec<(String, i64, Status)>,
+}
+
+impl Sim<'_> {
+    fn ts(&self, k: usize) -> i64 {
+        self.p.start_ms + (k as i64 + 1) * CHECKPOINT_MS
+    }
+
+    fn event(&mut self, k: usize, mi: usize, kind: EventKind) {
+        let hk = self.miners[mi].hotkey.clone();
+        if let EventKind::Registered
+        | EventKind::Promoted
+        | EventKind::Demoted
+        | EventKind::Flagged
+        | EventKind::Cleared = kind
+        {
+            self.buckets.push((hk.clone(), self.ts(k) - CHECKPOINT_MS, self.miners[mi].status.clone()));
+        }
+        self.events.push(Event { at_ms: self.ts(k) - CHECKPOINT_MS, hotkey: hk, kind });
+    }
+
+    fn add_miner(&mut self, k: usize, status: Status) -> usize {
+        let m = new_miner(self.p, &mut self.rng, k, status);
+        self.store.miners.push(Series::new(&m.hotkey));
+        self.miners.push(m);
+        let mi = self.miners.len() - 1;
+        self.event(k, mi, EventKind::Registered);
+        mi
+    }
+
+    fn set_status(&mut self, mi: usize, s: Status, k: usize, kind: EventKind) {
+        self.miners[mi].set_status(s, k);
+        self.event(k, mi, kind);
+    }
+
+    fn eliminate(&mut self, slot: usize, k: usize, reason: &'static str) {
+        let mi = self.slots[slot];
+        self.miners[mi].alive = false;
+        self.event(k, mi, EventKind::Eliminated(reason));
+        let delay = self.rng.random_range(1..6);
+        self.refill.push((slot, k + delay));
+    }
+
+    /// Weights production's own policy gives the living miners at `t` (by miner index).
+    fn production_weights(
+        &self,
+        t: i64,
+        policy: &crate::policy::DustPolicy,
+        model: &dyn payout::PayoutModel,
+    ) -> Vec<f64> {
+        let alive: Vec<usize> = self.slots.iter().copied().filter(|&i| self.miners[i].alive).collect();
+        let view = AsOf::of_subset(&self.store, &alive, t);
+        let buckets: Vec<Status> = alive.iter().map(|&i| self.miners[i].status.clone()).collect();
+        let collateral: Vec<f64> = alive.iter().map(|&i| self.miners[i].collateral_usd).collect();
+        let eval = evaluate(policy, model, &view, &buckets, &collateral);
+        let mut w = vec![0.0; self.miners.len()];
+        for (k, &i) in alive.iter().enumerate() {
+            w[i] = eval.payout.weight_of(k);
+        }
+        w
+    }
 }
 
 pub fn generate(p: &PopulationParams) -> Population {
-    let mut rng = seed::rng(p.seed, 0);
     let steps = p.days as usize * 2;
     let per_day = (MS_PER_DAY / CHECKPOINT_MS) as usize;
-    let mut miners: Vec<Miner> = Vec::new();
-    let mut slots: Vec<usize> = Vec::new();
+    let mut sim = Sim {
+        p,
+        rng: seed::rng(p.seed, 0),
+        miners: Vec::new(),
+        store: Store::default(),
+        slots: Vec::new(),
+        refill: Vec::new(),
+        events: Vec::new(),
+        buckets: Vec::new(),
+    };
+    // The initial population: some already MAINCOMP (within the per-class cap) or PROBATION,
+    // the rest CHALLENGE with staggered ages so promotions and eliminations spread out.
+    let mut maincomp_per_class = [0usize; 2];
     for _ in 0..p.miners {
-        let u: f64 = rng.random();
-        let status = if u < p.initial_maincomp_share {
+        let u: f64 = sim.rng.random();
+        let wanted = if u < p.initial_maincomp_share {
             Status::Maincomp
         } else if u < p.initial_maincomp_share + p.initial_probation_share {
             Status::Probation
         } else {
             Status::Challenge
         };
-        let mut m = new_miner(p, &mut rng, 0, status.clone());
-        if status == Status::Challenge {
-            // Stagger ages so promotions and eliminations spread out.
-            let age = rng.random_range(0..(p.challenge_max_days as usize * per_day));
-            m.since = 0usize.wrapping_sub(age);
-            m.registered = m.since;
+        let mi = sim.add_miner(0, wanted.clone());
+        let class = sim.miners[mi].forex as usize;
+        if wanted == Status::Maincomp {
+            if maincomp_per_class[class] < p.maincomp_per_class {
+                maincomp_per_class[class] += 1;
+                // An incumbent earned its place: give it the track record it had.
+                let head_start = sim.rng.random_range(0.02..0.12);
+                sim.miners[mi].equity = 1.0 + head_start;
+                sim.miners[mi].peak = 1.0 + head_start;
+            } else {
+                sim.miners[mi].set_status(Status::Challenge, 0);
+                if let Some(b) = sim.buckets.last_mut() {
+                    b.2 = Status::Challenge;
+                }
+            }
         }
-        slots.push(miners.len());
-        miners.push(m);
+        if sim.miners[mi].status == Status::Challenge {
+            let age = sim.rng.random_range(0..(p.challenge_max_days as i64 * per_day as i64));
+            sim.miners[mi].registered = -age;
+        }
+        sim.slots.push(mi);
     }
     let t_dist = StudentT::new(p.t_dof).expect("valid dof");
     let t_scale = if p.t_dof > 2.0 { ((p.t_dof - 2.0) / p.t_dof).sqrt() } else { 1.0 };
     let policy = preset("ptn-dynamic").expect("preset exists");
     let model = payout::model(&policy.payout).expect("model exists");
     let (mut alpha_tao, mut tao_usd) = (p.alpha_to_tao, p.tao_to_usd);
-    let mut weights: Vec<(usize, f64)> = Vec::new();
-    let mut pending_refill: Vec<(usize, usize)> = Vec::new(); // (slot, step to refill)
+    let mut weights: Vec<f64> = Vec::new();
 
     for k in 0..steps {
-        let ts = p.start_ms + (k as i64 + 1) * CHECKPOINT_MS;
-        // Refill slots whose miner left (DOMAIN: slots refilled by fresh hotkeys).
-        let mut still = Vec::new();
-        for (slot, at) in pending_refill.drain(..) {
-            if at <= k {
-                slots[slot] = miners.len();
-                miners.push(new_miner(p, &mut rng, k, Status::Challenge));
-            } else {
-                still.push((slot, at));
-            }
+        let ts = sim.ts(k);
+        // Slots whose miner left get a fresh hotkey (DOMAIN), after a short delay.
+        let due: Vec<(usize, usize)> = sim.refill.iter().copied().filter(|r| r.1 <= k).collect();
+        sim.refill.retain(|r| r.1 > k);
+        for (slot, _) in due {
+            let mi = sim.add_miner(k, Status::Challenge);
+            sim.slots[slot] = mi;
         }
-        pending_refill = still;
-        // Daily: prices walk, weights are recomputed with production's policy.
         if k % per_day == 0 {
-            alpha_tao *= (Normal::new(0.0, p.alpha_walk_sd).expect("sd").sample(&mut rng) as f64).exp();
-            tao_usd *= (Normal::new(0.0, p.tao_walk_sd).expect("sd").sample(&mut rng) as f64).exp();
-            weights = production_weights(&miners, &slots, ts - CHECKPOINT_MS, &policy, model.as_ref());
+            alpha_tao *= (Normal::new(0.0, p.alpha_walk_sd).expect("sd").sample(&mut sim.rng) as f64).exp();
+            tao_usd *= (Normal::new(0.0, p.tao_walk_sd).expect("sd").sample(&mut sim.rng) as f64).exp();
+            weights = sim.production_weights(ts - CHECKPOINT_MS, &policy, model.as_ref());
         }
         let weekend = {
             let dow = ((ts - 1) / MS_PER_DAY + 4).rem_euclid(7); // 0 = Sunday
             dow == 0 || dow == 6
         };
-        for (slot, &mi) in slots.iter().enumerate() {
-            let m = &mut miners[mi];
-            if !m.alive {
+        for slot in 0..sim.slots.len() {
+            let mi = sim.slots[slot];
+            if !sim.miners[mi].alive {
                 continue;
             }
-            let r = if m.forex && weekend { 0.0 } else { m.drift + m.vol * t_scale * t_dist.sample(&mut rng) };
+            let (drift, vol, forex) = (sim.miners[mi].drift, sim.miners[mi].vol, sim.miners[mi].forex);
+            let r = if forex && weekend { 0.0 } else { draw_return(drift, vol, &t_dist, t_scale, &mut sim.rng) };
+            let m = &mut sim.miners[mi];
             let net = round_to(r * m.account * m.equity, 2);
             m.equity *= 1.0 + net / m.account;
             m.peak = m.peak.max(m.equity);
             let dd = 1.0 - m.equity / m.peak;
-            let eliminated_dd = dd >= p.drawdown_limit;
-            let gross = net.abs() * rng.random_range(2.0..5.0) + rng.random_range(0.0..20.0);
-            let gain = round_to((gross + net) / 2.0, 2);
-            let loss = round_to(net - gain, 2);
-            let mut cp = Checkpoint::new(ts);
-            let w = weights.iter().find(|(i, _)| *i == mi).map(|x| x.1).unwrap_or(0.0);
-            let alpha = w * p.pool_alpha_per_day / per_day as f64;
+            let (equity, peak, account, rp, rap) = (m.equity, m.peak, m.account, m.risk_profile, m.rap);
+            let mut cp = performance_checkpoint(ts, net, equity, peak, account, forex, rp, rap, &mut sim.rng);
+            let alpha = weights.get(mi).copied().unwrap_or(0.0) * p.pool_alpha_per_day / per_day as f64;
             cp.chunk_emissions_alpha = round_to(alpha, 6);
             cp.chunk_emissions_tao = round_to(alpha * alpha_tao, 9);
             cp.chunk_emissions_usd = round_to(alpha * alpha_tao * tao_usd, 4);
             cp.avg_alpha_to_tao_rate = round_to(alpha_tao, 6);
             cp.avg_tao_to_usd_rate = round_to(tao_usd, 2);
-            cp.portfolio_return = round_to(m.equity, 8);
-            cp.pnl_gain = Some(gain);
-            cp.pnl_loss = Some(loss);
-            cp.max_drawdown = round_to(1.0 - dd.max(0.0), 8);
-            cp.max_portfolio_value = round_to(m.peak * m.account, 2);
-            cp.accum_ms = CHECKPOINT_MS;
-            cp.open_ms = if r == 0.0 { 0 } else { CHECKPOINT_MS };
-            cp.n_updates = if r == 0.0 { 0 } else { rng.random_range(20..400) };
-            cp.spread_fee_loss = round_to(-(gross * 0.001), 2);
-            cp.carry_fee_loss = round_to(-(m.account * 0.1095 / 730.0) * if m.forex { 0.27 } else { 1.0 }, 2);
-            cp.drawdown_penalty = if eliminated_dd { 0.0 } else { 1.0 };
-            cp.risk_profile_penalty = m.risk_profile;
-            cp.min_collateral_penalty = if m.account >= 150_000.0 { 1.0 } else { 0.01 };
-            cp.risk_adjusted_performance_penalty = m.rap;
-            cp.total_penalty = cp.drawdown_penalty
-                * cp.risk_profile_penalty
-                * cp.min_collateral_penalty
-                * cp.risk_adjusted_performance_penalty;
-            cp.status = m.status.clone();
-            m.checkpoints.push(cp);
-            if eliminated_dd {
-                m.alive = false;
-                pending_refill.push((slot, k + rng.random_range(1..6)));
+            let eliminated = dd >= p.drawdown_limit;
+            if eliminated {
+                cp.drawdown_penalty = 0.0;
+                cp.total_penalty = 0.0;
+            }
+            cp.status = sim.miners[mi].status.clone();
+            sim.store.miners[mi].push(&cp);
+            sim.miners[mi].checkpoints.push(cp);
+            if eliminated {
+                sim.eliminate(slot, k, "drawdown");
             }
         }
         if k % per_day == per_day - 1 {
-            lifecycle(p, &mut miners, &slots, k, &mut rng, &mut pending_refill);
+            lifecycle(&mut sim, k);
         }
     }
     let mut collateral = Vec::new();
+    let Sim { miners, events, buckets, .. } = sim;
     let ledgers = miners
         .into_iter()
         .filter(|m| !m.checkpoints.is_empty())
@@ -312,69 +470,87 @@ pub fn generate(p: &PopulationParams) -> Population {
     Population {
         set: LedgerSet { format_version: Some("1.0".into()), last_update_ms: Some(last), ledgers },
         collateral,
+        buckets,
+        events,
     }
 }
 
-/// Daily lifecycle: promotions by rank within the asset class, demotions, time limits,
+/// Daily lifecycle: promotions by rank within the asset class (a challenger or probation
+/// miner displaces the weakest MAINCOMP of its class when the class is full), time limits,
 /// plagiarism reviews. Departed slots are queued for a fresh hotkey.
-fn lifecycle(
-    p: &PopulationParams,
-    miners: &mut [Miner],
-    slots: &[usize],
-    k: usize,
-    rng: &mut seed::Rng,
-    refill: &mut Vec<(usize, usize)>,
-) {
-    let per_day = 2.0;
-    let days = |since: usize| (k.wrapping_sub(since) as f64 + 1.0) / per_day;
-    for (slot, &mi) in slots.iter().enumerate() {
-        if !miners[mi].alive {
+fn lifecycle(sim: &mut Sim, k: usize) {
+    let p = sim.p;
+    let days = |since: i64| (k as i64 - since + 1) as f64 / 2.0;
+    for slot in 0..sim.slots.len() {
+        let mi = sim.slots[slot];
+        if !sim.miners[mi].alive {
             continue;
         }
-        let status = miners[mi].status.clone();
-        let mut leave = false;
+        let status = sim.miners[mi].status.clone();
+        let mut leave = None;
         match status {
             Status::Challenge | Status::Probation => {
-                let class = miners[mi].forex;
-                let mains: Vec<usize> = slots
+                let class = sim.miners[mi].forex;
+                let mains: Vec<usize> = sim
+                    .slots
                     .iter()
                     .copied()
-                    .filter(|&j| miners[j].alive && miners[j].status == Status::Maincomp && miners[j].forex == class)
+                    .filter(|&j| {
+                        sim.miners[j].alive && sim.miners[j].status == Status::Maincomp && sim.miners[j].forex == class
+                    })
                     .collect();
-                let eligible = status == Status::Probation || days(miners[mi].registered) >= p.challenge_min_days;
-                let weakest = mains.iter().copied().min_by(|&a, &b| miners[a].score().total_cmp(&miners[b].score()));
-                let score = miners[mi].score();
-                if eligible && score > 0.0 {
+                let eligible = status == Status::Probation || days(sim.miners[mi].registered) >= p.challenge_min_days;
+                let weakest =
+                    mains.iter().copied().min_by(|&a, &b| sim.miners[a].score().total_cmp(&sim.miners[b].score()));
+                let score = sim.miners[mi].score();
+                if eligible && score > p.promotion_hurdle {
                     if mains.len() < p.maincomp_per_class {
-                        miners[mi].set_status(Status::Maincomp, k + 1);
-                    } else if let Some(w) = weakest.filter(|&w| score > miners[w].score()) {
-                        miners[mi].set_status(Status::Maincomp, k + 1);
-                        miners[w].set_status(Status::Probation, k + 1);
+                        sim.set_status(mi, Status::Maincomp, k + 1, EventKind::Promoted);
+                    } else if let Some(w) = weakest.filter(|&w| score > sim.miners[w].score()) {
+                        sim.set_status(mi, Status::Maincomp, k + 1, EventKind::Promoted);
+                        sim.set_status(w, Status::Probation, k + 1, EventKind::Demoted);
                     }
                 }
-                let limit = if status == Status::Challenge { p.challenge_max_days } else { p.probation_days };
-                let since = if status == Status::Challenge { miners[mi].registered } else { miners[mi].since };
-                if miners[mi].status == status && days(since) >= limit {
-                    leave = true;
+                let (limit, since, reason) = if status == Status::Challenge {
+                    (p.challenge_max_days, sim.miners[mi].registered, "challenge")
+                } else {
+                    (p.probation_days, sim.miners[mi].since as i64, "probation")
+                };
+                if sim.miners[mi].status == status && days(since) >= limit {
+                    leave = Some(reason);
                 }
             }
-            Status::Plagiarism if days(miners[mi].since) >= p.plagiarism_review_days => {
-                if rng.random_bool(p.plagiarism_eliminate) {
-                    leave = true;
+            Status::Plagiarism if days(sim.miners[mi].since as i64) >= p.plagiarism_review_days => {
+                if sim.rng.random_bool(p.plagiarism_eliminate) {
+                    leave = Some("plagiarism");
                 } else {
-                    let back = miners[mi].before_plagiarism.clone();
-                    miners[mi].set_status(back, k + 1);
+                    // Cleared: back to its bucket, or PROBATION if its MAINCOMP place was taken.
+                    let mut back = sim.miners[mi].before_plagiarism.clone();
+                    let class = sim.miners[mi].forex;
+                    let full = sim
+                        .slots
+                        .iter()
+                        .filter(|&&j| {
+                            sim.miners[j].alive
+                                && sim.miners[j].status == Status::Maincomp
+                                && sim.miners[j].forex == class
+                        })
+                        .count()
+                        >= p.maincomp_per_class;
+                    if back == Status::Maincomp && full {
+                        back = Status::Probation;
+                    }
+                    sim.set_status(mi, back, k + 1, EventKind::Cleared);
                 }
             }
             _ => {}
         }
-        if !leave && miners[mi].status != Status::Plagiarism && rng.random_bool(p.plagiarism_daily) {
-            miners[mi].before_plagiarism = miners[mi].status.clone();
-            miners[mi].set_status(Status::Plagiarism, k + 1);
+        if leave.is_none() && sim.miners[mi].status != Status::Plagiarism && sim.rng.random_bool(p.plagiarism_daily) {
+            sim.miners[mi].before_plagiarism = sim.miners[mi].status.clone();
+            sim.set_status(mi, Status::Plagiarism, k + 1, EventKind::Flagged);
         }
-        if leave {
-            miners[mi].alive = false;
-            refill.push((slot, k + rng.random_range(1..6)));
+        if let Some(reason) = leave {
+            sim.eliminate(slot, k, reason);
         }
     }
 }
@@ -394,33 +570,4 @@ fn backfill(m: &mut Miner) {
             cp.status = fill.clone();
         }
     }
-}
-
-/// Weights production's own policy gives the living miners at `t` (miner index, weight).
-fn production_weights(
-    miners: &[Miner],
-    slots: &[usize],
-    t: i64,
-    policy: &crate::policy::DustPolicy,
-    model: &dyn payout::PayoutModel,
-) -> Vec<(usize, f64)> {
-    let alive: Vec<usize> = slots.iter().copied().filter(|&i| miners[i].alive).collect();
-    let set = LedgerSet {
-        format_version: None,
-        last_update_ms: None,
-        ledgers: alive
-            .iter()
-            .map(|&i| Ledger {
-                key: miners[i].hotkey.clone(),
-                hotkey: miners[i].hotkey.clone(),
-                checkpoints: miners[i].checkpoints.clone(),
-            })
-            .collect(),
-    };
-    let store = Store::from_set(&set);
-    let view = AsOf::new(&store, t);
-    let buckets: Vec<Status> = alive.iter().map(|&i| miners[i].status.clone()).collect();
-    let collateral: Vec<f64> = alive.iter().map(|&i| miners[i].collateral_usd).collect();
-    let eval = evaluate(policy, model, &view, &buckets, &collateral);
-    alive.iter().enumerate().map(|(k, &i)| (i, eval.payout.weight_of(k))).collect()
 }

@@ -1,5 +1,6 @@
 //! Populations: the synthetic subnet generator (adversaries join it later).
 
+pub mod adversary;
 pub mod generate;
 pub mod seed;
 pub mod uniform;

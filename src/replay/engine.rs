@@ -26,6 +26,10 @@ pub struct Interner {
 }
 
 impl Interner {
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.index.get(s).copied()
+    }
+
     pub fn id(&mut self, s: &str) -> u32 {
         if let Some(&i) = self.index.get(s) {
             return i;

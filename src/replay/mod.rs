@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod engine;
+pub mod montecarlo;
 pub mod results;
 pub mod run;
 pub mod scenario;

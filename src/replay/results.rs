@@ -18,6 +18,7 @@ pub const DEFAULT_ALPHA_USD: f64 = 0.076 * 400.0;
 
 /// Column names of the results table, in order (documented in the README).
 pub const COLUMNS: &[&str] = &[
+    "run",
     "policy",
     "at_ms",
     "hotkey",
@@ -63,7 +64,7 @@ pub fn emission(engine: &Engine, pool: &Source, price: &Source) -> (Vec<f64>, Ve
 }
 
 /// Builds the long table.
-pub fn frame(engine: &Engine, pools: &[f64], prices: &[f64]) -> PolarsResult<DataFrame> {
+pub fn frame(engine: &Engine, pools: &[f64], prices: &[f64], run: u32) -> PolarsResult<DataFrame> {
     let step_days = engine.step_ms as f64 / MS_PER_DAY as f64;
     let base = &engine.rows[0];
     let base_usd: Vec<f64> = (0..base.step.len())
@@ -99,6 +100,7 @@ pub fn frame(engine: &Engine, pools: &[f64], prices: &[f64]) -> PolarsResult<Dat
         }
     }
     let columns = vec![
+        Column::new("run".into(), vec![run; total]),
         Column::new("policy".into(), policy),
         Column::new("at_ms".into(), at_ms),
         Column::new("hotkey".into(), hotkey),

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::SerWriter;
 
 use super::engine::Engine;
+use super::montecarlo::{self, Base};
 use super::results::{self, PolicySummary};
 use super::scenario::Scenario;
 use super::sources::{self, History, Snapshot};
@@ -30,7 +31,11 @@ pub struct RunOptions {
 pub struct RunOutput {
     pub dir: PathBuf,
     pub summaries: Vec<PolicySummary>,
+    /// The long table (run 0 of a Monte Carlo scenario).
     pub frame: polars::prelude::DataFrame,
+    /// Adversary outcomes over runs (empty without adversaries).
+    pub outcomes: Vec<montecarlo::Outcome>,
+    pub outcome_summaries: Vec<montecarlo::OutcomeSummary>,
 }
 
 /// Where the ledgers come from: one merged set, or dated snapshots read one at a time.
@@ -69,7 +74,43 @@ fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
     Some((first, last))
 }
 
+/// Opens the output directory and the two table files before any work.
+fn open_outputs(scenario: &Scenario, opts: &RunOptions) -> Result<(PathBuf, File, File), InputError> {
+    let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| InputError::Usage(format!("cannot create output directory {}: {e}", dir.display())))?;
+    let open = |name: &str| {
+        let p = dir.join(name);
+        File::create(&p).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))
+    };
+    Ok((dir.clone(), open("steps.parquet")?, open("steps.csv")?))
+}
+
+fn write_table(df: &mut polars::prelude::DataFrame, parquet: &mut File, csv: &mut File) -> anyhow::Result<()> {
+    polars::prelude::ParquetWriter::new(parquet)
+        .with_compression(polars::prelude::ParquetCompression::Zstd(None))
+        .finish(df)?;
+    polars::prelude::CsvWriter::new(csv).include_header(true).finish(df)?;
+    Ok(())
+}
+
+fn copy_scenario(scenario: &Scenario, dir: &Path) -> anyhow::Result<()> {
+    if let Some(text) = &scenario.source_text {
+        let name = scenario
+            .source_path
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario.toml".into());
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
+
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> {
+    if scenario.population.is_some() || !scenario.adversaries.is_empty() || scenario.runs > 1 {
+        return run_monte_carlo(scenario, opts);
+    }
     let t_read = Instant::now();
     let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
     std::fs::create_dir_all(&dir)
@@ -158,24 +199,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     }
     bar.finish_and_clear();
     let (pools, prices) = results::emission(&engine, &scenario.pool, &scenario.price);
-    let mut df = results::frame(&engine, &pools, &prices)?;
+    let mut df = results::frame(&engine, &pools, &prices, 0)?;
     let summaries = results::summarize(&engine, &df)?;
     let replay_secs = t_replay.elapsed().as_secs_f64() - extra_read;
 
     let t_write = Instant::now();
-    polars::prelude::ParquetWriter::new(&mut parquet_file)
-        .with_compression(polars::prelude::ParquetCompression::Zstd(None))
-        .finish(&mut df)?;
-    polars::prelude::CsvWriter::new(&mut csv_file).include_header(true).finish(&mut df)?;
-    if let Some(text) = &scenario.source_text {
-        let name = scenario
-            .source_path
-            .as_deref()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "scenario.toml".into());
-        std::fs::write(dir.join(name), text)?;
-    }
+    write_table(&mut df, &mut parquet_file, &mut csv_file)?;
+    copy_scenario(scenario, &dir)?;
     let write_secs = t_write.elapsed().as_secs_f64();
     let run_json = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
@@ -198,5 +228,98 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         "outputs": ["steps.parquet", "steps.csv"],
     });
     std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
-    Ok(RunOutput { dir, summaries, frame: df })
+    Ok(RunOutput { dir, summaries, frame: df, outcomes: Vec::new(), outcome_summaries: Vec::new() })
+}
+
+/// Monte Carlo (and any scenario with a synthetic population or adversaries): `runs` runs in
+/// parallel, merged in run order. The long table is run 0's; outcomes cover every run.
+fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> {
+    use rayon::prelude::*;
+    let t_read = Instant::now();
+    let (dir, mut parquet_file, mut csv_file) = open_outputs(scenario, opts)?;
+    let open = |name: &str| {
+        let p = dir.join(name);
+        File::create(&p).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))
+    };
+    let (mut out_parquet, mut out_csv) = (open("outcomes.parquet")?, open("outcomes.csv")?);
+    if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
+        return Err(InputError::Usage(
+            "snapshot directories replay one history: they do not combine with runs or adversaries".into(),
+        )
+        .into());
+    }
+    let base = match &scenario.population {
+        Some(p) => Base::Synthetic(p.clone()),
+        None => Base::Files {
+            set: load_files(&scenario.ledgers, scenario.lenient, opts.quiet)?,
+            buckets: scenario.buckets.as_deref().map(sources::read_buckets).transpose()?,
+            collateral: scenario.collateral.as_deref().map(sources::read_collateral).transpose()?,
+        },
+    };
+    let (data_start, data_end) = montecarlo::span(&base)
+        .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?;
+    let start = opts.start.or(scenario.start).unwrap_or(data_start);
+    let end = opts.end.or(scenario.end).unwrap_or(data_end);
+    let steps = super::clock::steps(start, end, scenario.step_ms)?;
+    let read_secs = t_read.elapsed().as_secs_f64();
+
+    let t_replay = Instant::now();
+    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(scenario.runs as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("monte carlo {}", scenario.name));
+    let runs: Vec<montecarlo::RunResult> = (0..scenario.runs)
+        .into_par_iter()
+        .map(|i| {
+            let r = montecarlo::run_one(scenario, &base, &steps, i, i == 0);
+            bar.inc(1);
+            r
+        })
+        .collect::<anyhow::Result<_>>()?;
+    bar.finish_and_clear();
+    let mut outcomes = Vec::new();
+    let mut first = None;
+    for r in runs {
+        if first.is_none() {
+            first = Some((r.frame, r.summaries));
+        }
+        outcomes.extend(r.outcomes);
+    }
+    let (frame, summaries) = first.expect("at least one run");
+    let (mut df, summaries) = (frame.expect("run 0 keeps its table"), summaries.expect("run 0 keeps its summary"));
+    let outcome_summaries = montecarlo::summarize(&outcomes);
+    let replay_secs = t_replay.elapsed().as_secs_f64();
+
+    let t_write = Instant::now();
+    write_table(&mut df, &mut parquet_file, &mut csv_file)?;
+    let mut odf = montecarlo::outcomes_frame(&outcomes)?;
+    write_table(&mut odf, &mut out_parquet, &mut out_csv)?;
+    copy_scenario(scenario, &dir)?;
+    let write_secs = t_write.elapsed().as_secs_f64();
+    let run_json = serde_json::json!({
+        "dustlab_version": env!("CARGO_PKG_VERSION"),
+        "scenario": scenario.name,
+        "scenario_file": scenario.source_path.as_ref().map(|p| p.display().to_string()),
+        "command_line": opts.command_line,
+        "seed": scenario.seed,
+        "runs": scenario.runs,
+        "run_seeds": "run i draws its population and adversaries from (seed, i); the long table is run 0's",
+        "inputs": {
+            "ledgers": scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "population": scenario.population,
+            "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
+            "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
+        },
+        "adversaries": scenario.adversaries,
+        "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
+        "policies": scenario.policies,
+        "outcome_summary": outcome_summaries,
+        "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
+        "outputs": ["steps.parquet", "steps.csv", "outcomes.parquet", "outcomes.csv"],
+    });
+    std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
+    Ok(RunOutput { dir, summaries, frame: df, outcomes, outcome_summaries })
 }

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use crate::error::InputError;
 use crate::policy::DustPolicy;
 use crate::policy::config::from_toml_table;
+use crate::population::adversary::AdversarySpec;
+use crate::population::generate::PopulationParams;
 use crate::time::{MS_PER_DAY, parse_time};
 
 /// A time given as epoch milliseconds or an RFC 3339 string.
@@ -79,7 +81,13 @@ struct ScenarioFile {
     name: Option<String>,
     description: Option<String>,
     seed: Option<u64>,
-    data: DataFile,
+    /// Monte Carlo runs (each draws its population and adversaries from (seed, run)).
+    runs: Option<usize>,
+    data: Option<DataFile>,
+    /// A synthetic population instead of (or as well as nothing of) ledger files.
+    population: Option<PopulationParams>,
+    #[serde(default)]
+    adversary: Vec<AdversarySpec>,
     #[serde(default)]
     clock: ClockFile,
     #[serde(default)]
@@ -117,6 +125,10 @@ pub struct Scenario {
     pub price: Source,
     /// Policies with their payout model name; the first is the baseline.
     pub policies: Vec<DustPolicy>,
+    pub runs: usize,
+    /// A synthetic population (generated anew for every run) instead of ledger files.
+    pub population: Option<PopulationParams>,
+    pub adversaries: Vec<AdversarySpec>,
 }
 
 /// Default pool (DOMAIN: ~2 950 alpha a day to miners, late 2025).
@@ -164,9 +176,10 @@ impl Scenario {
             let p = Path::new(p);
             if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
         };
-        let ledgers: Vec<PathBuf> = match &file.data.ledgers {
-            OneOrMany::One(s) => vec![rel(s)],
-            OneOrMany::Many(v) => v.iter().map(|s| rel(s)).collect(),
+        let ledgers: Vec<PathBuf> = match file.data.as_ref().map(|d| &d.ledgers) {
+            None => Vec::new(),
+            Some(OneOrMany::One(s)) => vec![rel(s)],
+            Some(OneOrMany::Many(v)) => v.iter().map(|s| rel(s)).collect(),
         };
         let mut policies = Vec::new();
         for spanned in &file.policy {
@@ -190,9 +203,9 @@ impl Scenario {
             source_text: Some(text.clone()),
             source_path: Some(path.to_path_buf()),
             ledgers,
-            buckets: file.data.buckets.as_deref().map(rel),
-            collateral: file.data.collateral.as_deref().map(rel),
-            lenient: file.data.lenient,
+            buckets: file.data.as_ref().and_then(|d| d.buckets.as_deref()).map(rel),
+            collateral: file.data.as_ref().and_then(|d| d.collateral.as_deref()).map(rel),
+            lenient: file.data.as_ref().is_some_and(|d| d.lenient),
             start: file.clock.start.as_ref().map(TimeValue::resolve).transpose()?,
             end: file.clock.end.as_ref().map(TimeValue::resolve).transpose()?,
             step_ms: parse_step(file.clock.step.as_deref().unwrap_or("1d"))?,
@@ -204,6 +217,9 @@ impl Scenario {
             )?,
             price: number_or_ledgers(&file.emission.alpha_to_usd, Source::Ledgers, "alpha_to_usd", &shown)?,
             policies,
+            runs: file.runs.unwrap_or(1),
+            population: file.population.clone(),
+            adversaries: file.adversary.clone(),
         };
         scenario.check(&shown)?;
         Ok(scenario)
@@ -240,6 +256,9 @@ impl Scenario {
             pool: Source::Constant(DEFAULT_POOL),
             price: Source::Ledgers,
             policies: built,
+            runs: 1,
+            population: None,
+            adversaries: Vec::new(),
         };
         s.check("command line")?;
         Ok(s)
@@ -264,8 +283,26 @@ impl Scenario {
         {
             return Err(InputError::file(origin, "clock start is after its end"));
         }
-        if self.ledgers.is_empty() {
-            return Err(InputError::file(origin, "[data] ledgers names no file"));
+        if self.ledgers.is_empty() && self.population.is_none() {
+            return Err(InputError::file(origin, "no data: give [data] ledgers or a [population] table"));
+        }
+        if !self.ledgers.is_empty() && self.population.is_some() {
+            return Err(InputError::file(origin, "give either [data] ledgers or a [population] table, not both"));
+        }
+        if self.runs == 0 {
+            return Err(InputError::file(origin, "runs must be at least 1"));
+        }
+        let mut labels = std::collections::HashSet::new();
+        for a in &self.adversaries {
+            a.check().map_err(|e| InputError::file(origin, e))?;
+            if !labels.insert(a.label()) {
+                return Err(InputError::file(origin, format!("two adversaries are named {:?}", a.label())));
+            }
+        }
+        if let Some(p) = &self.population
+            && (p.miners == 0 || p.days == 0)
+        {
+            return Err(InputError::file(origin, "[population] needs miners > 0 and days > 0"));
         }
         for l in &self.ledgers {
             if !l.exists() {

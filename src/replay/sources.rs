@@ -18,6 +18,17 @@ pub struct History<T> {
 }
 
 impl<T: Clone> History<T> {
+    pub fn new() -> Self {
+        History { by_hotkey: HashMap::new() }
+    }
+
+    /// Adds a value valid from `ts` on (`i64::MIN`: for all time).
+    pub fn insert(&mut self, hotkey: &str, ts: i64, value: T) {
+        let v = self.by_hotkey.entry(hotkey.to_string()).or_default();
+        let at = v.partition_point(|(t, _)| *t <= ts);
+        v.insert(at, (ts, value));
+    }
+
     /// The latest value at or before `t`.
     pub fn at(&self, hotkey: &str, t: i64) -> Option<&T> {
         let v = self.by_hotkey.get(hotkey)?;
@@ -73,7 +84,7 @@ fn read_history<T: Clone>(
     let hk = df.column("hotkey").map_err(|e| InputError::file(&shown, e))?;
     let val = df.column(value_col).map_err(|e| InputError::file(&shown, e))?;
     let ts = df.column("timestamp_ms").ok();
-    let mut out: History<T> = History { by_hotkey: HashMap::new() };
+    let mut out: History<T> = History::new();
     for row in 0..df.height() {
         let h = hk.get(row).map_err(|e| InputError::file(&shown, e))?;
         let Some(h) = h.get_str().map(str::to_string) else {
