@@ -88,17 +88,21 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Miner slots (UIDs) in the population.
-    #[arg(long, default_value_t = 40)]
-    pub miners: usize,
-    /// Days of history.
-    #[arg(long, default_value_t = 150)]
-    pub days: u32,
-    /// First day (RFC 3339 or epoch ms); aligned down to 00:00 UTC.
-    #[arg(long, default_value = "2025-10-01")]
-    pub start: String,
-    #[arg(long, default_value_t = 8)]
-    pub seed: u64,
+    /// Take the population parameters from this scenario's [population] table.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Miner slots (UIDs) in the population [default: 40].
+    #[arg(long)]
+    pub miners: Option<usize>,
+    /// Days of history [default: 150].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// First day (RFC 3339 or epoch ms), aligned down to 00:00 UTC [default: 2025-10-01].
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Seed [default: 8].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Output file (.json.gz in the validator's layout, .json, .parquet or .csv).
     #[arg(long)]
     pub out: PathBuf,

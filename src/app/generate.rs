@@ -1,39 +1,77 @@
-//! `dustlab generate`: a synthetic population in the validator's layout.
+//! `dustlab generate`: a synthetic population in the validator's layout, with its collateral
+//! and its true bucket history beside it.
+
+use std::path::Path;
 
 use crate::cli::GenerateArgs;
+use crate::error::InputError;
 use crate::ledger::io::{self, Format};
 use crate::population::generate::{PopulationParams, generate};
+use crate::replay::scenario::Scenario;
 use crate::time::{MS_PER_DAY, parse_time};
+
+/// `<stem>.<what>.csv` beside the output file.
+fn beside(out: &Path, what: &str) -> std::path::PathBuf {
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("population");
+    let stem = name.split('.').next().unwrap_or(name);
+    out.with_file_name(format!("{stem}.{what}.csv"))
+}
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     Format::from_extension(&args.out)?;
-    let start = parse_time(&args.start)?;
-    let params = PopulationParams {
-        miners: args.miners,
-        days: args.days,
-        start_ms: start - start.rem_euclid(MS_PER_DAY),
-        seed: args.seed,
-        // DOMAIN's 25 places per class are for ~230 miners; keep the same competition when smaller.
-        maincomp_per_class: (25 * args.miners / 230).clamp(2, 25),
-        ..PopulationParams::default()
+    let mut params = match &args.scenario {
+        Some(path) => Scenario::load(path)?.population.ok_or_else(|| {
+            InputError::file(path.display(), "has no [population] table to generate from")
+        })?,
+        None => PopulationParams {
+            miners: 40,
+            days: 150,
+            start_ms: parse_time("2025-10-01")?,
+            seed: 8,
+            ..PopulationParams::default()
+        },
     };
+    if let Some(m) = args.miners {
+        params.miners = m;
+    }
+    if let Some(d) = args.days {
+        params.days = d;
+    }
+    if let Some(s) = &args.start {
+        params.start_ms = parse_time(s)?;
+    }
+    if let Some(s) = args.seed {
+        params.seed = s;
+    }
+    params.start_ms -= params.start_ms.rem_euclid(MS_PER_DAY);
+    if args.scenario.is_none() {
+        // DOMAIN's 25 places per class are for ~230 miners; keep the same competition when smaller.
+        params.maincomp_per_class = (25 * params.miners / 230).clamp(2, 25);
+    }
+    if params.miners == 0 || params.days == 0 {
+        return Err(InputError::Usage("--miners and --days must be positive".into()).into());
+    }
     let pop = generate(&params);
     io::write(&pop.set, &args.out)?;
-    let coll_path = args.out.with_file_name(format!(
-        "{}.collateral.csv",
-        args.out.file_name().and_then(|n| n.to_str()).map(|n| n.split('.').next().unwrap_or(n)).unwrap_or("population")
-    ));
     let mut csv = String::from("hotkey,collateral_usd\n");
     for (hk, c) in &pop.collateral {
         csv.push_str(&format!("{hk},{c}\n"));
     }
+    let coll_path = beside(&args.out, "collateral");
     std::fs::write(&coll_path, csv)?;
+    let mut csv = String::from("hotkey,timestamp_ms,bucket\n");
+    for (hk, t, s) in &pop.buckets {
+        csv.push_str(&format!("{hk},{t},{s}\n"));
+    }
+    let buckets_path = beside(&args.out, "buckets");
+    std::fs::write(&buckets_path, csv)?;
     eprintln!(
-        "wrote {} ledgers, {} checkpoints to {} (collateral: {})",
+        "wrote {} ledgers, {} checkpoints to {} (collateral: {}, true buckets: {})",
         pop.set.ledgers.len(),
         pop.set.checkpoint_count(),
         args.out.display(),
-        coll_path.display()
+        coll_path.display(),
+        buckets_path.display()
     );
     Ok(())
 }
