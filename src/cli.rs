@@ -28,6 +28,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Generate a synthetic population in the validator's file layout.
     Generate(GenerateArgs),
+    /// Rebuild the report of a run directory from its tables (another day, some policies).
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -145,4 +147,16 @@ pub struct ReplayArgs {
     /// Proceed without broken checkpoints (each one is listed).
     #[arg(long)]
     pub lenient: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory (reports/<scenario>/ or a replay's --out).
+    pub dir: PathBuf,
+    /// Day of the scatter and histogram charts (epoch ms or RFC 3339; default: the last step).
+    #[arg(long)]
+    pub day: Option<String>,
+    /// Only these policies, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub policies: Option<Vec<String>>,
 }

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod policy;
 pub mod population;
 pub mod replay;
+pub mod report;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod time;

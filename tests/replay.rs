@@ -205,6 +205,8 @@ fn two_runs_write_byte_identical_tables() {
         assert_eq!(a, b, "{f} differs between runs");
     }
     assert!(outs[0].join("default.toml").exists(), "the scenario is copied beside the tables");
+    let html = std::fs::read_to_string(outs[0].join("report.html")).unwrap();
+    assert!(html.contains("SHA-256") && html.contains("sample_ledgers.json.gz"), "inputs are digested in the report");
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(outs[0].join("run.json")).unwrap()).unwrap();
     for stage in ["read", "replay", "write"] {

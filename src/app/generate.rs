@@ -20,9 +20,9 @@ fn beside(out: &Path, what: &str) -> std::path::PathBuf {
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     Format::from_extension(&args.out)?;
     let mut params = match &args.scenario {
-        Some(path) => Scenario::load(path)?.population.ok_or_else(|| {
-            InputError::file(path.display(), "has no [population] table to generate from")
-        })?,
+        Some(path) => Scenario::load(path)?
+            .population
+            .ok_or_else(|| InputError::file(path.display(), "has no [population] table to generate from"))?,
         None => PopulationParams {
             miners: 40,
             days: 150,

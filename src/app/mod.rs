@@ -6,6 +6,7 @@ mod generate;
 mod inputs;
 mod inspect;
 mod replay;
+mod report;
 mod weights;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
 

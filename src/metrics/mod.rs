@@ -1,3 +1,4 @@
 //! Metrics over weights and rewards: alignment, inequality, churn.
 
+pub mod policy;
 pub mod stats;

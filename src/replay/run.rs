@@ -74,6 +74,19 @@ fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
     Some((first, last))
 }
 
+/// SHA-256 of every input file (a snapshot directory hashes its files in name order).
+fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Value> {
+    scenario
+        .ledgers
+        .iter()
+        .chain(scenario.buckets.iter())
+        .chain(scenario.collateral.iter())
+        .map(|p| {
+            (p.display().to_string(), crate::report::sha256_of(p).map(serde_json::Value::String).unwrap_or_default())
+        })
+        .collect()
+}
+
 /// Opens the output directory and the two table files before any work.
 fn open_outputs(scenario: &Scenario, opts: &RunOptions) -> Result<(PathBuf, File, File), InputError> {
     let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
@@ -223,11 +236,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             "pool_alpha_per_day": format!("{:?}", scenario.pool),
             "alpha_to_usd": format!("{:?}", scenario.price),
         },
+        "input_sha256": input_digests(scenario),
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
         "outputs": ["steps.parquet", "steps.csv"],
     });
     std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
+    let report_secs = write_report(&dir)?;
+    patch_seconds(&dir, report_secs)?;
     Ok(RunOutput { dir, summaries, frame: df, outcomes: Vec::new(), outcome_summaries: Vec::new() })
 }
 
@@ -313,6 +329,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
             "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
             "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
         },
+        "input_sha256": input_digests(scenario),
         "adversaries": scenario.adversaries,
         "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
         "policies": scenario.policies,
@@ -321,5 +338,23 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         "outputs": ["steps.parquet", "steps.csv", "outcomes.parquet", "outcomes.csv"],
     });
     std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
+    let report_secs = write_report(&dir)?;
+    patch_seconds(&dir, report_secs)?;
     Ok(RunOutput { dir, summaries, frame: df, outcomes, outcome_summaries })
+}
+
+/// Builds the report beside the tables; returns the seconds it took.
+fn write_report(dir: &Path) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    crate::report::build(dir, &crate::report::ReportOptions::default())?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Records the report's seconds in run.json.
+fn patch_seconds(dir: &Path, report_secs: f64) -> anyhow::Result<()> {
+    let path = dir.join("run.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    v["seconds"]["report"] = serde_json::json!(report_secs);
+    std::fs::write(&path, serde_json::to_string_pretty(&v)?)?;
+    Ok(())
 }

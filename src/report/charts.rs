@@ -1,0 +1,343 @@
+//! The report's charts, drawn with plotters twice: SVG (inlined in the HTML) and PNG (beside
+//! the Markdown). Series differ by line pattern and marker as well as colour, so every chart
+//! reads in grey-scale print.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// A chart that can draw itself on any backend.
+pub trait Plot {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}
+
+static FONT: Once = Once::new();
+
+/// plotters measures and rasterises text with this embedded font: no system fonts needed.
+fn register_font() {
+    FONT.call_once(|| {
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// Renders `plot` to `<dir>/<name>.svg` and `<dir>/<name>.png`; returns the SVG text.
+pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str, size: (u32, u32)) -> anyhow::Result<String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow::anyhow!(err(e)))?;
+        plot.draw(&root).map_err(|e| anyhow::anyhow!("chart {name}: {e}"))?;
+        root.present().map_err(|e| anyhow::anyhow!(err(e)))?;
+    }
+    let png = dir.join(format!("{name}.png"));
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow::anyhow!(err(e)))?;
+        plot.draw(&root).map_err(|e| anyhow::anyhow!("chart {name}: {e}"))?;
+        root.present().map_err(|e| anyhow::anyhow!(err(e)))?;
+    }
+    std::fs::write(dir.join(format!("{name}.svg")), &svg)?;
+    Ok(svg)
+}
+
+/// Colours that stay distinct in grey: dark to light.
+const INK: [RGBColor; 6] = [
+    RGBColor(0, 0, 0),
+    RGBColor(0, 90, 160),
+    RGBColor(200, 70, 20),
+    RGBColor(110, 110, 110),
+    RGBColor(0, 140, 90),
+    RGBColor(170, 120, 0),
+];
+
+fn ink(i: usize) -> RGBColor {
+    INK[i % INK.len()]
+}
+
+/// One line: solid, dashed or dotted by index, with a marker every few points.
+fn draw_line<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    points: &[(f64, f64)],
+    i: usize,
+    label: &str,
+) -> Result<(), String> {
+    let style = ShapeStyle { color: ink(i).to_rgba(), filled: false, stroke_width: 2 };
+    let pattern = i % 3;
+    let anno = match pattern {
+        0 => chart.draw_series(LineSeries::new(points.iter().copied(), style)).map_err(err)?,
+        1 => chart.draw_series(DashedLineSeries::new(points.iter().copied(), 8, 5, style)).map_err(err)?,
+        _ => chart.draw_series(DashedLineSeries::new(points.iter().copied(), 2, 4, style)).map_err(err)?,
+    };
+    let c = ink(i);
+    anno.label(label).legend(move |(x, y)| {
+        PathElement::new(vec![(x, y), (x + 18, y)], ShapeStyle { color: c.to_rgba(), filled: false, stroke_width: 2 })
+    });
+    let every = (points.len() / 12).max(1);
+    let marks = points.iter().step_by(every).copied();
+    match i % 3 {
+        0 => chart.draw_series(marks.map(|p| Circle::new(p, 3, c.filled()))).map_err(err)?,
+        1 => chart.draw_series(marks.map(|p| TriangleMarker::new(p, 4, c.filled()))).map_err(err)?,
+        _ => chart.draw_series(marks.map(|p| Cross::new(p, 4, c.stroke_width(2)))).map_err(err)?,
+    };
+    Ok(())
+}
+
+fn bounds(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for (x, y) in points {
+        if x.is_finite() && y.is_finite() {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    if !x0.is_finite() {
+        return ((0.0, 1.0), (0.0, 1.0));
+    }
+    let pad = |a: f64, b: f64| {
+        let d = if b > a { (b - a) * 0.05 } else { a.abs().max(1.0) * 0.05 };
+        (a - d, b + d)
+    };
+    (pad(x0, x1), pad(y0, y1))
+}
+
+/// A labelled line with an optional min–max band of (x, low, high).
+pub type Line = (String, Vec<(f64, f64)>, Option<Vec<(f64, f64, f64)>>);
+/// A labelled group of scatter points.
+pub type Group = (String, Vec<(f64, f64)>);
+/// A bar series: label, and per category its value and optional (low, high) whisker.
+pub type BarSeries = (String, Vec<(f64, Option<(f64, f64)>)>);
+
+/// A panel of lines (optionally with min–max bands) over a shared x axis.
+pub struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// (label, points, optional band of (x, low, high)).
+    pub lines: Vec<Line>,
+    /// Tick labels for x (e.g. dates), by x value.
+    pub x_format: Option<fn(f64) -> String>,
+}
+
+/// Several panels stacked vertically under one title.
+pub struct Lines {
+    pub title: String,
+    pub panels: Vec<Panel>,
+}
+
+impl Plot for Lines {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let root = root.titled(&self.title, ("sans-serif", 22).into_font()).map_err(err)?;
+        let areas = root.split_evenly((self.panels.len().max(1), 1));
+        for (panel, area) in self.panels.iter().zip(areas.iter()) {
+            let all = panel.lines.iter().flat_map(|l| {
+                l.1.iter().copied().chain(l.2.iter().flatten().flat_map(|(x, lo, hi)| [(*x, *lo), (*x, *hi)]))
+            });
+            let ((x0, x1), (y0, y1)) = bounds(all);
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, ("sans-serif", 16).into_font())
+                .margin(8)
+                .x_label_area_size(36)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(err)?;
+            let fmt = panel.x_format;
+            let x_fmt = move |x: &f64| fmt.map(|f| f(*x)).unwrap_or_else(|| format!("{x:.0}"));
+            chart
+                .configure_mesh()
+                .x_desc(&panel.x_label)
+                .y_desc(&panel.y_label)
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&x_fmt)
+                .light_line_style(RGBColor(235, 235, 235))
+                .label_style(("sans-serif", 12))
+                .draw()
+                .map_err(err)?;
+            for (i, (label, points, band)) in panel.lines.iter().enumerate() {
+                if let Some(band) = band {
+                    let c = ink(i).mix(0.15);
+                    let poly: Vec<(f64, f64)> = band
+                        .iter()
+                        .map(|(x, _, hi)| (*x, *hi))
+                        .chain(band.iter().rev().map(|(x, lo, _)| (*x, *lo)))
+                        .collect();
+                    chart.draw_series(std::iter::once(Polygon::new(poly, c.filled()))).map_err(err)?;
+                }
+                draw_line(&mut chart, points, i, label)?;
+            }
+            if panel.lines.iter().any(|l| !l.0.is_empty()) {
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .label_font(("sans-serif", 12))
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .draw()
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Scatter panels: (label, points) groups with a marker per group.
+pub struct Scatter {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub panels: Vec<(String, Vec<Group>)>,
+}
+
+impl Plot for Scatter {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let root = root.titled(&self.title, ("sans-serif", 22).into_font()).map_err(err)?;
+        let n = self.panels.len().max(1);
+        let cols = n.min(2);
+        let areas = root.split_evenly((n.div_ceil(cols), cols));
+        for ((title, groups), area) in self.panels.iter().zip(areas.iter()) {
+            let ((x0, x1), (y0, y1)) = bounds(groups.iter().flat_map(|g| g.1.iter().copied()));
+            let mut chart = ChartBuilder::on(area)
+                .caption(title, ("sans-serif", 16).into_font())
+                .margin(8)
+                .x_label_area_size(36)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .x_labels(5)
+                .y_labels(6)
+                .light_line_style(RGBColor(235, 235, 235))
+                .label_style(("sans-serif", 12))
+                .draw()
+                .map_err(err)?;
+            for (i, (label, pts)) in groups.iter().enumerate() {
+                let c = ink(i);
+                match i % 3 {
+                    0 => chart
+                        .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+                        .map_err(err)?
+                        .label(label.as_str())
+                        .legend(move |(x, y)| Circle::new((x + 8, y), 4, c.filled())),
+                    1 => chart
+                        .draw_series(pts.iter().map(|p| TriangleMarker::new(*p, 4, c.filled())))
+                        .map_err(err)?
+                        .label(label.as_str())
+                        .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, c.filled())),
+                    _ => chart
+                        .draw_series(pts.iter().map(|p| Cross::new(*p, 4, c.stroke_width(2))))
+                        .map_err(err)?
+                        .label(label.as_str())
+                        .legend(move |(x, y)| Cross::new((x + 8, y), 5, c.stroke_width(2))),
+                };
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 12))
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Grouped bars with optional 5–95% whiskers: categories on x, one bar per series.
+pub struct Bars {
+    pub title: String,
+    pub y_label: String,
+    pub categories: Vec<String>,
+    /// (series label, per category: (value, optional (low, high))).
+    pub series: Vec<BarSeries>,
+}
+
+impl Plot for Bars {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let root = root.titled(&self.title, ("sans-serif", 22).into_font()).map_err(err)?;
+        let n_cat = self.categories.len().max(1);
+        let n_ser = self.series.len().max(1);
+        let vals = self.series.iter().flat_map(|s| {
+            s.1.iter().flat_map(|(v, b)| {
+                let mut out = vec![*v, 0.0];
+                if let Some((lo, hi)) = b {
+                    out.push(*lo);
+                    out.push(*hi);
+                }
+                out
+            })
+        });
+        let (_, (y0, y1)) = bounds(vals.map(|v| (0.0, v)));
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(60)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..n_cat as f64, y0..y1)
+            .map_err(err)?;
+        let cats = self.categories.clone();
+        let x_fmt = move |x: &f64| {
+            let i = x.floor() as usize;
+            if (x - x.floor() - 0.5).abs() < 0.26 { cats.get(i).cloned().unwrap_or_default() } else { String::new() }
+        };
+        chart
+            .configure_mesh()
+            .y_desc(&self.y_label)
+            .x_labels(n_cat * 4)
+            .x_label_formatter(&x_fmt)
+            .disable_x_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(err)?;
+        let width = 0.8 / n_ser as f64;
+        for (s, (label, values)) in self.series.iter().enumerate() {
+            let c = ink(s);
+            // Solid, hatched-light and outlined bars tell the series apart without colour.
+            let style = match s % 3 {
+                0 => c.filled(),
+                1 => c.mix(0.45).filled(),
+                _ => c.stroke_width(2),
+            };
+            let anno = chart
+                .draw_series(values.iter().enumerate().map(|(k, (v, _))| {
+                    let x = k as f64 + 0.1 + s as f64 * width;
+                    Rectangle::new([(x, 0.0), (x + width * 0.9, *v)], style)
+                }))
+                .map_err(err)?;
+            anno.label(label.as_str()).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
+            chart
+                .draw_series(values.iter().enumerate().filter_map(|(k, (_, b))| {
+                    b.map(|(lo, hi)| {
+                        let x = k as f64 + 0.1 + s as f64 * width + width * 0.45;
+                        PathElement::new(vec![(x, lo), (x, hi)], BLACK.stroke_width(1))
+                    })
+                }))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 12))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+}

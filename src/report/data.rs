@@ -1,0 +1,141 @@
+//! What a report is built from: a run directory's tables and `run.json`, read back so a
+//! report can be rebuilt (restyled, re-sliced) without rerunning the replay.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::InputError;
+use crate::policy::DustPolicy;
+use crate::replay::montecarlo::Outcome;
+
+/// The long table, column by column.
+pub struct Steps {
+    pub policy: Vec<String>,
+    pub at_ms: Vec<i64>,
+    pub hotkey: Vec<String>,
+    pub bucket: Vec<String>,
+    pub window_score: Vec<f64>,
+    pub dust: Vec<f64>,
+    pub payout: Vec<f64>,
+    pub final_w: Vec<f64>,
+    pub reward_alpha: Vec<f64>,
+    pub reward_usd: Vec<f64>,
+    pub baseline_usd: Vec<f64>,
+    pub delta_usd: Vec<f64>,
+}
+
+pub struct RunDir {
+    pub dir: PathBuf,
+    pub run: serde_json::Value,
+    pub policies: Vec<DustPolicy>,
+    pub steps: Steps,
+    pub outcomes: Vec<Outcome>,
+    /// The scenario file copied beside the tables (None for the quick form).
+    pub scenario_text: Option<String>,
+}
+
+fn col_str(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    let s = df.column(name)?.cast(&DataType::String)?;
+    Ok(s.as_materialized_series().str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+}
+
+fn col_f64(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    let s = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(s.as_materialized_series().f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+fn col_opt(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let s = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(s.as_materialized_series().f64()?.iter().collect())
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame, InputError> {
+    crate::ledger::table::read_parquet_frame(path).map_err(|m| InputError::file(path.display(), m))
+}
+
+impl RunDir {
+    pub fn load(dir: &Path) -> anyhow::Result<RunDir> {
+        let run_path = dir.join("run.json");
+        let text = std::fs::read_to_string(&run_path).map_err(|e| {
+            InputError::file(run_path.display(), format!("cannot read ({e}): is this a dustlab run directory?"))
+        })?;
+        let run: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| InputError::file(run_path.display(), format!("invalid JSON: {e}")))?;
+        let policies: Vec<DustPolicy> = serde_json::from_value(run["policies"].clone())
+            .map_err(|e| InputError::file(run_path.display(), format!("field `policies`: {e}")))?;
+        let df = read_parquet(&dir.join("steps.parquet"))?;
+        let err = |e: PolarsError| InputError::file(dir.join("steps.parquet").display(), e);
+        let steps = Steps {
+            policy: col_str(&df, "policy").map_err(err)?,
+            at_ms: df
+                .column("at_ms")
+                .and_then(|c| Ok(c.as_materialized_series().i64()?.iter().map(|v| v.unwrap_or(0)).collect()))
+                .map_err(err)?,
+            hotkey: col_str(&df, "hotkey").map_err(err)?,
+            bucket: col_str(&df, "bucket").map_err(err)?,
+            window_score: col_f64(&df, "window_score").map_err(err)?,
+            dust: col_f64(&df, "dust_weight").map_err(err)?,
+            payout: col_f64(&df, "payout_weight").map_err(err)?,
+            final_w: col_f64(&df, "final_weight").map_err(err)?,
+            reward_alpha: col_f64(&df, "reward_alpha").map_err(err)?,
+            reward_usd: col_f64(&df, "reward_usd").map_err(err)?,
+            baseline_usd: col_f64(&df, "baseline_reward_usd").map_err(err)?,
+            delta_usd: col_f64(&df, "delta_usd").map_err(err)?,
+        };
+        let outcomes_path = dir.join("outcomes.parquet");
+        let outcomes = if outcomes_path.exists() { read_outcomes(&outcomes_path)? } else { Vec::new() };
+        let scenario_text = run["scenario_file"]
+            .as_str()
+            .and_then(|p| Path::new(p).file_name().map(|n| dir.join(n)))
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        Ok(RunDir { dir: dir.to_path_buf(), run, policies, steps, outcomes, scenario_text })
+    }
+}
+
+fn read_outcomes(path: &Path) -> anyhow::Result<Vec<Outcome>> {
+    let df = read_parquet(path)?;
+    let err = |e: PolarsError| InputError::file(path.display(), e);
+    let run = df.column("run").and_then(|c| c.cast(&DataType::UInt32)).map_err(err)?;
+    let run: Vec<u32> = run.as_materialized_series().u32().map_err(err)?.iter().map(|v| v.unwrap_or(0)).collect();
+    let caught = df.column("caught").map_err(err)?;
+    let caught: Vec<bool> =
+        caught.as_materialized_series().bool().map_err(err)?.iter().map(|v| v.unwrap_or(false)).collect();
+    let (policy, adversary, strategy) = (
+        col_str(&df, "policy").map_err(err)?,
+        col_str(&df, "adversary").map_err(err)?,
+        col_str(&df, "strategy").map_err(err)?,
+    );
+    let f = |n: &str| col_f64(&df, n).map_err(err);
+    let o = |n: &str| col_opt(&df, n).map_err(err);
+    let (reward, twin, share, excess, costs, tcosts, coll) = (
+        f("reward_usd")?,
+        f("twin_reward_usd")?,
+        f("reward_share")?,
+        f("excess_usd")?,
+        f("costs_usd")?,
+        f("twin_costs_usd")?,
+        f("collateral_usd")?,
+    );
+    let (pct, roi, troi, rival) = (o("excess_pct")?, o("roi")?, o("twin_roi")?, o("rival_position")?);
+    Ok((0..df.height())
+        .map(|i| Outcome {
+            run: run[i],
+            policy: policy[i].clone(),
+            adversary: adversary[i].clone(),
+            strategy: strategy[i].clone(),
+            reward_usd: reward[i],
+            twin_reward_usd: twin[i],
+            reward_share: share[i],
+            excess_usd: excess[i],
+            excess_pct: pct[i],
+            costs_usd: costs[i],
+            twin_costs_usd: tcosts[i],
+            collateral_usd: coll[i],
+            roi: roi[i],
+            twin_roi: troi[i],
+            caught: caught[i],
+            rival_position: rival[i],
+        })
+        .collect())
+}

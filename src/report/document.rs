@@ -1,0 +1,343 @@
+//! The report's text: executive summary, HTML (self-contained) and Markdown.
+
+use std::fmt::Write;
+
+use super::{Chart, Summary};
+use crate::metrics::policy::PolicyMetrics;
+use crate::replay::montecarlo::OutcomeSummary;
+use crate::time::{format_date, format_ms};
+
+fn rho(x: Option<f64>) -> String {
+    x.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a".into())
+}
+
+/// One plain sentence per policy, drawn from the metrics.
+pub fn executive(metrics: &[PolicyMetrics], adversaries: &[OutcomeSummary], baseline: &str) -> Vec<String> {
+    let Some(base) = metrics.iter().find(|m| m.policy == baseline).or(metrics.first()) else { return Vec::new() };
+    let worst = |policy: &str| {
+        adversaries
+            .iter()
+            .filter(|a| a.policy == policy)
+            .filter_map(|a| a.excess_pct.map(|b| (a, b.mean)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(a, pct)| format!("; the {} earns {:.1}× its honest twin", a.adversary, 1.0 + pct / 100.0))
+            .unwrap_or_default()
+    };
+    let mut out = vec![format!(
+        "{} (baseline): {} miners over {} steps; correlation of reward with window PnL {}; {:.1}% of emission burned; dust is {:.2}% of emission; reward Gini {:.2}{}.",
+        base.policy,
+        base.miners,
+        base.steps,
+        rho(base.reward_score_spearman),
+        100.0 * base.burn_share,
+        100.0 * base.dust_share,
+        base.gini,
+        worst(&base.policy)
+    )];
+    for m in metrics.iter().filter(|m| m.policy != base.policy) {
+        let change = if base.reward_usd_miners > 0.0 {
+            100.0 * (m.reward_usd_miners / base.reward_usd_miners - 1.0)
+        } else {
+            0.0
+        };
+        out.push(format!(
+            "{}: correlation of reward with window PnL {} from {} to {}; {} miner{} lose more than 10%; miners' total reward {:+.2}%; share at the ceiling {:.1}% → {:.1}%; {} step{} with hierarchy violations{}.",
+            m.policy,
+            if m.reward_score_spearman >= base.reward_score_spearman { "rises" } else { "falls" },
+            rho(base.reward_score_spearman),
+            rho(m.reward_score_spearman),
+            m.losers_over_10pct,
+            if m.losers_over_10pct == 1 { "" } else { "s" },
+            change,
+            100.0 * base.share_at_ceiling,
+            100.0 * m.share_at_ceiling,
+            m.steps_with_violations,
+            if m.steps_with_violations == 1 { "" } else { "s" },
+            worst(&m.policy)
+        ));
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+fn usd(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// Tables shared by both documents, as (title, header, rows).
+type Table = (String, Vec<String>, Vec<Vec<String>>);
+
+fn tables(s: &Summary) -> Vec<Table> {
+    let mut out = Vec::new();
+    let buckets: Vec<String> = {
+        let mut b: Vec<String> = s.policies.iter().flat_map(|m| m.reward_usd_by_bucket.keys().cloned()).collect();
+        b.sort();
+        b.dedup();
+        b
+    };
+    let mut head = vec!["policy".to_string()];
+    head.extend(buckets.iter().map(|b| format!("Spearman {b}")));
+    head.extend(["reward vs PnL Spearman", "at floor", "at ceiling", "hierarchy violations (steps)"].map(String::from));
+    let rows = s
+        .policies
+        .iter()
+        .map(|m| {
+            let mut r = vec![m.policy.clone()];
+            r.extend(buckets.iter().map(|b| rho(m.spearman_by_bucket.get(b).copied().flatten())));
+            r.extend([
+                rho(m.reward_score_spearman),
+                pct(m.share_at_floor),
+                pct(m.share_at_ceiling),
+                format!("{} ({})", m.hierarchy_violations, m.steps_with_violations),
+            ]);
+            r
+        })
+        .collect();
+    out.push(("Alignment: does dust follow the window score?".into(), head, rows));
+
+    let mut head = vec!["policy".to_string(), "miners' reward (USD)".to_string()];
+    head.extend(buckets.iter().map(|b| format!("{b} (USD)")));
+    head.extend(
+        ["alpha to miners", "Gini", "burn share", "dust share", "churn / step", "miners losing > 10%"]
+            .map(String::from),
+    );
+    let rows = s
+        .policies
+        .iter()
+        .map(|m| {
+            let mut r = vec![m.policy.clone(), usd(m.reward_usd_miners)];
+            r.extend(buckets.iter().map(|b| usd(m.reward_usd_by_bucket.get(b).copied().unwrap_or(0.0))));
+            r.extend([
+                format!("{:.2}", m.reward_alpha_by_bucket.values().sum::<f64>()),
+                format!("{:.3}", m.gini),
+                pct(m.burn_share),
+                pct(m.dust_share),
+                format!("{:.5}", m.churn),
+                m.losers_over_10pct.to_string(),
+            ]);
+            r
+        })
+        .collect();
+    out.push(("Reward impact".into(), head, rows));
+
+    let mut head = vec!["bucket".to_string()];
+    head.extend(s.policies.iter().map(|m| format!("{} min / mean / max (× DUST)", m.policy)));
+    let rows = buckets
+        .iter()
+        .filter(|b| *b != "burn")
+        .map(|b| {
+            let mut r = vec![b.clone()];
+            for m in &s.policies {
+                let unit = 1.5e-05;
+                let cell = m.dust_by_bucket.get(b).map(|sr| {
+                    let f = |v: &Vec<Option<f64>>, pick: fn(f64, f64) -> f64| v.iter().flatten().copied().reduce(pick);
+                    let mean: Vec<f64> = sr.mean.iter().flatten().copied().collect();
+                    let avg = if mean.is_empty() { f64::NAN } else { mean.iter().sum::<f64>() / mean.len() as f64 };
+                    format!(
+                        "{:.3} / {:.3} / {:.3}",
+                        f(&sr.min, f64::min).unwrap_or(f64::NAN) / unit,
+                        avg / unit,
+                        f(&sr.max, f64::max).unwrap_or(f64::NAN) / unit
+                    )
+                });
+                r.push(cell.unwrap_or_else(|| "-".into()));
+            }
+            r
+        })
+        .collect();
+    out.push((
+        "Dust weight per bucket over the replay (min of minima / mean of means / max of maxima, in units of 1.5e-05)"
+            .into(),
+        head,
+        rows,
+    ));
+
+    for m in s.policies.iter().filter(|m| m.policy != s.baseline) {
+        let head = ["", "hotkey", "reward (USD)", "change (USD)", "change (%)"].map(String::from).to_vec();
+        let fmt = |kind: &str, d: &crate::metrics::policy::MinerDelta| {
+            vec![
+                kind.to_string(),
+                d.hotkey.clone(),
+                usd(d.reward_usd),
+                format!("{:+.2}", d.delta_usd),
+                d.delta_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "n/a".into()),
+            ]
+        };
+        let rows = m
+            .winners
+            .iter()
+            .take(5)
+            .map(|d| fmt("winner", d))
+            .chain(m.losers.iter().take(5).map(|d| fmt("loser", d)))
+            .collect();
+        out.push((format!("Largest winners and losers: {} against {}", m.policy, s.baseline), head, rows));
+    }
+    if !s.adversaries.is_empty() {
+        let band = |b: &Option<crate::replay::montecarlo::Band>, scale: f64| {
+            b.map(|b| format!("{:.2} [{:.2}, {:.2}]", b.mean * scale, b.p5 * scale, b.p95 * scale))
+                .unwrap_or_else(|| "-".into())
+        };
+        let head = [
+            "policy",
+            "adversary",
+            "runs",
+            "reward share % [5–95%]",
+            "excess over twin USD [5–95%]",
+            "excess % [5–95%]",
+            "ROI % [5–95%]",
+            "catch rate",
+            "rivals' position [5–95%]",
+        ]
+        .map(String::from)
+        .to_vec();
+        let rows = s
+            .adversaries
+            .iter()
+            .map(|a| {
+                vec![
+                    a.policy.clone(),
+                    a.adversary.clone(),
+                    a.runs.to_string(),
+                    band(&a.reward_share, 100.0),
+                    band(&a.excess_usd, 1.0),
+                    band(&a.excess_pct, 1.0),
+                    band(&a.roi, 100.0),
+                    format!("{:.2}", a.catch_rate),
+                    band(&a.rival_position, 1.0),
+                ]
+            })
+            .collect();
+        out.push(("Adversaries (mean over runs, 5–95% band)".into(), head, rows));
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;color:#111;line-height:1.4}\
+h1{font-size:1.7em}h2{border-bottom:1px solid #999;padding-bottom:.2em;margin-top:2em}\
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border:1px solid #999;padding:.25em .5em;text-align:right}\
+th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0;page-break-inside:avoid}\
+figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#333}pre{background:#f4f4f4;padding:.8em;overflow-x:auto;font-size:.8em}\
+.meta{color:#444}@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}";
+
+/// The self-contained HTML: no script, no external reference; charts are inline SVG.
+pub fn html(s: &Summary, charts: &[Chart]) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>dustlab report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        esc(&s.scenario)
+    );
+    let _ = writeln!(o, "<h1>dustlab report: {}</h1>", esc(&s.scenario));
+    let _ = writeln!(
+        o,
+        "<p class=\"meta\">{} steps from {} to {}; baseline <b>{}</b>; chart day {}.</p>",
+        s.steps,
+        format_ms(s.first_step_ms),
+        format_ms(s.last_step_ms),
+        esc(&s.baseline),
+        format_date(s.day_ms)
+    );
+    let _ = writeln!(o, "<h2>Executive summary</h2>\n<ul>");
+    for line in &s.executive_summary {
+        let _ = writeln!(o, "<li>{}</li>", esc(line));
+    }
+    let _ = writeln!(o, "</ul>");
+    for (title, head, rows) in tables(s) {
+        let _ = writeln!(
+            o,
+            "<h2>{}</h2>\n<table>\n<tr>{}</tr>",
+            esc(&title),
+            head.iter().map(|h| format!("<th>{}</th>", esc(h))).collect::<String>()
+        );
+        for r in rows {
+            let _ = writeln!(o, "<tr>{}</tr>", r.iter().map(|c| format!("<td>{}</td>", esc(c))).collect::<String>());
+        }
+        let _ = writeln!(o, "</table>");
+    }
+    let _ = writeln!(o, "<h2>Charts</h2>");
+    for c in charts {
+        let svg = c.svg.trim_start_matches(|ch| ch != '<');
+        let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
+        let _ = writeln!(
+            o,
+            "<figure id=\"{}\">\n<h3>{}</h3>\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            c.name,
+            esc(&c.title),
+            svg.trim(),
+            esc(&c.caption)
+        );
+    }
+    let r = &s.reproducibility;
+    let _ = writeln!(o, "<h2>Reproducibility</h2>\n<table>");
+    let _ = writeln!(o, "<tr><th>dustlab version</th><td>{}</td></tr>", esc(&r.dustlab_version));
+    let _ = writeln!(o, "<tr><th>command line</th><td>{}</td></tr>", esc(&r.command_line));
+    let _ =
+        writeln!(o, "<tr><th>seed</th><td>{}</td></tr>", r.seed.map(|x| x.to_string()).unwrap_or_else(|| "-".into()));
+    let _ =
+        writeln!(o, "<tr><th>runs</th><td>{}</td></tr>", r.runs.map(|x| x.to_string()).unwrap_or_else(|| "1".into()));
+    for i in &r.inputs {
+        let _ = writeln!(
+            o,
+            "<tr><th>SHA-256 {}</th><td>{}</td></tr>",
+            esc(&i.path),
+            esc(i.sha256.as_deref().unwrap_or("(unreadable now)"))
+        );
+    }
+    let _ = writeln!(o, "</table>");
+    if let Some(t) = &r.scenario_text {
+        let _ = writeln!(o, "<h3>Scenario file</h3>\n<pre>{}</pre>", esc(t));
+    }
+    let _ = writeln!(o, "</body>\n</html>");
+    o
+}
+
+/// The same content as Markdown, charts as PNG files beside it.
+pub fn markdown(s: &Summary, charts: &[Chart]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# dustlab report: {}\n", s.scenario);
+    let _ = writeln!(
+        o,
+        "{} steps from {} to {}; baseline **{}**; chart day {}.\n",
+        s.steps,
+        format_ms(s.first_step_ms),
+        format_ms(s.last_step_ms),
+        s.baseline,
+        format_date(s.day_ms)
+    );
+    let _ = writeln!(o, "## Executive summary\n");
+    for line in &s.executive_summary {
+        let _ = writeln!(o, "- {line}");
+    }
+    for (title, head, rows) in tables(s) {
+        let _ = writeln!(o, "\n## {title}\n");
+        let _ = writeln!(o, "| {} |", head.join(" | "));
+        let _ = writeln!(o, "|{}", " --- |".repeat(head.len()));
+        for r in rows {
+            let _ = writeln!(o, "| {} |", r.join(" | "));
+        }
+    }
+    let _ = writeln!(o, "\n## Charts\n");
+    for c in charts {
+        let _ = writeln!(o, "### {}\n\n![{}](charts/{}.png)\n\n{}\n", c.title, c.title, c.name, c.caption);
+    }
+    let r = &s.reproducibility;
+    let _ = writeln!(o, "## Reproducibility\n");
+    let _ = writeln!(o, "- dustlab version: {}", r.dustlab_version);
+    let _ = writeln!(o, "- command line: `{}`", r.command_line);
+    let _ = writeln!(o, "- seed: {}", r.seed.map(|x| x.to_string()).unwrap_or_else(|| "-".into()));
+    let _ = writeln!(o, "- runs: {}", r.runs.map(|x| x.to_string()).unwrap_or_else(|| "1".into()));
+    for i in &r.inputs {
+        let _ = writeln!(o, "- SHA-256 `{}`: `{}`", i.path, i.sha256.as_deref().unwrap_or("(unreadable now)"));
+    }
+    if let Some(t) = &r.scenario_text {
+        let _ = writeln!(o, "\n### Scenario file\n\n```toml\n{}\n```", t.trim_end());
+    }
+    o
+}

@@ -1,0 +1,474 @@
+//! The incentive-alignment report: `report.html` (self-contained, charts inline as SVG),
+//! `report.md` with PNG charts beside it, `summary.json` with every metric, and
+//! `charts/*.svg|png`. Built from a run directory's tables, so `dustlab report DIR` can
+//! rebuild it (another day, a subset of policies) without rerunning the replay.
+
+pub mod charts;
+pub mod data;
+mod document;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::InputError;
+use crate::metrics::policy::{PolicyMetrics, Row, policy_metrics};
+use crate::policy::config::Scaling;
+use crate::policy::{DustPolicy, preset};
+use crate::replay::montecarlo::{self, OutcomeSummary};
+use crate::time::{MS_PER_DAY, format_date, format_ms};
+use charts::{Bars, Lines, Panel, Scatter, render};
+use data::RunDir;
+
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// The day of the score-vs-dust scatter and the histograms (default: the last step).
+    pub day: Option<i64>,
+    /// Only these policies (default: all).
+    pub policies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDigest {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reproducibility {
+    pub dustlab_version: String,
+    pub command_line: String,
+    pub seed: Option<u64>,
+    pub runs: Option<u64>,
+    pub inputs: Vec<InputDigest>,
+    pub scenario_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub baseline: String,
+    pub first_step_ms: i64,
+    pub last_step_ms: i64,
+    pub steps: usize,
+    pub day_ms: i64,
+    pub executive_summary: Vec<String>,
+    pub policies: Vec<PolicyMetrics>,
+    pub adversaries: Vec<OutcomeSummary>,
+    pub reproducibility: Reproducibility,
+}
+
+pub struct Chart {
+    pub name: &'static str,
+    pub title: String,
+    pub caption: String,
+    pub svg: String,
+}
+
+/// Paths of what was written.
+pub struct Written {
+    pub html: PathBuf,
+    pub markdown: PathBuf,
+    pub summary: PathBuf,
+    pub charts: Vec<PathBuf>,
+}
+
+fn bounds_of(p: &DustPolicy) -> impl Fn(&str) -> (f64, f64) + '_ {
+    move |bucket: &str| {
+        let s = crate::ledger::Status::parse(bucket);
+        let floor = p.floor_multiplier(&s) * p.dust;
+        let ceiling = if p.scaling == Scaling::Static { floor } else { floor + p.ceiling_width_of(&s) * p.dust };
+        (floor, ceiling)
+    }
+}
+
+/// SHA-256 of a file, or of every file in a directory (sorted), as hex.
+pub fn sha256_of(path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files.iter().filter(|f| f.is_file()) {
+            h.update(f.file_name()?.to_string_lossy().as_bytes());
+            h.update(std::fs::read(f).ok()?);
+        }
+    } else {
+        h.update(std::fs::read(path).ok()?);
+    }
+    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn days(ms: i64) -> f64 {
+    ms as f64 / MS_PER_DAY as f64
+}
+
+fn date_label(x: f64) -> String {
+    format_date((x * MS_PER_DAY as f64).round() as i64)
+}
+
+/// Builds and writes the report of a run directory.
+pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
+    let run = RunDir::load(dir)?;
+    let st = &run.steps;
+    let mut order: Vec<&str> = Vec::new();
+    for p in &st.policy {
+        if order.last() != Some(&p.as_str()) && !order.contains(&p.as_str()) {
+            order.push(p);
+        }
+    }
+    let baseline =
+        order.first().map(|s| s.to_string()).ok_or_else(|| InputError::Usage("the run has no rows".into()))?;
+    if let Some(want) = &opts.policies {
+        for w in want {
+            if !order.contains(&w.as_str()) {
+                return Err(InputError::Usage(format!(
+                    "--policies: no policy {w:?} in this run (it has: {})",
+                    order.join(", ")
+                ))
+                .into());
+            }
+        }
+        order.retain(|p| want.iter().any(|w| w == p));
+    }
+    let mut step_ms: Vec<i64> = st.at_ms.clone();
+    step_ms.sort_unstable();
+    step_ms.dedup();
+    let step_of = |t: i64| step_ms.binary_search(&t).expect("every row's step is listed");
+    let burn = st.hotkey.iter().find(|h| h.starts_with("burn_uid_")).cloned().unwrap_or_else(|| "burn_uid_229".into());
+    let day_ms = match opts.day {
+        None => *step_ms.last().expect("non-empty"),
+        Some(d) => *step_ms.iter().rev().find(|t| **t <= d).ok_or_else(|| {
+            InputError::Usage(format!("--day {} is before the first step {}", format_ms(d), format_ms(step_ms[0])))
+        })?,
+    };
+    let day = step_of(day_ms);
+    let policy_of = |name: &str| -> DustPolicy {
+        run.policies.iter().find(|p| p.name == name).cloned().unwrap_or_else(|| preset("ptn-dynamic").expect("preset"))
+    };
+
+    let mut metrics = Vec::new();
+    // Per policy, the chosen day's (bucket, window score, dust in DUST units) of each miner.
+    type DayPoints = Vec<(String, f64, f64)>;
+    let mut at_day: Vec<(String, DayPoints)> = Vec::new();
+    for name in &order {
+        let p = policy_of(name);
+        let b = bounds_of(&p);
+        let rows: Vec<Row> = (0..st.policy.len())
+            .filter(|&i| st.policy[i] == *name)
+            .map(|i| Row {
+                step: step_of(st.at_ms[i]),
+                hotkey: &st.hotkey[i],
+                bucket: &st.bucket[i],
+                window_score: st.window_score[i],
+                dust: st.dust[i],
+                payout: st.payout[i],
+                final_w: st.final_w[i],
+                reward_alpha: st.reward_alpha[i],
+                reward_usd: st.reward_usd[i],
+                delta_usd: st.delta_usd[i],
+                baseline_usd: st.baseline_usd[i],
+            })
+            .collect();
+        at_day.push((
+            name.to_string(),
+            rows.iter()
+                .filter(|r| r.step == day && r.hotkey != burn)
+                .map(|r| (r.bucket.to_string(), r.window_score, r.dust / p.dust))
+                .collect(),
+        ));
+        metrics.push(policy_metrics(name, step_ms.len(), &rows, &b, &burn));
+    }
+    let adversaries = montecarlo::summarize(
+        &run.outcomes.iter().filter(|o| order.contains(&o.policy.as_str())).cloned().collect::<Vec<_>>(),
+    );
+
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir)?;
+    let mut charts = Vec::new();
+    let x_days: Vec<f64> = step_ms.iter().map(|t| days(*t)).collect();
+    let dust_unit = |name: &str| policy_of(name).dust;
+    let h = |n: usize| (220 + 230 * n as u32).min(2400);
+
+    // 1. Dust-weight bands per bucket over time, one panel per policy.
+    let panels = metrics
+        .iter()
+        .map(|m| Panel {
+            title: format!("{}: min, mean and max dust weight per bucket", m.policy),
+            x_label: "date (UTC)".into(),
+            y_label: "dust weight (× DUST)".into(),
+            x_format: Some(date_label),
+            lines: m
+                .dust_by_bucket
+                .iter()
+                .map(|(b, s)| {
+                    let u = dust_unit(&m.policy);
+                    let pts: Vec<(f64, f64)> =
+                        x_days.iter().zip(&s.mean).filter_map(|(x, v)| v.map(|v| (*x, v / u))).collect();
+                    let band = x_days
+                        .iter()
+                        .zip(s.min.iter().zip(&s.max))
+                        .filter_map(|(x, (lo, hi))| Some((*x, (*lo)? / u, (*hi)? / u)))
+                        .collect();
+                    (b.clone(), pts, Some(band))
+                })
+                .collect(),
+        })
+        .collect();
+    let title = "Dust weight by bucket over time".to_string();
+    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "dust_bands", (1100, h(metrics.len())))?;
+    charts.push(Chart {
+        name: "dust_bands",
+        title,
+        caption: "Mean dust weight per bucket (line) and its min–max range (band), in units of the policy's DUST."
+            .into(),
+        svg,
+    });
+
+    // 2. Score against dust weight at the chosen day.
+    let panels = at_day
+        .iter()
+        .map(|(name, pts)| {
+            let mut groups: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+            for (b, s, d) in pts {
+                groups.entry(b.clone()).or_default().push((*s, *d));
+            }
+            (name.clone(), groups.into_iter().collect())
+        })
+        .collect();
+    let title = format!("Window score against dust weight on {}", format_date(day_ms));
+    let svg = render(
+        &Scatter {
+            title: title.clone(),
+            x_label: "window score (USD, penalty-adjusted PnL)".into(),
+            y_label: "dust weight (× DUST)".into(),
+            panels,
+        },
+        &charts_dir,
+        "score_vs_dust",
+        (1100, 420 * (order.len().div_ceil(2)) as u32 + 60),
+    )?;
+    charts.push(Chart {
+        name: "score_vs_dust",
+        title,
+        caption: "Each point is a miner; markers distinguish buckets.".into(),
+        svg,
+    });
+
+    // 3. Histogram of dust weights within each bucket at that day.
+    let panels = at_day
+        .iter()
+        .map(|(name, pts)| {
+            let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for (b, _, d) in pts {
+                groups.entry(b.clone()).or_default().push(*d);
+            }
+            Panel {
+                title: format!("{name}: miners per 0.1-DUST bin"),
+                x_label: "dust weight (× DUST)".into(),
+                y_label: "miners".into(),
+                x_format: Some(|x| format!("{x:.1}")),
+                lines: groups
+                    .into_iter()
+                    .map(|(b, ds)| {
+                        let mut bins: BTreeMap<i64, usize> = BTreeMap::new();
+                        for d in ds {
+                            *bins.entry((d * 10.0).floor() as i64).or_default() += 1;
+                        }
+                        let (lo, hi) = (*bins.keys().next().unwrap_or(&0) - 1, *bins.keys().last().unwrap_or(&0) + 1);
+                        let pts =
+                            (lo..=hi).map(|k| ((k as f64 + 0.5) / 10.0, *bins.get(&k).unwrap_or(&0) as f64)).collect();
+                        (b, pts, None)
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let title = format!("Distribution of dust weights within each bucket on {}", format_date(day_ms));
+    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "dust_histogram", (1100, h(order.len())))?;
+    charts.push(Chart {
+        name: "dust_histogram",
+        title,
+        caption: "Frequency polygons: miners per 0.1-DUST bin of dust weight, one line per bucket.".into(),
+        svg,
+    });
+
+    // 4. Sorted per-miner reward delta against the baseline.
+    let lines = metrics
+        .iter()
+        .filter(|m| m.policy != baseline)
+        .map(|m| {
+            (m.policy.clone(), m.deltas_sorted.iter().enumerate().map(|(i, d)| (i as f64 + 1.0, *d)).collect(), None)
+        })
+        .collect::<Vec<_>>();
+    let title = format!("Per-miner reward change against {baseline}, sorted");
+    let panel = Panel {
+        title: String::new(),
+        x_label: "miner (sorted by change)".into(),
+        y_label: "reward change (USD over the replay)".into(),
+        x_format: None,
+        lines,
+    };
+    let svg = render(&Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480))?;
+    charts.push(Chart {
+        name: "reward_delta",
+        title,
+        caption: "Each line sorts every miner's total reward change under a policy against the baseline.".into(),
+        svg,
+    });
+
+    // 5. Share at floor and at ceiling over time.
+    let share_panel = |what: &str, get: fn(&PolicyMetrics) -> &Vec<f64>| Panel {
+        title: format!("share of miners at the {what}"),
+        x_label: "date (UTC)".into(),
+        y_label: format!("miners at the {what} (%)"),
+        x_format: Some(date_label),
+        lines: metrics
+            .iter()
+            .map(|m| (m.policy.clone(), x_days.iter().zip(get(m)).map(|(x, v)| (*x, 100.0 * v)).collect(), None))
+            .collect(),
+    };
+    let title = "Share of miners at the floor and at the ceiling".to_string();
+    let panels =
+        vec![share_panel("floor", |m| &m.floor_share_series), share_panel("ceiling", |m| &m.ceiling_share_series)];
+    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "floor_ceiling", (1100, 700))?;
+    charts.push(Chart {
+        name: "floor_ceiling",
+        title,
+        caption:
+            "Percentage of present miners whose dust weight equals their bucket's floor (top) or ceiling (bottom)."
+                .into(),
+        svg,
+    });
+
+    // 6. Adversary excess reward by strategy × policy.
+    if !adversaries.is_empty() {
+        let mut labels: Vec<String> = Vec::new();
+        for a in &adversaries {
+            if !labels.contains(&a.adversary) {
+                labels.push(a.adversary.clone());
+            }
+        }
+        let series = order
+            .iter()
+            .map(|p| {
+                let vals = labels
+                    .iter()
+                    .map(|l| {
+                        match adversaries
+                            .iter()
+                            .find(|a| a.policy == *p && &a.adversary == l)
+                            .and_then(|a| a.excess_pct)
+                        {
+                            Some(b) => (b.mean, Some((b.p5, b.p95))),
+                            None => (0.0, None),
+                        }
+                    })
+                    .collect();
+                (p.to_string(), vals)
+            })
+            .collect();
+        let title = "Adversary excess reward over its honest twin".to_string();
+        let svg = render(
+            &Bars {
+                title: title.clone(),
+                y_label: "excess reward (% of the twin's), mean and 5–95% band".into(),
+                categories: labels,
+                series,
+            },
+            &charts_dir,
+            "adversary_excess",
+            (1100, 520),
+        )?;
+        charts.push(Chart {
+            name: "adversary_excess",
+            title,
+            caption: "Bars: mean over runs; whiskers: 5th to 95th percentile.".into(),
+            svg,
+        });
+    }
+
+    // 7. Cumulative USD by bucket.
+    let panels = metrics
+        .iter()
+        .map(|m| Panel {
+            title: format!("{}: cumulative reward by bucket", m.policy),
+            x_label: "date (UTC)".into(),
+            y_label: "cumulative reward (USD)".into(),
+            x_format: Some(date_label),
+            lines: m
+                .dust_by_bucket
+                .iter()
+                .map(|(b, s)| (b.clone(), x_days.iter().copied().zip(s.cumulative_usd.iter().copied()).collect(), None))
+                .collect(),
+        })
+        .collect();
+    let title = "Cumulative reward by bucket".to_string();
+    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "cumulative_usd", (1100, h(metrics.len())))?;
+    charts.push(Chart {
+        name: "cumulative_usd",
+        title,
+        caption: "USD paid to each bucket's miners since the first step.".into(),
+        svg,
+    });
+
+    let inputs = run.run["inputs"]
+        .as_object()
+        .map(|o| {
+            o.values()
+                .flat_map(|v| match v {
+                    serde_json::Value::Array(a) => {
+                        a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>()
+                    }
+                    serde_json::Value::String(s) => vec![s.clone()],
+                    _ => vec![],
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let recorded = run.run["input_sha256"].as_object().cloned().unwrap_or_default();
+    let reproducibility = Reproducibility {
+        dustlab_version: run.run["dustlab_version"].as_str().unwrap_or(env!("CARGO_PKG_VERSION")).to_string(),
+        command_line: run.run["command_line"].as_str().unwrap_or_default().to_string(),
+        seed: run.run["seed"].as_u64(),
+        runs: run.run["runs"].as_u64(),
+        inputs: inputs
+            .into_iter()
+            .map(|p| InputDigest {
+                sha256: recorded
+                    .get(&p)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .or_else(|| sha256_of(Path::new(&p))),
+                path: p,
+            })
+            .collect(),
+        scenario_text: run.scenario_text.clone(),
+    };
+    let summary = Summary {
+        scenario: run.run["scenario"].as_str().unwrap_or("replay").to_string(),
+        executive_summary: document::executive(&metrics, &adversaries, &baseline),
+        baseline,
+        first_step_ms: step_ms[0],
+        last_step_ms: *step_ms.last().expect("non-empty"),
+        steps: step_ms.len(),
+        day_ms,
+        policies: metrics,
+        adversaries,
+        reproducibility,
+    };
+    let written = Written {
+        html: dir.join("report.html"),
+        markdown: dir.join("report.md"),
+        summary: dir.join("summary.json"),
+        charts: charts
+            .iter()
+            .flat_map(|c| ["svg", "png"].map(|e| charts_dir.join(format!("{}.{e}", c.name))))
+            .collect(),
+    };
+    std::fs::write(&written.summary, serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(&written.html, document::html(&summary, &charts))?;
+    std::fs::write(&written.markdown, document::markdown(&summary, &charts))?;
+    let _ = &run.dir;
+    Ok(written)
+}

@@ -1,0 +1,128 @@
+//! The report end to end on a tiny scenario: the HTML is well formed, embeds every chart as
+//! SVG, references nothing external, and summary.json agrees with the tables.
+
+mod common;
+use common::*;
+
+use polars::prelude::*;
+
+const VOID: &[&str] = &["meta", "br", "img", "hr", "link", "input"];
+
+/// A small well-formedness check: tags nest, close in order, and the document ends balanced.
+fn check_html(html: &str) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("every tag closes");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.starts_with('?') {
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+            .to_lowercase();
+        if tag.starts_with('/') {
+            let open = stack.pop().unwrap_or_else(|| panic!("</{name}> closes nothing"));
+            assert_eq!(open, name, "</{name}> closes <{open}>");
+        } else if !self_closing && !VOID.contains(&name.as_str()) {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+}
+
+#[test]
+fn tiny_scenario_report_is_self_contained_and_agrees_with_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "tiny.toml",
+        br#"name = "tiny"
+seed = 3
+runs = 2
+[population]
+miners = 20
+days = 40
+start = "2025-11-01"
+[[policy]]
+preset = "ptn-dynamic"
+name = "production"
+[[policy]]
+preset = "ptn-dynamic"
+name = "wide"
+ceiling_width = 2.0
+[[adversary]]
+strategy = "sybil-split"
+k = 3
+"#,
+    );
+    let out = dir.path().join("out");
+    let o = dustlab(&["replay", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    check_html(&html);
+    let charts = [
+        "dust_bands",
+        "score_vs_dust",
+        "dust_histogram",
+        "reward_delta",
+        "floor_ceiling",
+        "adversary_excess",
+        "cumulative_usd",
+    ];
+    for c in charts {
+        assert!(html.contains(&format!("<figure id=\"{c}\">")), "{c} missing");
+        assert!(
+            out.join("charts").join(format!("{c}.svg")).exists()
+                && out.join("charts").join(format!("{c}.png")).exists()
+        );
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert!(md.contains(&format!("(charts/{c}.png)")));
+    }
+    assert_eq!(html.matches("<svg").count(), charts.len(), "every chart inline as SVG");
+    for external in ["<script", "<link", "src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(external), "the report references something external: {external}");
+    }
+    let http: Vec<&str> = html.match_indices("http").map(|(i, _)| &html[i.saturating_sub(7)..i + 30]).collect();
+    assert!(http.iter().all(|h| h.contains("xmlns")), "only SVG namespaces may name a URL: {http:?}");
+    assert!(html.contains("Executive summary") && html.contains("Reproducibility") && html.contains("dustlab version"));
+    assert!(html.contains("strategy = &quot;sybil-split&quot;"), "the scenario verbatim");
+
+    // summary.json against the tables.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let df = ParquetReader::new(std::fs::File::open(out.join("steps.parquet")).unwrap()).finish().unwrap();
+    let s = |c: &str| df.column(c).unwrap().as_materialized_series().clone();
+    let (p, h, usd, w) = (s("policy"), s("hotkey"), s("reward_usd"), s("final_weight"));
+    let (p, h, usd, w) = (p.str().unwrap(), h.str().unwrap(), usd.f64().unwrap(), w.f64().unwrap());
+    let steps = summary["steps"].as_f64().unwrap();
+    for pol in summary["policies"].as_array().unwrap() {
+        let name = pol["policy"].as_str().unwrap();
+        let rows: Vec<usize> = (0..df.height()).filter(|&i| p.get(i) == Some(name)).collect();
+        let miners: f64 =
+            rows.iter().filter(|&&i| h.get(i) != Some("burn_uid_229")).map(|&i| usd.get(i).unwrap()).sum();
+        let burn: f64 = rows.iter().filter(|&&i| h.get(i) == Some("burn_uid_229")).map(|&i| w.get(i).unwrap()).sum();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        assert!(close(pol["reward_usd_miners"].as_f64().unwrap(), miners), "{name}: reward");
+        assert!(close(pol["burn_share"].as_f64().unwrap(), burn / steps), "{name}: burn share");
+    }
+    assert_eq!(summary["executive_summary"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["adversaries"].as_array().unwrap().len(), 2, "one adversary × two policies");
+
+    // Rebuilt from the tables for another day and one policy.
+    let o = dustlab(&["report", out.to_str().unwrap(), "--day", "2025-11-20", "--policies", "wide"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(again["policies"].as_array().unwrap().len(), 1);
+    assert_eq!(again["day_ms"], 1_763_596_800_000i64);
+    let bad = dustlab(&["report", out.to_str().unwrap(), "--policies", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("no policy \"nope\""));
+}
