@@ -224,7 +224,7 @@ h1{font-size:1.7em}h2{border-bottom:1px solid #999;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border:1px solid #999;padding:.25em .5em;text-align:right}\
 th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0;page-break-inside:avoid}\
 figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#333}pre{background:#f4f4f4;padding:.8em;overflow-x:auto;font-size:.8em}\
-.meta{color:#444}@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}";
+.meta{color:#444}@media print{body{margin:0;max-width:none}h2,h3{page-break-after:avoid}figure svg{max-height:9in;width:auto}}";
 
 /// The self-contained HTML: no script, no external reference; charts are inline SVG.
 pub fn html(s: &Summary, charts: &[Chart]) -> String {
