@@ -8,12 +8,13 @@ use serde::Serialize;
 
 use super::stats::{gini, spearman};
 
-/// One row of the long table, as the metrics need it.
-#[derive(Debug, Clone)]
-pub struct Row<'a> {
+/// One row of the long table, as the metrics need it. Hotkeys and buckets are dense ids
+/// into the name tables passed alongside, so a sweep's thousands of variants stay cheap.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
     pub step: usize,
-    pub hotkey: &'a str,
-    pub bucket: &'a str,
+    pub miner: u32,
+    pub bucket: u32,
     pub window_score: f64,
     pub dust: f64,
     pub payout: f64,
@@ -131,86 +132,145 @@ pub struct PolicyMetrics {
     pub deltas_sorted: Vec<f64>,
 }
 
-/// Computes one policy's metrics from its rows (all steps, burn rows included).
-pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], bounds: Bounds, burn: &str) -> PolicyMetrics {
-    let mut by_step: Vec<Vec<&Row>> = vec![Vec::new(); n_steps];
-    for r in rows {
-        by_step[r.step].push(r);
-    }
-    let (mut usd_b, mut alpha_b) = (BTreeMap::new(), BTreeMap::new());
-    let mut bucket_names: Vec<&str> = rows.iter().filter(|r| r.hotkey != burn).map(|r| r.bucket).collect();
-    bucket_names.sort();
-    bucket_names.dedup();
-    let mut series: BTreeMap<String, BucketSeries> =
-        bucket_names.iter().map(|b| (b.to_string(), BucketSeries::default())).collect();
-    let (mut floor_s, mut ceil_s) = (Vec::new(), Vec::new());
+/// Names behind the ids of [`Row`].
+pub struct Names<'a> {
+    pub miners: &'a [String],
+    pub buckets: &'a [String],
+    /// Id of the burn row's hotkey (its rows are the burn, not a miner).
+    pub burn: Option<u32>,
+}
+
+/// Computes one policy's metrics from its rows (all steps, burn rows included), rows grouped
+/// by step in step order.
+pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names, bounds: Bounds) -> PolicyMetrics {
+    let is_burn = |r: &Row| Some(r.miner) == names.burn;
+    let n_buckets = names.buckets.len();
+    let bucket_bounds: Vec<(f64, f64)> = names.buckets.iter().map(|b| bounds(b)).collect();
+    let present: Vec<bool> = {
+        let mut p = vec![false; n_buckets];
+        for r in rows.iter().filter(|r| !is_burn(r)) {
+            p[r.bucket as usize] = true;
+        }
+        p
+    };
+    let mut series: Vec<BucketSeries> = vec![BucketSeries::default(); n_buckets];
+    let (mut usd_b, mut alpha_b) = (vec![0.0; n_buckets], vec![0.0; n_buckets]);
+    let mut cumulative = vec![0.0; n_buckets];
+    let (mut floor_s, mut ceil_s) = (Vec::with_capacity(n_steps), Vec::with_capacity(n_steps));
     let (mut violations, mut steps_viol) = (0, 0);
     let (mut burn_total, mut dust_paid) = (0.0, 0.0);
+    let (mut at_floor_all, mut at_ceiling_all, mut miner_rows) = (0usize, 0usize, 0usize);
     let mut reward_rho = Vec::new();
-    let mut all_dust = Vec::new();
-    let mut all_bounds = Vec::new();
-    let mut weights_by_step = Vec::new();
-    let mut per_miner: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
-    let mut cumulative: BTreeMap<&str, f64> = BTreeMap::new();
-    for step_rows in &by_step {
-        let miners: Vec<&&Row> = step_rows.iter().filter(|r| r.hotkey != burn).collect();
-        weights_by_step.push(step_rows.iter().map(|r| (r.hotkey, r.final_w)).collect::<Vec<_>>());
-        burn_total += step_rows.iter().filter(|r| r.hotkey == burn).map(|r| r.final_w).sum::<f64>();
-        let dust: Vec<f64> = miners.iter().map(|r| r.dust).collect();
-        let b: Vec<(f64, f64)> = miners.iter().map(|r| bounds(r.bucket)).collect();
-        let (f, c) = floor_ceiling_shares(&dust, &b);
-        floor_s.push(f);
-        ceil_s.push(c);
-        all_dust.extend(dust);
-        all_bounds.extend(b);
+    let n_miners = names.miners.len();
+    let mut per_miner = vec![(0.0f64, 0.0f64, 0.0f64, false); n_miners];
+    let (mut prev_w, mut cur_w) = (vec![0.0f64; n_miners], vec![0.0f64; n_miners]);
+    let (mut prev_ids, mut cur_ids): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    let (mut churn_total, mut churn_steps) = (0.0, 0usize);
+    let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
+    let mut start = 0;
+    for step in 0..n_steps {
+        let mut end = start;
+        while end < rows.len() && rows[end].step == step {
+            end += 1;
+        }
+        let step_rows = &rows[start..end];
+        start = end;
+        for g in by_bucket.iter_mut() {
+            g.clear();
+        }
+        cur_ids.clear();
+        let (mut f_n, mut c_n, mut m_n) = (0usize, 0usize, 0usize);
+        for (k, r) in step_rows.iter().enumerate() {
+            cur_w[r.miner as usize] = r.final_w;
+            cur_ids.push(r.miner);
+            if is_burn(r) {
+                burn_total += r.final_w;
+                continue;
+            }
+            by_bucket[r.bucket as usize].push(k);
+            let (f, c) = bucket_bounds[r.bucket as usize];
+            let tol_f = 1e-12 * f.abs().max(1e-300);
+            let tol_c = 1e-12 * c.abs().max(1e-300);
+            m_n += 1;
+            f_n += usize::from((r.dust - f).abs() <= tol_f);
+            c_n += usize::from(c > f && (r.dust - c).abs() <= tol_c);
+            usd_b[r.bucket as usize] += r.reward_usd;
+            alpha_b[r.bucket as usize] += r.reward_alpha;
+            let e = &mut per_miner[r.miner as usize];
+            e.0 += r.reward_usd;
+            e.1 += r.delta_usd;
+            e.2 += r.baseline_usd;
+            e.3 = true;
+            if r.payout == r.dust {
+                dust_paid += r.final_w;
+            }
+        }
+        floor_s.push(if m_n > 0 { f_n as f64 / m_n as f64 } else { 0.0 });
+        ceil_s.push(if m_n > 0 { c_n as f64 / m_n as f64 } else { 0.0 });
+        at_floor_all += f_n;
+        at_ceiling_all += c_n;
+        miner_rows += m_n;
         let mut groups: Vec<(f64, Vec<f64>)> = Vec::new();
-        for name in &bucket_names {
-            let members: Vec<&&&Row> = miners.iter().filter(|r| r.bucket == *name).collect();
-            let s = series.get_mut(*name).expect("bucket listed");
-            let d: Vec<f64> = members.iter().map(|r| r.dust).collect();
-            let usd: f64 = members.iter().map(|r| r.reward_usd).sum();
-            let cum = cumulative.entry(name).or_default();
-            *cum += usd;
-            s.cumulative_usd.push(*cum);
-            if d.is_empty() {
+        for (b, members) in by_bucket.iter().enumerate() {
+            if !present[b] {
+                continue;
+            }
+            let s = &mut series[b];
+            let usd: f64 = members.iter().map(|&k| step_rows[k].reward_usd).sum();
+            cumulative[b] += usd;
+            s.cumulative_usd.push(cumulative[b]);
+            if members.is_empty() {
                 s.min.push(None);
                 s.mean.push(None);
                 s.max.push(None);
                 s.spearman.push(None);
                 continue;
             }
+            let d: Vec<f64> = members.iter().map(|&k| step_rows[k].dust).collect();
             s.min.push(d.iter().copied().reduce(f64::min));
             s.max.push(d.iter().copied().reduce(f64::max));
             s.mean.push(Some(d.iter().sum::<f64>() / d.len() as f64));
-            let scores: Vec<f64> = members.iter().map(|r| r.window_score.max(0.0)).collect();
+            let scores: Vec<f64> = members.iter().map(|&k| step_rows[k].window_score.max(0.0)).collect();
             s.spearman.push(if d.len() >= 3 { spearman(&scores, &d) } else { None });
-            groups.push((bounds(name).0, d));
+            groups.push((bucket_bounds[b].0, d));
         }
         let v = hierarchy_violations(&groups);
         violations += v;
         steps_viol += usize::from(v > 0);
+        let miners: Vec<&Row> = step_rows.iter().filter(|r| !is_burn(r)).collect();
         let scores: Vec<f64> = miners.iter().map(|r| r.window_score).collect();
         let finals: Vec<f64> = miners.iter().map(|r| r.final_w).collect();
         if let Some(rho) = spearman(&scores, &finals) {
             reward_rho.push(rho);
         }
-        for r in &miners {
-            *usd_b.entry(r.bucket.to_string()).or_insert(0.0) += r.reward_usd;
-            *alpha_b.entry(r.bucket.to_string()).or_insert(0.0) += r.reward_alpha;
-            let e = per_miner.entry(r.hotkey).or_default();
-            e.0 += r.reward_usd;
-            e.1 += r.delta_usd;
-            e.2 += r.baseline_usd;
-            if r.payout == r.dust {
-                dust_paid += r.final_w;
+        // Churn: half the L1 move of final weights from the previous step (absent = 0).
+        if step > 0 {
+            let mut d = 0.0;
+            for &id in &cur_ids {
+                d += (cur_w[id as usize] - prev_w[id as usize]).abs();
             }
+            for &id in &prev_ids {
+                if !cur_ids.contains(&id) {
+                    d += prev_w[id as usize].abs();
+                }
+            }
+            churn_total += d / 2.0;
+            churn_steps += 1;
         }
+        for &id in &prev_ids {
+            prev_w[id as usize] = 0.0;
+        }
+        for &id in &cur_ids {
+            prev_w[id as usize] = cur_w[id as usize];
+        }
+        std::mem::swap(&mut prev_ids, &mut cur_ids);
     }
-    let (share_at_floor, share_at_ceiling) = floor_ceiling_shares(&all_dust, &all_bounds);
     let mut deltas: Vec<MinerDelta> = per_miner
         .iter()
-        .map(|(h, (usd, d, base))| MinerDelta {
-            hotkey: h.to_string(),
+        .enumerate()
+        .filter(|(_, v)| v.3)
+        .map(|(i, (usd, d, base, _))| MinerDelta {
+            hotkey: names.miners[i].clone(),
             reward_usd: *usd,
             delta_usd: *d,
             delta_pct: if *base > 0.0 { Some(100.0 * d / base) } else { None },
@@ -219,35 +279,36 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], bounds: Bounds
     deltas.sort_by(|a, b| b.delta_usd.total_cmp(&a.delta_usd).then(a.hotkey.cmp(&b.hotkey)));
     let winners = deltas.iter().filter(|d| d.delta_usd >= 0.005).take(10).cloned().collect();
     let losers = deltas.iter().rev().filter(|d| d.delta_usd <= -0.005).take(10).cloned().collect();
-    let rewards: Vec<f64> = per_miner.values().map(|v| v.0).collect();
-    let mut deltas_sorted: Vec<f64> = per_miner.values().map(|v| v.1).collect();
+    let rewards: Vec<f64> = deltas.iter().map(|d| d.reward_usd).collect();
+    let mut deltas_sorted: Vec<f64> = deltas.iter().map(|d| d.delta_usd).collect();
     deltas_sorted.sort_by(f64::total_cmp);
     let mean = |v: &[f64]| if v.is_empty() { None } else { Some(v.iter().sum::<f64>() / v.len() as f64) };
-    let spearman_by_bucket = series
-        .iter()
-        .map(|(b, s)| (b.clone(), mean(&s.spearman.iter().flatten().copied().collect::<Vec<_>>())))
-        .collect();
+    let name = |b: usize| names.buckets[b].clone();
+    let live = |b: &usize| present[*b];
     let steps = n_steps.max(1) as f64;
     PolicyMetrics {
         policy: policy.to_string(),
         steps: n_steps,
-        miners: per_miner.len(),
-        reward_usd_miners: usd_b.values().sum(),
-        reward_usd_by_bucket: usd_b,
-        reward_alpha_by_bucket: alpha_b,
-        spearman_by_bucket,
+        miners: deltas.len(),
+        reward_usd_miners: (0..n_buckets).filter(live).map(|b| usd_b[b]).sum(),
+        reward_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), usd_b[b])).collect(),
+        reward_alpha_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), alpha_b[b])).collect(),
+        spearman_by_bucket: (0..n_buckets)
+            .filter(live)
+            .map(|b| (name(b), mean(&series[b].spearman.iter().flatten().copied().collect::<Vec<_>>())))
+            .collect(),
         reward_score_spearman: mean(&reward_rho),
-        share_at_floor,
-        share_at_ceiling,
+        share_at_floor: if miner_rows > 0 { at_floor_all as f64 / miner_rows as f64 } else { 0.0 },
+        share_at_ceiling: if miner_rows > 0 { at_ceiling_all as f64 / miner_rows as f64 } else { 0.0 },
         floor_share_series: floor_s,
         ceiling_share_series: ceil_s,
         hierarchy_violations: violations,
         steps_with_violations: steps_viol,
-        dust_by_bucket: series,
+        dust_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), std::mem::take(&mut series[b]))).collect(),
         gini: gini(&rewards),
         burn_share: burn_total / steps,
         dust_share: dust_paid / steps,
-        churn: churn(&weights_by_step),
+        churn: if churn_steps > 0 { churn_total / churn_steps as f64 } else { 0.0 },
         losers_over_10pct: deltas.iter().filter(|d| d.delta_pct.is_some_and(|p| p < -10.0)).count(),
         winners,
         losers,
@@ -276,6 +337,49 @@ mod tests {
         // PLAGIARISM shares CHALLENGE's floor: merged, not compared with it.
         let same = [(1.0, vec![1.0, 2.0]), (1.0, vec![1.5]), (2.0, vec![0.5])];
         assert_eq!(hierarchy_violations(&same), 1);
+    }
+
+    #[test]
+    fn policy_metrics_on_a_hand_computed_case() {
+        let miners = ["a".to_string(), "b".to_string(), "burn".to_string()];
+        let buckets = ["CHALLENGE".to_string(), "burn".to_string()];
+        let names = Names { miners: &miners, buckets: &buckets, burn: Some(2) };
+        let row = |step, miner, dust: f64, final_w: f64, usd: f64, delta: f64| Row {
+            step,
+            miner,
+            bucket: if miner == 2 { 1 } else { 0 },
+            window_score: dust,
+            dust,
+            payout: dust,
+            final_w,
+            reward_alpha: usd / 10.0,
+            reward_usd: usd,
+            delta_usd: delta,
+            baseline_usd: usd - delta,
+        };
+        // floor 1, ceiling 2: step 0 a at the floor, b at the ceiling; step 1 both between.
+        let rows = [
+            row(0, 0, 1.0, 0.25, 10.0, 0.0),
+            row(0, 1, 2.0, 0.25, 30.0, -20.0),
+            row(0, 2, 0.0, 0.5, 0.0, 0.0),
+            row(1, 0, 1.5, 0.5, 20.0, 5.0),
+            row(1, 1, 1.5, 0.25, 10.0, 0.0),
+            row(1, 2, 0.0, 0.25, 0.0, 0.0),
+        ];
+        let bounds = |b: &str| if b == "CHALLENGE" { (1.0, 2.0) } else { (0.0, 0.0) };
+        let m = policy_metrics("p", 2, &rows, &names, &bounds);
+        assert_eq!((m.share_at_floor, m.share_at_ceiling), (0.25, 0.25));
+        assert_eq!(m.burn_share, (0.5 + 0.25) / 2.0);
+        assert_eq!(m.dust_share, (0.25 + 0.25 + 0.5 + 0.25) / 2.0, "every payout here is its dust");
+        // churn: a +0.25, burn −0.25 → 0.25
+        let reference =
+            churn(&[vec![("a", 0.25), ("b", 0.25), ("burn", 0.5)], vec![("a", 0.5), ("b", 0.25), ("burn", 0.25)]]);
+        assert_eq!(m.churn, reference);
+        assert_eq!(m.churn, 0.25);
+        assert_eq!(m.reward_usd_miners, 70.0);
+        assert_eq!(m.losers_over_10pct, 1, "b: −20 of a 50 baseline");
+        assert_eq!(m.winners[0].hotkey, "a");
+        assert_eq!(m.dust_by_bucket["CHALLENGE"].mean, vec![Some(1.5), Some(1.5)]);
     }
 
     #[test]

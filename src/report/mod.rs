@@ -148,6 +148,32 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         run.policies.iter().find(|p| p.name == name).cloned().unwrap_or_else(|| preset("ptn-dynamic").expect("preset"))
     };
 
+    // Dense ids for hotkeys and buckets, shared by every policy's rows.
+    let mut miner_names: Vec<String> = Vec::new();
+    let mut miner_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut bucket_names: Vec<String> = Vec::new();
+    let mut row_miner = Vec::with_capacity(st.hotkey.len());
+    let mut row_bucket = Vec::with_capacity(st.bucket.len());
+    for (h, b) in st.hotkey.iter().zip(&st.bucket) {
+        let id = *miner_ids.entry(h.as_str()).or_insert_with(|| {
+            miner_names.push(h.clone());
+            (miner_names.len() - 1) as u32
+        });
+        row_miner.push(id);
+        let bid = match bucket_names.iter().position(|x| x == b) {
+            Some(i) => i,
+            None => {
+                bucket_names.push(b.clone());
+                bucket_names.len() - 1
+            }
+        };
+        row_bucket.push(bid as u32);
+    }
+    let names = crate::metrics::policy::Names {
+        miners: &miner_names,
+        buckets: &bucket_names,
+        burn: miner_ids.get(burn.as_str()).copied(),
+    };
     let mut metrics = Vec::new();
     // Per policy, the chosen day's (bucket, window score, dust in DUST units) of each miner.
     type DayPoints = Vec<(String, f64, f64)>;
@@ -159,8 +185,8 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             .filter(|&i| st.policy[i] == *name)
             .map(|i| Row {
                 step: step_of(st.at_ms[i]),
-                hotkey: &st.hotkey[i],
-                bucket: &st.bucket[i],
+                miner: row_miner[i],
+                bucket: row_bucket[i],
                 window_score: st.window_score[i],
                 dust: st.dust[i],
                 payout: st.payout[i],
@@ -174,11 +200,11 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         at_day.push((
             name.to_string(),
             rows.iter()
-                .filter(|r| r.step == day && r.hotkey != burn)
-                .map(|r| (r.bucket.to_string(), r.window_score, r.dust / p.dust))
+                .filter(|r| r.step == day && Some(r.miner) != names.burn)
+                .map(|r| (bucket_names[r.bucket as usize].clone(), r.window_score, r.dust / p.dust))
                 .collect(),
         ));
-        metrics.push(policy_metrics(name, step_ms.len(), &rows, &b, &burn));
+        metrics.push(policy_metrics(name, step_ms.len(), &rows, &names, &b));
     }
     let adversaries = montecarlo::summarize(
         &run.outcomes.iter().filter(|o| order.contains(&o.policy.as_str())).cloned().collect::<Vec<_>>(),
