@@ -30,6 +30,10 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Rebuild the report of a run directory from its tables (another day, some policies).
     Report(ReportArgs),
+    /// Run every variant of a scenario's [sweep] table; one metrics row per (variant, run).
+    Sweep(SweepArgs),
+    /// Combine the outputs of `sweep --shard K/N` runs into the table one run writes.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -159,4 +163,35 @@ pub struct ReportArgs {
     /// Only these policies, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub policies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file with a [sweep] table.
+    pub scenario: PathBuf,
+    /// Run only the K-th of N disjoint parts of the sweep (e.g. 2/8).
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Output directory (default: reports/<scenario name>-sweep/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// First step; overrides the scenario.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last step, inclusive; overrides the scenario.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output directory for the merged table.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Shard output directories.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
 }

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod population;
 pub mod replay;
 pub mod report;
+pub mod sweep;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod time;

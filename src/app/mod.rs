@@ -7,6 +7,7 @@ mod inputs;
 mod inspect;
 mod replay;
 mod report;
+mod sweep;
 mod weights;
 
 use crate::cli::{Cli, Command};
@@ -20,6 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(a) => inspect::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Report(a) => report::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Merge(a) => sweep::merge(a),
     }
 }
 

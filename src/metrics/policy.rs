@@ -290,7 +290,13 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
         policy: policy.to_string(),
         steps: n_steps,
         miners: deltas.len(),
-        reward_usd_miners: (0..n_buckets).filter(live).map(|b| usd_b[b]).sum(),
+        // Summed in bucket-name order: the same bits whatever the ids' order.
+        reward_usd_miners: {
+            let mut by_name: Vec<(&String, f64)> =
+                (0..n_buckets).filter(live).map(|b| (&names.buckets[b], usd_b[b])).collect();
+            by_name.sort_by(|a, b| a.0.cmp(b.0));
+            by_name.iter().map(|x| x.1).sum()
+        },
         reward_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), usd_b[b])).collect(),
         reward_alpha_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), alpha_b[b])).collect(),
         spearman_by_bucket: (0..n_buckets)

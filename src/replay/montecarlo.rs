@@ -76,13 +76,18 @@ fn run_seed(scenario_seed: u64, run: usize) -> u64 {
     scenario_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(run as u64)
 }
 
-pub fn run_one(
-    scenario: &Scenario,
-    base: &Base,
-    steps: &[i64],
-    run: usize,
-    keep_frame: bool,
-) -> anyhow::Result<RunResult> {
+/// One run's population: its store (adversaries injected), side inputs and who was injected.
+pub struct Prepared {
+    pub store: Store,
+    pub buckets: Option<History<Status>>,
+    pub collateral: History<f64>,
+    pub injected: Vec<Injected>,
+    /// The newest checkpoint (presence treats ledgers reaching it as alive).
+    pub data_end: i64,
+}
+
+/// Builds run `run`'s population: generated (synthetic) or cloned (files), adversaries injected.
+pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<Prepared> {
     let (mut set, buckets, mut collateral) = match base {
         Base::Files { set, buckets, collateral } => {
             (set.clone(), buckets.clone(), collateral.clone().unwrap_or_default())
@@ -115,16 +120,36 @@ pub fn run_one(
         collateral.insert(&l.key, i64::MIN, c);
         set.ledgers.push(l);
     }
-    let store = Store::from_set(&set);
-    drop(set);
-    let mut engine = Engine::new(&scenario.policies, steps.to_vec(), scenario.step_ms)?;
-    engine.buckets = buckets.as_ref();
-    engine.collateral = Some(&collateral);
+    Ok(Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last })
+}
+
+/// Replays `policies` on a prepared run.
+pub fn replay<'a>(
+    scenario: &Scenario,
+    prep: &'a Prepared,
+    policies: &'a [crate::policy::DustPolicy],
+    steps: &[i64],
+) -> anyhow::Result<Engine<'a>> {
+    let mut engine = Engine::new(policies, steps.to_vec(), scenario.step_ms)?;
+    engine.buckets = prep.buckets.as_ref();
+    engine.collateral = Some(&prep.collateral);
     engine.derive_pool = scenario.pool == Source::Ledgers;
     engine.derive_price = scenario.price == Source::Ledgers;
-    engine.run_segment(&store, 0..steps.len(), last, &|_| {});
+    engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {});
+    Ok(engine)
+}
+
+pub fn run_one(
+    scenario: &Scenario,
+    base: &Base,
+    steps: &[i64],
+    run: usize,
+    keep_frame: bool,
+) -> anyhow::Result<RunResult> {
+    let prep = prepare(scenario, base, run)?;
+    let engine = replay(scenario, &prep, &scenario.policies, steps)?;
     let (pools, prices) = results::emission(&engine, &scenario.pool, &scenario.price);
-    let outcomes = outcomes(&engine, &pools, &prices, scenario, &injected, run as u32);
+    let outcomes = outcomes(&engine, &pools, &prices, &scenario.adversaries, &prep.injected, run as u32);
     let (frame, summaries) = if keep_frame {
         let df = results::frame(&engine, &pools, &prices, run as u32)?;
         let s = results::summarize(&engine, &df)?;
@@ -140,11 +165,11 @@ fn roi(reward: f64, costs: f64, capital: f64) -> Option<f64> {
     if base > 0.0 { Some((reward - costs) / base) } else { None }
 }
 
-fn outcomes(
+pub fn outcomes(
     engine: &Engine,
     pools: &[f64],
     prices: &[f64],
-    scenario: &Scenario,
+    specs: &[crate::population::adversary::AdversarySpec],
     injected: &[Injected],
     run: u32,
 ) -> Vec<Outcome> {
@@ -153,7 +178,7 @@ fn outcomes(
     let ids = |hs: &[String]| -> HashSet<u32> { hs.iter().filter_map(|h| engine.hotkeys.get(h)).collect() };
     let groups: Vec<(HashSet<u32>, HashSet<u32>, Option<u32>)> = injected
         .iter()
-        .zip(&scenario.adversaries)
+        .zip(specs)
         .map(|(inj, spec)| (ids(&inj.adversary), ids(&inj.twin), engine.bucket_names.get(&spec.bucket)))
         .collect();
     let mut out = Vec::new();
@@ -176,7 +201,7 @@ fn outcomes(
                 } else if t.contains(&h) {
                     twin[g] += usd;
                 } else if Some(rows.bucket[i]) == *bucket {
-                    let status = Status::parse(&scenario.adversaries[g].bucket);
+                    let status = Status::parse(&specs[g].bucket);
                     let floor = policy.floor_multiplier(&status) * policy.dust;
                     let width = policy.ceiling_width_of(&status) * policy.dust;
                     if width > 0.0 {

@@ -247,6 +247,24 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     Ok(RunOutput { dir, summaries, frame: df, outcomes: Vec::new(), outcome_summaries: Vec::new() })
 }
 
+/// What every run of a Monte Carlo scenario (or sweep) starts from.
+pub fn load_base(scenario: &Scenario, quiet: bool) -> anyhow::Result<Base> {
+    if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
+        return Err(InputError::Usage(
+            "snapshot directories replay one history: they do not combine with runs, adversaries or sweeps".into(),
+        )
+        .into());
+    }
+    Ok(match &scenario.population {
+        Some(p) => Base::Synthetic(p.clone()),
+        None => Base::Files {
+            set: load_files(&scenario.ledgers, scenario.lenient, quiet)?,
+            buckets: scenario.buckets.as_deref().map(sources::read_buckets).transpose()?,
+            collateral: scenario.collateral.as_deref().map(sources::read_collateral).transpose()?,
+        },
+    })
+}
+
 /// Monte Carlo (and any scenario with a synthetic population or adversaries): `runs` runs in
 /// parallel, merged in run order. The long table is run 0's; outcomes cover every run.
 fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> {
@@ -264,14 +282,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         )
         .into());
     }
-    let base = match &scenario.population {
-        Some(p) => Base::Synthetic(p.clone()),
-        None => Base::Files {
-            set: load_files(&scenario.ledgers, scenario.lenient, opts.quiet)?,
-            buckets: scenario.buckets.as_deref().map(sources::read_buckets).transpose()?,
-            collateral: scenario.collateral.as_deref().map(sources::read_collateral).transpose()?,
-        },
-    };
+    let base = load_base(scenario, opts.quiet)?;
     let (data_start, data_end) = montecarlo::span(&base)
         .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?;
     let start = opts.start.or(scenario.start).unwrap_or(data_start);

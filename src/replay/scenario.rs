@@ -10,6 +10,7 @@ use crate::policy::DustPolicy;
 use crate::policy::config::from_toml_table;
 use crate::population::adversary::AdversarySpec;
 use crate::population::generate::PopulationParams;
+use crate::sweep::SweepSpec;
 use crate::time::{MS_PER_DAY, parse_time};
 
 /// A time given as epoch milliseconds or an RFC 3339 string.
@@ -88,6 +89,7 @@ struct ScenarioFile {
     population: Option<PopulationParams>,
     #[serde(default)]
     adversary: Vec<AdversarySpec>,
+    sweep: Option<SweepSpec>,
     #[serde(default)]
     clock: ClockFile,
     #[serde(default)]
@@ -129,6 +131,8 @@ pub struct Scenario {
     /// A synthetic population (generated anew for every run) instead of ledger files.
     pub population: Option<PopulationParams>,
     pub adversaries: Vec<AdversarySpec>,
+    /// The `[sweep]` table, for `dustlab sweep`.
+    pub sweep: Option<SweepSpec>,
 }
 
 /// Default pool (DOMAIN: ~2 950 alpha a day to miners, late 2025).
@@ -220,6 +224,7 @@ impl Scenario {
             runs: file.runs.unwrap_or(1),
             population: file.population.clone(),
             adversaries: file.adversary.clone(),
+            sweep: file.sweep.clone(),
         };
         scenario.check(&shown)?;
         Ok(scenario)
@@ -259,6 +264,7 @@ impl Scenario {
             runs: 1,
             population: None,
             adversaries: Vec::new(),
+            sweep: None,
         };
         s.check("command line")?;
         Ok(s)
