@@ -34,6 +34,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the outputs of `sweep --shard K/N` runs into the table one run writes.
     Merge(MergeArgs),
+    /// Search each adversary's parameters for the worst case against one policy.
+    Attack(AttackArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -194,4 +196,19 @@ pub struct MergeArgs {
     /// Shard output directories.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttackArgs {
+    /// Scenario file (population, runs, adversaries; an optional [attack] table).
+    pub scenario: PathBuf,
+    /// The policy to attack: a scenario policy's name, a preset, or a policy TOML file.
+    #[arg(long)]
+    pub policy: String,
+    /// Output directory (default: reports/<scenario name>-attack/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

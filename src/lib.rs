@@ -2,6 +2,7 @@
 //! subnet 8. The flow runs one way: ledger store → population → policy + payout → results.
 
 pub mod app;
+pub mod attack;
 pub mod cli;
 pub mod error;
 pub mod ledger;

@@ -1,6 +1,7 @@
 //! Command handlers: each turns parsed arguments into validated options, runs the library,
 //! and prints. Human text goes to stderr, data to stdout or files.
 
+mod attack;
 mod convert;
 mod generate;
 mod inputs;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(a) => report::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => sweep::merge(a),
+        Command::Attack(a) => attack::run(a),
     }
 }
 

@@ -13,7 +13,7 @@ use super::sources::History;
 use crate::ledger::store::Store;
 use crate::ledger::{LedgerSet, Status};
 use crate::metrics::stats::percentile;
-use crate::population::adversary::{self, Context, Injected};
+use crate::population::adversary::{self, AdversarySpec, Context, Injected};
 use crate::population::generate::{PopulationParams, generate};
 use crate::population::seed;
 use crate::time::{CHECKPOINT_MS, MS_PER_DAY};
@@ -86,9 +86,18 @@ pub struct Prepared {
     pub data_end: i64,
 }
 
-/// Builds run `run`'s population: generated (synthetic) or cloned (files), adversaries injected.
-pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<Prepared> {
-    let (mut set, buckets, mut collateral) = match base {
+/// A run's population before adversaries: ledgers, true buckets, collateral.
+#[derive(Clone)]
+pub struct RunPopulation {
+    pub set: LedgerSet,
+    pub buckets: Option<History<Status>>,
+    pub collateral: History<f64>,
+    pub span: (i64, i64),
+}
+
+/// Run `run`'s population: generated anew (synthetic) or the files' (cloned).
+pub fn population(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<RunPopulation> {
+    let (set, buckets, collateral) = match base {
         Base::Files { set, buckets, collateral } => {
             (set.clone(), buckets.clone(), collateral.clone().unwrap_or_default())
         }
@@ -105,13 +114,19 @@ pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<P
             (pop.set, Some(b), c)
         }
     };
-    let (first, last) = span(base).ok_or_else(|| anyhow::anyhow!("the population holds no checkpoint"))?;
+    let span = span(base).ok_or_else(|| anyhow::anyhow!("the population holds no checkpoint"))?;
+    Ok(RunPopulation { set, buckets, collateral, span })
+}
+
+/// Injects `adversaries` into a run's population (their generators seeded by (seed, run, j)).
+pub fn inject_all(seed_value: u64, run: usize, adversaries: &[AdversarySpec], pop: RunPopulation) -> Prepared {
+    let RunPopulation { mut set, buckets, mut collateral, span: (first, last) } = pop;
     let start = first - CHECKPOINT_MS;
     let ctx = Context { start_ms: start, steps: ((last - start) / CHECKPOINT_MS) as usize, population: &set };
     let mut injected: Vec<Injected> = Vec::new();
     let mut new_ledgers = Vec::new();
-    for (j, spec) in scenario.adversaries.iter().enumerate() {
-        let mut rng = seed::rng(run_seed(scenario.seed, run), 1 + j as u64);
+    for (j, spec) in adversaries.iter().enumerate() {
+        let mut rng = seed::rng(run_seed(seed_value, run), 1 + j as u64);
         let (who, ledgers) = adversary::inject(spec, &ctx, &mut rng);
         injected.push(who);
         new_ledgers.extend(ledgers);
@@ -120,7 +135,12 @@ pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<P
         collateral.insert(&l.key, i64::MIN, c);
         set.ledgers.push(l);
     }
-    Ok(Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last })
+    Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last }
+}
+
+/// Builds run `run`'s population: generated (synthetic) or cloned (files), adversaries injected.
+pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<Prepared> {
+    Ok(inject_all(scenario.seed, run, &scenario.adversaries, population(scenario, base, run)?))
 }
 
 /// Replays `policies` on a prepared run.

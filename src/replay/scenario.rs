@@ -90,6 +90,7 @@ struct ScenarioFile {
     #[serde(default)]
     adversary: Vec<AdversarySpec>,
     sweep: Option<SweepSpec>,
+    attack: Option<crate::attack::AttackSpec>,
     #[serde(default)]
     clock: ClockFile,
     #[serde(default)]
@@ -133,6 +134,8 @@ pub struct Scenario {
     pub adversaries: Vec<AdversarySpec>,
     /// The `[sweep]` table, for `dustlab sweep`.
     pub sweep: Option<SweepSpec>,
+    /// The `[attack]` table, for `dustlab attack`.
+    pub attack: Option<crate::attack::AttackSpec>,
 }
 
 /// Default pool (DOMAIN: ~2 950 alpha a day to miners, late 2025).
@@ -225,6 +228,7 @@ impl Scenario {
             population: file.population.clone(),
             adversaries: file.adversary.clone(),
             sweep: file.sweep.clone(),
+            attack: file.attack.clone(),
         };
         scenario.check(&shown)?;
         Ok(scenario)
@@ -265,6 +269,7 @@ impl Scenario {
             population: None,
             adversaries: Vec::new(),
             sweep: None,
+            attack: None,
         };
         s.check("command line")?;
         Ok(s)

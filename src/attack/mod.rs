@@ -1,0 +1,183 @@
+//! Worst-case adversary search: for each strategy, the parameters that earn the most over the
+//! honest twin against one policy. Random search, then coordinate-wise local refinement; every
+//! candidate is evaluated on the same populations and seeds (common random numbers), so
+//! candidates compare fairly and the search is deterministic.
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::policy::DustPolicy;
+use crate::population::adversary::AdversarySpec;
+use crate::population::seed;
+use crate::replay::montecarlo::{self, RunPopulation};
+use crate::replay::results;
+use crate::replay::scenario::Scenario;
+
+/// One searched parameter: its key in the `[[adversary]]` block and its bounds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Dimension {
+    pub key: String,
+    pub low: f64,
+    pub high: f64,
+    pub integer: bool,
+}
+
+/// The parameters searched for each strategy (the rest keep the block's values).
+pub fn space(strategy: &str) -> Vec<Dimension> {
+    let d = |key: &str, low: f64, high: f64, integer: bool| Dimension { key: key.into(), low, high, integer };
+    match strategy {
+        "sybil-split" => vec![d("k", 1.0, 12.0, true)],
+        "whale-compression" => vec![d("factor", 1.0, 200.0, false)],
+        "volatility-lottery" => vec![d("vol_multiplier", 1.0, 30.0, false)],
+        "window-timing" => vec![d("period_days", 2.0, 60.0, false), d("burst_days", 0.5, 10.0, false)],
+        "challenge-squatter" => vec![d("collateral_usd", 0.0, 300_000.0, false)],
+        "copycat" => vec![d("lag_days", 0.5, 10.0, false), d("scale", 0.1, 3.0, false)],
+        "re-registration-churn" => vec![d("loss_threshold", 0.001, 0.1, false)],
+        _ => Vec::new(),
+    }
+}
+
+fn with(spec: &AdversarySpec, dims: &[Dimension], x: &[f64]) -> AdversarySpec {
+    let mut s = spec.clone();
+    for (d, v) in dims.iter().zip(x) {
+        match d.key.as_str() {
+            "k" => s.k = *v as usize,
+            "factor" => s.factor = *v,
+            "vol_multiplier" => s.vol_multiplier = *v,
+            "period_days" => s.period_days = *v,
+            "burst_days" => s.burst_days = *v,
+            "collateral_usd" => s.collateral_usd = *v,
+            "lag_days" => s.lag_days = *v,
+            "scale" => s.scale = *v,
+            "loss_threshold" => s.loss_threshold = *v,
+            _ => {}
+        }
+    }
+    s
+}
+
+fn clamp(d: &Dimension, v: f64) -> f64 {
+    let v = v.clamp(d.low, d.high);
+    if d.integer { v.round() } else { v }
+}
+
+/// Search settings (the scenario's `[attack]` table).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttackSpec {
+    /// Random candidates before refinement.
+    pub samples: usize,
+    /// Refinement rounds (each tries ± a step on every parameter; the step halves on failure).
+    pub refine: usize,
+    pub seed: u64,
+}
+
+impl Default for AttackSpec {
+    fn default() -> Self {
+        AttackSpec { samples: 16, refine: 10, seed: 1 }
+    }
+}
+
+/// Evaluates adversary configurations against one policy on fixed populations.
+pub struct Evaluator<'a> {
+    pub scenario: &'a Scenario,
+    pub policy: &'a DustPolicy,
+    pub populations: Vec<RunPopulation>,
+    pub steps: Vec<i64>,
+}
+
+impl Evaluator<'_> {
+    /// Mean excess reward (USD) over the honest twin, over the runs.
+    pub fn excess(&self, spec: &AdversarySpec) -> anyhow::Result<f64> {
+        let mut total = 0.0;
+        let policies = std::slice::from_ref(self.policy);
+        for (run, pop) in self.populations.iter().enumerate() {
+            let prep = montecarlo::inject_all(self.scenario.seed, run, std::slice::from_ref(spec), pop.clone());
+            let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
+            let (pools, prices) = results::emission(&engine, &self.scenario.pool, &self.scenario.price);
+            let o =
+                montecarlo::outcomes(&engine, &pools, &prices, std::slice::from_ref(spec), &prep.injected, run as u32);
+            total += o.first().map(|o| o.excess_usd).unwrap_or(0.0);
+        }
+        Ok(total / self.populations.len().max(1) as f64)
+    }
+}
+
+/// The worst case found for one strategy.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorstCase {
+    pub strategy: String,
+    pub adversary: String,
+    pub params: Vec<(String, f64)>,
+    pub excess_usd: f64,
+    pub evaluations: usize,
+}
+
+/// Random search then coordinate refinement for one adversary block.
+pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> anyhow::Result<WorstCase> {
+    let dims = space(&spec.strategy);
+    let mut rng = seed::rng(settings.seed, 0xa77a);
+    let mut evaluations = 0;
+    let mut score = |x: &[f64]| -> anyhow::Result<f64> {
+        evaluations += 1;
+        eval.excess(&with(spec, &dims, x))
+    };
+    // The block's own values are the first candidate.
+    let start: Vec<f64> = dims
+        .iter()
+        .map(|d| {
+            let current = match d.key.as_str() {
+                "k" => spec.k as f64,
+                "factor" => spec.factor,
+                "vol_multiplier" => spec.vol_multiplier,
+                "period_days" => spec.period_days,
+                "burst_days" => spec.burst_days,
+                "collateral_usd" => spec.collateral_usd,
+                "lag_days" => spec.lag_days,
+                "scale" => spec.scale,
+                "loss_threshold" => spec.loss_threshold,
+                _ => d.low,
+            };
+            clamp(d, current)
+        })
+        .collect();
+    let mut best = (score(&start)?, start);
+    for _ in 0..settings.samples {
+        let x: Vec<f64> = dims.iter().map(|d| clamp(d, d.low + (d.high - d.low) * rng.random::<f64>())).collect();
+        let s = score(&x)?;
+        if s > best.0 {
+            best = (s, x);
+        }
+    }
+    let mut steps: Vec<f64> =
+        dims.iter().map(|d| ((d.high - d.low) / 4.0).max(if d.integer { 1.0 } else { 0.0 })).collect();
+    for _ in 0..settings.refine {
+        let mut improved = false;
+        for i in 0..dims.len() {
+            for sign in [1.0, -1.0] {
+                let mut x = best.1.clone();
+                x[i] = clamp(&dims[i], x[i] + sign * steps[i]);
+                if x[i] == best.1[i] {
+                    continue;
+                }
+                let s = score(&x)?;
+                if s > best.0 {
+                    best = (s, x);
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            for (st, d) in steps.iter_mut().zip(&dims) {
+                *st = if d.integer { (*st / 2.0).floor().max(1.0) } else { *st / 2.0 };
+            }
+        }
+    }
+    Ok(WorstCase {
+        strategy: spec.strategy.clone(),
+        adversary: spec.label(),
+        params: dims.iter().map(|d| d.key.clone()).zip(best.1.iter().copied()).collect(),
+        excess_usd: best.0,
+        evaluations,
+    })
+}
