@@ -341,3 +341,86 @@ impl Plot for Bars {
         Ok(())
     }
 }
+
+/// A heatmap of a metric over two knobs: grey by value, the value printed in each cell.
+pub struct Heatmap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_values: Vec<String>,
+    pub y_values: Vec<String>,
+    /// cells[y][x]; None for a combination with no result.
+    pub cells: Vec<Vec<Option<f64>>>,
+}
+
+impl Plot for Heatmap {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let (nx, ny) = (self.x_values.len().max(1), self.y_values.len().max(1));
+        let vals: Vec<f64> = self.cells.iter().flatten().flatten().copied().filter(|v| v.is_finite()).collect();
+        let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 20).into_font())
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+            .map_err(err)?;
+        let (xs, ys) = (self.x_values.clone(), self.y_values.clone());
+        let xf = move |x: &f64| {
+            if (x.fract() - 0.5).abs() < 0.01 {
+                xs.get(*x as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let yf = move |y: &f64| {
+            if (y.fract() - 0.5).abs() < 0.01 {
+                ys.get(*y as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_labels(nx * 2 + 1)
+            .y_labels(ny * 2 + 1)
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+        for (y, row) in self.cells.iter().enumerate() {
+            for (x, v) in row.iter().enumerate() {
+                let (fill, text) = match v {
+                    Some(v) if v.is_finite() => {
+                        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+                        let g = (235.0 - 185.0 * t) as u8; // light = low, dark = high
+                        (RGBColor(g, g, g), format!("{v:.3}"))
+                    }
+                    _ => (RGBColor(255, 255, 255), "-".into()),
+                };
+                let (x0, y0) = (x as f64, y as f64);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], fill.filled())))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                        BLACK.stroke_width(1),
+                    )))
+                    .map_err(err)?;
+                let ink = if fill.0 < 130 { WHITE } else { BLACK };
+                let style = ("sans-serif", 14).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+                chart.draw_series(std::iter::once(Text::new(text, (x0 + 0.5, y0 + 0.5), style))).map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -233,6 +233,7 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         variants.iter().map(|v| (v.policy.name.clone(), serde_json::to_value(&v.policy).unwrap_or_default())).collect();
     std::fs::write(dir.join("variants.json"), serde_json::to_string_pretty(&configs)?)?;
     let front = pareto(&rows);
+    let mut best_toml = None;
     if let Some(best) = front.iter().filter_map(|n| variants.iter().find(|v| &v.policy.name == n)).max_by(|a, b| {
         let score = |v: &Variant| {
             let xs: Vec<f64> = rows
@@ -253,8 +254,10 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
             best.params.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "),
             toml::to_string(&policy)?
         );
-        std::fs::write(dir.join("best.toml"), text)?;
+        std::fs::write(dir.join("best.toml"), &text)?;
+        best_toml = Some(text);
     }
+    super::report::write(&dir, &scenario.name, &rows, &variants, &front, best_toml.as_deref())?;
     let run_json = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
         "scenario": scenario.name,
@@ -263,7 +266,7 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         "runs": scenario.runs,
         "shard": opts.shard.map(|(k, n)| format!("{k}/{n}")),
         "pareto_front": front,
-        "outputs": ["sweep.parquet", "sweep.csv", "variants.json", "best.toml"],
+        "outputs": ["sweep.parquet", "sweep.csv", "variants.json", "best.toml", "sweep_report.html", "sweep_report.md", "charts/"],
     });
     std::fs::write(dir.join("sweep.json"), serde_json::to_string_pretty(&run_json)?)?;
     Ok(SweepOutput { dir, rows, variants, pareto: front })

@@ -2,6 +2,7 @@
 //! adversaries, one metrics row per (variant, run); sharding across machines and merging.
 
 pub mod exec;
+pub mod report;
 pub mod spec;
 pub mod table;
 

@@ -1,0 +1,174 @@
+//! The sweep's report: heatmaps of metrics over two-knob slices, the Pareto front listed and
+//! plotted, and the best variant's configuration. `sweep_report.html` is self-contained.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+use super::spec::{Param, Variant};
+use super::table::SweepRow;
+use crate::report::charts::{Heatmap, Scatter, render};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn fmt_param(p: &Param) -> String {
+    match p {
+        Param::Number(x) => format!("{x}"),
+        Param::Text(s) => s.clone(),
+    }
+}
+
+/// Mean of a metric per variant, over runs (NaN ignored).
+fn per_variant(rows: &[SweepRow], metric: &str) -> BTreeMap<u32, f64> {
+    let mut acc: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
+    for r in rows {
+        if let Some(v) = r.metrics.get(metric).copied().filter(|v| v.is_finite()) {
+            let e = acc.entry(r.variant_index).or_default();
+            e.0 += v;
+            e.1 += 1;
+        }
+    }
+    acc.into_iter().map(|(k, (s, n))| (k, s / n as f64)).collect()
+}
+
+pub fn write(
+    dir: &Path,
+    name: &str,
+    rows: &[SweepRow],
+    variants: &[Variant],
+    front: &[String],
+    best_toml: Option<&str>,
+) -> anyhow::Result<()> {
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir)?;
+    let knobs: Vec<String> =
+        variants.first().map(|v| v.params.iter().map(|p| p.0.clone()).collect()).unwrap_or_default();
+    let has_adversaries = rows.iter().any(|r| r.metrics.get("exploitability_pct").is_some_and(|v| v.is_finite()));
+    let mut metrics = vec!["reward_score_spearman", "churn", "burn_share"];
+    if has_adversaries {
+        metrics.insert(1, "exploitability_pct");
+    }
+    let mut svgs: Vec<(String, String)> = Vec::new();
+    // Heatmaps: the first two knobs, every other knob and run averaged.
+    if knobs.len() >= 2 {
+        let values = |k: usize| {
+            let mut v: Vec<String> = variants.iter().map(|x| fmt_param(&x.params[k].1)).collect();
+            let numeric = variants.iter().all(|x| matches!(x.params[k].1, Param::Number(_)));
+            v.dedup();
+            v.sort_by(|a, b| {
+                if numeric {
+                    a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+                } else {
+                    a.cmp(b)
+                }
+            });
+            v.dedup();
+            v
+        };
+        let (xs, ys) = (values(0), values(1));
+        if xs.len() <= 40 && ys.len() <= 40 {
+            for metric in &metrics {
+                let means = per_variant(rows, metric);
+                let mut cells = vec![vec![(0.0, 0usize); xs.len()]; ys.len()];
+                for v in variants {
+                    let (x, y) = (fmt_param(&v.params[0].1), fmt_param(&v.params[1].1));
+                    if let (Some(xi), Some(yi), Some(m)) =
+                        (xs.iter().position(|a| *a == x), ys.iter().position(|a| *a == y), means.get(&(v.index as u32)))
+                    {
+                        cells[yi][xi].0 += m;
+                        cells[yi][xi].1 += 1;
+                    }
+                }
+                let cells = cells
+                    .into_iter()
+                    .map(|r| r.into_iter().map(|(s, n)| if n > 0 { Some(s / n as f64) } else { None }).collect())
+                    .collect();
+                let title = format!("{metric} by {} × {}", knobs[0], knobs[1]);
+                let chart_name = format!("heatmap_{metric}");
+                let svg = render(
+                    &Heatmap {
+                        title: title.clone(),
+                        x_label: knobs[0].clone(),
+                        y_label: knobs[1].clone(),
+                        x_values: xs.clone(),
+                        y_values: ys.clone(),
+                        cells,
+                    },
+                    &charts_dir,
+                    &chart_name,
+                    (900, 600),
+                )?;
+                svgs.push((title, svg));
+            }
+        }
+    }
+    // Pareto front: alignment against the second objective.
+    let second = if has_adversaries { "exploitability_pct" } else { "churn" };
+    let (a, b) = (per_variant(rows, "reward_score_spearman"), per_variant(rows, second));
+    let point = |v: &Variant| Some((*a.get(&(v.index as u32))?, *b.get(&(v.index as u32))?));
+    let on: Vec<(f64, f64)> = variants.iter().filter(|v| front.contains(&v.policy.name)).filter_map(point).collect();
+    let off: Vec<(f64, f64)> = variants.iter().filter(|v| !front.contains(&v.policy.name)).filter_map(point).collect();
+    let title = format!("Pareto front: alignment against {second}");
+    let svg = render(
+        &Scatter {
+            title: title.clone(),
+            x_label: "Spearman(window score, final weight), mean over steps".into(),
+            y_label: second.replace('_', " "),
+            panels: vec![(String::new(), vec![("dominated".into(), off), ("Pareto front".into(), on)])],
+        },
+        &charts_dir,
+        "pareto",
+        (900, 600),
+    )?;
+    svgs.push((title, svg));
+
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>dustlab sweep: {n}</title>\n<style>body{{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse;font-size:.85em}}th,td{{border:1px solid #999;padding:.2em .5em}}svg{{max-width:100%;height:auto}}pre{{background:#f4f4f4;padding:.8em}}</style>\n</head>\n<body>\n<h1>dustlab sweep: {n}</h1>\n<p>{v} variants, {r} rows. The Pareto front maximises alignment and minimises exploitability, churn and burn share (means over runs).</p>\n",
+        n = esc(name),
+        v = variants.len(),
+        r = rows.len()
+    );
+    let mut md =
+        format!("# dustlab sweep: {name}\n\n{} variants, {} rows.\n\n## Pareto front\n\n", variants.len(), rows.len());
+    let _ = writeln!(
+        html,
+        "<h2>Pareto front</h2>\n<table>\n<tr><th>variant</th>{}<th>alignment</th><th>{}</th></tr>",
+        knobs.iter().map(|k| format!("<th>{}</th>", esc(k))).collect::<String>(),
+        esc(second)
+    );
+    let _ = writeln!(
+        md,
+        "| variant | {} | alignment | {second} |\n|{}",
+        knobs.join(" | "),
+        " --- |".repeat(knobs.len() + 3)
+    );
+    for v in variants.iter().filter(|v| front.contains(&v.policy.name)) {
+        let params: Vec<String> = v.params.iter().map(|p| fmt_param(&p.1)).collect();
+        let (x, y) = point(v).unwrap_or((f64::NAN, f64::NAN));
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td>{}<td>{x:.4}</td><td>{y:.4}</td></tr>",
+            v.policy.name,
+            params.iter().map(|p| format!("<td>{}</td>", esc(p))).collect::<String>()
+        );
+        let _ = writeln!(md, "| {} | {} | {x:.4} | {y:.4} |", v.policy.name, params.join(" | "));
+    }
+    let _ = writeln!(html, "</table>");
+    for (i, (title, svg)) in svgs.iter().enumerate() {
+        let svg = svg.trim_start_matches(|c| c != '<');
+        let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
+        let _ = writeln!(html, "<h2>{}</h2>\n{}", esc(title), svg.trim());
+        let file = if i + 1 == svgs.len() { "pareto".to_string() } else { format!("heatmap_{}", metrics[i]) };
+        let _ = writeln!(md, "\n## {title}\n\n![{title}](charts/{file}.png)\n");
+    }
+    if let Some(t) = best_toml {
+        let _ = writeln!(html, "<h2>Best variant (best.toml)</h2>\n<pre>{}</pre>", esc(t));
+        let _ = writeln!(md, "\n## Best variant (best.toml)\n\n```toml\n{}\n```", t.trim_end());
+    }
+    let _ = writeln!(html, "</body>\n</html>");
+    std::fs::write(dir.join("sweep_report.html"), html)?;
+    std::fs::write(dir.join("sweep_report.md"), md)?;
+    Ok(())
+}
