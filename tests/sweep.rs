@@ -20,6 +20,8 @@ strategy = "sybil-split"
 k = 2
 [sweep]
 chunk = 2
+heatmaps = ["gini", "exploitability_pct"]
+slice = ["lookback_days", "ceiling_width"]
 [sweep.grid]
 lookback_days = [7, 30]
 ceiling_width = [1.0, 2.5]
@@ -57,6 +59,12 @@ fn sweep_rows_equal_separate_replays_of_each_variant() {
     let out = sweep(dir.path(), &[]);
     let table = rows(&out);
     assert_eq!(table.len(), 4 * 2, "4 variants × 2 runs");
+    for chart in ["heatmap_gini", "heatmap_exploitability_pct", "pareto"] {
+        assert!(out.join("charts").join(format!("{chart}.svg")).exists(), "{chart}");
+    }
+    let html = std::fs::read_to_string(out.join("sweep_report.html")).unwrap();
+    assert!(html.contains("gini by lookback_days × ceiling_width") && html.contains("Pareto front"));
+    assert!(out.join("best.toml").exists());
     let names: Vec<String> = {
         let mut v: Vec<String> = table.iter().map(|r| r["variant"].as_str().unwrap().to_string()).collect();
         v.dedup();

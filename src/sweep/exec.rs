@@ -257,7 +257,8 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         std::fs::write(dir.join("best.toml"), &text)?;
         best_toml = Some(text);
     }
-    super::report::write(&dir, &scenario.name, &rows, &variants, &front, best_toml.as_deref())?;
+    let heat = super::report::HeatmapSpec { metrics: spec.heatmaps.as_deref(), slice: spec.slice.as_deref() };
+    super::report::write(&dir, &scenario.name, &rows, &variants, &front, best_toml.as_deref(), &heat)?;
     let run_json = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
         "scenario": scenario.name,

@@ -33,6 +33,12 @@ fn per_variant(rows: &[SweepRow], metric: &str) -> BTreeMap<u32, f64> {
     acc.into_iter().map(|(k, (s, n))| (k, s / n as f64)).collect()
 }
 
+/// Which heatmaps to draw: metrics, and the two knobs of the slice.
+pub struct HeatmapSpec<'a> {
+    pub metrics: Option<&'a [String]>,
+    pub slice: Option<&'a [String]>,
+}
+
 pub fn write(
     dir: &Path,
     name: &str,
@@ -40,19 +46,50 @@ pub fn write(
     variants: &[Variant],
     front: &[String],
     best_toml: Option<&str>,
+    heat: &HeatmapSpec,
 ) -> anyhow::Result<()> {
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir)?;
     let knobs: Vec<String> =
         variants.first().map(|v| v.params.iter().map(|p| p.0.clone()).collect()).unwrap_or_default();
     let has_adversaries = rows.iter().any(|r| r.metrics.get("exploitability_pct").is_some_and(|v| v.is_finite()));
-    let mut metrics = vec!["reward_score_spearman", "churn", "burn_share"];
-    if has_adversaries {
-        metrics.insert(1, "exploitability_pct");
+    let metrics: Vec<String> = match heat.metrics {
+        Some(m) => m.to_vec(),
+        None => {
+            let mut m = vec!["reward_score_spearman".to_string(), "churn".into(), "burn_share".into()];
+            if has_adversaries {
+                m.insert(1, "exploitability_pct".into());
+            }
+            m
+        }
+    };
+    for m in &metrics {
+        if !rows.iter().any(|r| r.metrics.contains_key(m)) {
+            return Err(crate::error::InputError::Usage(format!(
+                "[sweep] heatmaps: no metric {m:?} in the sweep table"
+            ))
+            .into());
+        }
     }
+    // The slice: two knobs, by name (default: the first two swept).
+    let pick: Vec<usize> = match heat.slice {
+        Some(s) => s
+            .iter()
+            .map(|k| {
+                knobs.iter().position(|x| x == k).ok_or_else(|| {
+                    crate::error::InputError::Usage(format!(
+                        "[sweep] slice: {k:?} is not a swept knob ({})",
+                        knobs.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        None => (0..knobs.len().min(2)).collect(),
+    };
     let mut svgs: Vec<(String, String)> = Vec::new();
     // Heatmaps: the first two knobs, every other knob and run averaged.
-    if knobs.len() >= 2 {
+    if pick.len() == 2 {
+        let (k0, k1) = (pick[0], pick[1]);
         let values = |k: usize| {
             let mut v: Vec<String> = variants.iter().map(|x| fmt_param(&x.params[k].1)).collect();
             let numeric = variants.iter().all(|x| matches!(x.params[k].1, Param::Number(_)));
@@ -67,13 +104,14 @@ pub fn write(
             v.dedup();
             v
         };
-        let (xs, ys) = (values(0), values(1));
+        let (xs, ys) = (values(k0), values(k1));
         if xs.len() <= 40 && ys.len() <= 40 {
             for metric in &metrics {
                 let means = per_variant(rows, metric);
+                let metric: &str = metric;
                 let mut cells = vec![vec![(0.0, 0usize); xs.len()]; ys.len()];
                 for v in variants {
-                    let (x, y) = (fmt_param(&v.params[0].1), fmt_param(&v.params[1].1));
+                    let (x, y) = (fmt_param(&v.params[k0].1), fmt_param(&v.params[k1].1));
                     if let (Some(xi), Some(yi), Some(m)) =
                         (xs.iter().position(|a| *a == x), ys.iter().position(|a| *a == y), means.get(&(v.index as u32)))
                     {
@@ -85,7 +123,7 @@ pub fn write(
                     .into_iter()
                     .map(|r| r.into_iter().map(|(s, n)| if n > 0 { Some(s / n as f64) } else { None }).collect())
                     .collect();
-                let title = format!("{metric} by {} × {}", knobs[0], knobs[1]);
+                let title = format!("{metric} by {} × {}", knobs[k0], knobs[k1]);
                 let chart_name = format!("heatmap_{metric}");
                 let svg = render(
                     &Heatmap {

@@ -24,6 +24,10 @@ pub struct SweepSpec {
     pub seed: Option<u64>,
     /// Variants per engine pass: bounds memory (default 32).
     pub chunk: Option<usize>,
+    /// Metrics to draw as heatmaps (default: alignment, exploitability, churn, burn share).
+    pub heatmaps: Option<Vec<String>>,
+    /// The two knobs of the heatmaps' slice (default: the first two swept).
+    pub slice: Option<Vec<String>>,
 }
 
 /// A knob's value in one variant.
