@@ -18,9 +18,13 @@ name = "production"
 [[adversary]]
 strategy = "sybil-split"
 k = 2
+[attack]
+samples = 3
+refine = 2
 [sweep]
 chunk = 2
 heatmaps = ["gini", "exploitability_pct"]
+worst_case = true
 slice = ["lookback_days", "ceiling_width"]
 [sweep.grid]
 lookback_days = [7, 30]
@@ -65,6 +69,20 @@ fn sweep_rows_equal_separate_replays_of_each_variant() {
     let html = std::fs::read_to_string(out.join("sweep_report.html")).unwrap();
     assert!(html.contains("gini by lookback_days × ceiling_width") && html.contains("Pareto front"));
     assert!(out.join("best.toml").exists());
+    // The search starts from the configured adversary, so it finds at least its mean excess.
+    for r in table.iter().filter(|r| r["run"] == 0.0) {
+        let same: Vec<f64> = table
+            .iter()
+            .filter(|x| x["variant"] == r["variant"])
+            .map(|x| x["excess_usd_sybil-split"].as_f64().unwrap())
+            .collect();
+        let mean = same.iter().sum::<f64>() / same.len() as f64;
+        assert!(
+            r["exploitability_search_usd"].as_f64().unwrap() >= mean - 1e-9 * mean.abs().max(1.0),
+            "{}",
+            r["variant"]
+        );
+    }
     let names: Vec<String> = {
         let mut v: Vec<String> = table.iter().map(|r| r["variant"].as_str().unwrap().to_string()).collect();
         v.dedup();

@@ -227,6 +227,9 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         }
     }
     bar.finish_and_clear();
+    if spec.worst_case && !scenario.adversaries.is_empty() {
+        add_worst_cases(scenario, &base, &steps, &variants, &mut rows)?;
+    }
     let mut df = table::frame(&mut rows)?;
     table::write(&mut df, &dir)?;
     let configs: BTreeMap<String, serde_json::Value> =
@@ -271,4 +274,45 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     });
     std::fs::write(dir.join("sweep.json"), serde_json::to_string_pretty(&run_json)?)?;
     Ok(SweepOutput { dir, rows, variants, pareto: front })
+}
+
+/// Runs the worst-case search against every variant; adds its figures to the variant's rows.
+fn add_worst_cases(
+    scenario: &Scenario,
+    base: &Base,
+    steps: &[i64],
+    variants: &[Variant],
+    rows: &mut [SweepRow],
+) -> anyhow::Result<()> {
+    let settings = scenario.attack.clone().unwrap_or_default();
+    let populations =
+        (0..scenario.runs).map(|r| montecarlo::population(scenario, base, r)).collect::<anyhow::Result<Vec<_>>>()?;
+    let found: Vec<(u32, BTreeMap<String, f64>)> = variants
+        .par_iter()
+        .map(|v| {
+            let eval = crate::attack::Evaluator {
+                scenario,
+                policy: &v.policy,
+                populations: populations.clone(),
+                steps: steps.to_vec(),
+            };
+            let mut m = BTreeMap::new();
+            let mut worst = f64::NAN;
+            for a in &scenario.adversaries {
+                let w = crate::attack::search(&eval, a, &settings)?;
+                m.insert(format!("worst_excess_usd_{}", w.adversary), w.excess_usd);
+                if worst.is_nan() || w.excess_usd > worst {
+                    worst = w.excess_usd;
+                }
+            }
+            m.insert("exploitability_search_usd".into(), worst);
+            Ok((v.index as u32, m))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for r in rows.iter_mut() {
+        if let Some((_, m)) = found.iter().find(|(i, _)| *i == r.variant_index) {
+            r.metrics.extend(m.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+    }
+    Ok(())
 }

@@ -28,6 +28,11 @@ pub struct SweepSpec {
     pub heatmaps: Option<Vec<String>>,
     /// The two knobs of the heatmaps' slice (default: the first two swept).
     pub slice: Option<Vec<String>>,
+    /// Also run the worst-case adversary search (`dustlab attack`) against every variant and
+    /// record `worst_excess_usd_<adversary>` and `exploitability_search_usd`. Costly: about
+    /// (samples + 2 × refine × parameters) replays per adversary and variant.
+    #[serde(default)]
+    pub worst_case: bool,
 }
 
 /// A knob's value in one variant.
