@@ -63,6 +63,15 @@ fn bench(c: &mut Criterion) {
             b.iter(|| run(&store, ps, daily(365, MS_PER_DAY), MS_PER_DAY))
         });
     }
+    for days in [7.0, 90.0] {
+        let mut p = preset("ptn-dynamic").unwrap();
+        p.lookback_days = days;
+        p.half_life_days = Some(5.0);
+        let ps = vec![p];
+        g.bench_with_input(BenchmarkId::new("decay_5d_lookback_days", days), &ps, |b, ps| {
+            b.iter(|| run(&store, ps, daily(365, MS_PER_DAY), MS_PER_DAY))
+        });
+    }
     g.bench_function("512_miners", |b| b.iter(|| run(&big, &one, daily(365, MS_PER_DAY), MS_PER_DAY)));
     g.bench_function("730_steps_12h", |b| b.iter(|| run(&store, &one, daily(365, CHECKPOINT_MS), CHECKPOINT_MS)));
     g.finish();

@@ -120,9 +120,56 @@ impl Series {
 }
 
 /// All miners of a ledger set, in file order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Store {
     pub miners: Vec<Series>,
+    /// Decayed prefix sums per half-life (ms, as bits), built on first use and shared.
+    decay: std::sync::RwLock<std::collections::HashMap<u64, std::sync::Arc<Vec<DecayTable>>>>,
+}
+
+/// A miner's decayed prefix sums for one half-life `h`: the history is cut into segments short
+/// enough that `2^(span/h)` stays finite; within a segment, term `x_i` is stored as
+/// `x_i · 2^((ts_i − ref)/h)`, so a decayed window sum at `t` is a prefix difference times
+/// `2^(−(t − ref)/h)`: O(1) whatever the lookback.
+#[derive(Debug)]
+pub struct DecayTable {
+    /// (first checkpoint index, reference timestamp, prefix of all terms, prefix of earning terms).
+    segments: Vec<(usize, i64, Prefix, Prefix)>,
+}
+
+/// Exponent span per segment (in half-lives): 2^400 ≈ 2.6e120 leaves room for any PnL.
+const SEGMENT_HALF_LIVES: f64 = 400.0;
+
+impl DecayTable {
+    fn build(s: &Series, h_ms: f64) -> DecayTable {
+        let span_ms = (SEGMENT_HALF_LIVES * h_ms).max(1.0);
+        let mut segments: Vec<(usize, i64, Prefix, Prefix)> = Vec::new();
+        for (i, (&ts, &x)) in s.ts.iter().zip(&s.score_term).enumerate() {
+            if segments.last().is_none_or(|seg| (ts - seg.1) as f64 > span_ms) {
+                segments.push((i, ts, Prefix::build(std::iter::empty()), Prefix::build(std::iter::empty())));
+            }
+            let seg = segments.last_mut().expect("a segment");
+            let y = x * ((ts - seg.1) as f64 / h_ms).exp2();
+            seg.2.push(y);
+            seg.3.push(if s.status[i].is_earning() { y } else { 0.0 });
+        }
+        DecayTable { segments }
+    }
+
+    /// Σ x_i · 2^(−(t − ts_i)/h) over checkpoint indexes `[i, j)`.
+    fn sum(&self, n: usize, i: usize, j: usize, t: i64, h_ms: f64, earning_only: bool) -> f64 {
+        let mut total = 0.0;
+        for (k, (start, reference, all, earning)) in self.segments.iter().enumerate() {
+            let end = self.segments.get(k + 1).map(|x| x.0).unwrap_or(n);
+            let (a, b) = (i.max(*start), j.min(end));
+            if a >= b {
+                continue;
+            }
+            let p = if earning_only { earning } else { all };
+            total += p.sum(a - start, b - start) * (-((t - reference) as f64) / h_ms).exp2();
+        }
+        total
+    }
 }
 
 impl Series {
@@ -172,7 +219,19 @@ impl Store {
                 s
             })
             .collect();
-        Store { miners }
+        Store { miners, decay: Default::default() }
+    }
+
+    /// The decayed tables of every miner for half-life `h_ms` (built once, then shared).
+    pub fn decay_tables(&self, h_ms: f64) -> std::sync::Arc<Vec<DecayTable>> {
+        let key = h_ms.to_bits();
+        if let Some(t) = self.decay.read().expect("lock").get(&key) {
+            return t.clone();
+        }
+        let mut w = self.decay.write().expect("lock");
+        w.entry(key)
+            .or_insert_with(|| std::sync::Arc::new(self.miners.iter().map(|s| DecayTable::build(s, h_ms)).collect()))
+            .clone()
     }
 
     pub fn len(&self) -> usize {
@@ -268,6 +327,22 @@ impl<'a> AsOf<'a> {
         !self.series(miner).ts.is_empty()
     }
 
+    /// Σ net_pnl × total_penalty × 2^(−(t − ts)/h) over checkpoints in `[from, t]`.
+    pub fn decayed_sum(&self, tables: &[DecayTable], miner: usize, from_ms: i64, h_ms: f64, earning_only: bool) -> f64 {
+        let idx = match self.subset {
+            Some(s) => s[miner],
+            None => miner,
+        };
+        let s = &self.store.miners[idx];
+        let (i, j) = s.range(from_ms, self.t);
+        tables[idx].sum(s.ts.len(), i, j, self.t, h_ms, earning_only)
+    }
+
+    /// The store behind the view (for shared, lazily built tables).
+    pub fn store(&self) -> &'a Store {
+        self.store
+    }
+
     /// The miner's score terms in `[from, to]` clipped to `t`, with their timestamps.
     pub fn terms(&self, miner: usize, from_ms: i64, to_ms: i64) -> (&'a [i64], &'a [f64], &'a [Status]) {
         let s = self.series(miner);
@@ -291,6 +366,50 @@ mod tests {
         assert_eq!(p.sum(3, 3), 0.0);
         // Correctly rounded, where the naive left-to-right sum would give 3.5999999999999996.
         assert_eq!(p.sum(0, 8), 3.6);
+    }
+
+    #[test]
+    fn decayed_window_sums_match_the_direct_sum_across_segments() {
+        use crate::testutil::{cp, set};
+        let day = crate::time::MS_PER_DAY;
+        let cps: Vec<_> = (0..300)
+            .map(|k| {
+                let net = ((k * 7919) % 1000) as f64 - 480.0;
+                cp(
+                    k as i64 * CHECKPOINT_MS,
+                    net,
+                    0.5 + (k % 3) as f64 * 0.25,
+                    if k % 4 == 0 { "MAINCOMP" } else { "CHALLENGE" },
+                    0.0,
+                )
+            })
+            .collect();
+        let store = Store::from_set(&set(vec![("A", cps)]));
+        for h_days in [0.05, 1.0, 7.0] {
+            let h_ms = h_days * day as f64;
+            let tables = store.decay_tables(h_ms);
+            for t in [10 * day, 75 * day + CHECKPOINT_MS, 149 * day] {
+                for earning in [false, true] {
+                    let view = AsOf::new(&store, t);
+                    let from = t - 30 * day;
+                    let got = view.decayed_sum(&tables, 0, from, h_ms, earning);
+                    let (ts, terms, st) = view.terms(0, from, t);
+                    let want: f64 = ts
+                        .iter()
+                        .zip(terms)
+                        .zip(st)
+                        .filter(|(_, s)| !earning || s.is_earning())
+                        .map(|((x_ts, x), _)| x * (-((t - x_ts) as f64) / h_ms).exp2())
+                        .sum();
+                    let scale: f64 = terms.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
+                    assert!((got - want).abs() <= 1e-12 * scale, "h {h_days} t {t} earning {earning}: {got} vs {want}");
+                }
+            }
+        }
+        assert!(
+            store.decay_tables(0.05 * day as f64)[0].segments.len() > 5,
+            "small half-lives cut the history into segments"
+        );
     }
 
     #[test]

@@ -10,21 +10,14 @@ use crate::ledger::store::AsOf;
 pub fn window_scores(policy: &DustPolicy, view: &AsOf) -> Vec<f64> {
     let from = view.t - policy.lookback_ms();
     let earning_only = policy.window_statuses == WindowStatuses::Earning;
-    (0..view.len())
-        .map(|m| match policy.half_life_days {
-            None => view.pnl_sum(m, from, view.t, earning_only),
-            Some(h) => {
-                let (ts, terms, statuses) = view.terms(m, from, view.t);
-                let h_ms = h * crate::time::MS_PER_DAY as f64;
-                ts.iter()
-                    .zip(terms)
-                    .zip(statuses)
-                    .filter(|(_, s)| !earning_only || s.is_earning())
-                    .map(|((t, x), _)| x * (-((view.t - t) as f64) / h_ms * std::f64::consts::LN_2).exp())
-                    .sum()
-            }
-        })
-        .collect()
+    match policy.half_life_days {
+        None => (0..view.len()).map(|m| view.pnl_sum(m, from, view.t, earning_only)).collect(),
+        Some(h) => {
+            let h_ms = h * crate::time::MS_PER_DAY as f64;
+            let tables = view.store().decay_tables(h_ms);
+            (0..view.len()).map(|m| view.decayed_sum(&tables, m, from, h_ms, earning_only)).collect()
+        }
+    }
 }
 
 /// Groups miner indexes by bucket, buckets in order of first appearance (as production's
