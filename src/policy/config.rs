@@ -139,6 +139,15 @@ impl DustPolicy {
         self.ceiling_width_by_bucket.get(status.as_str()).copied().unwrap_or(self.ceiling_width)
     }
 
+    /// Floor and ceiling of a bucket (by wire name) under this policy; equal for static dust.
+    pub fn bounds(&self, bucket: &str) -> (f64, f64) {
+        let s = Status::parse(bucket);
+        let floor = self.floor_multiplier(&s) * self.dust;
+        let ceiling =
+            if self.scaling == Scaling::Static { floor } else { floor + self.ceiling_width_of(&s) * self.dust };
+        (floor, ceiling)
+    }
+
     pub fn lookback_ms(&self) -> i64 {
         (self.lookback_days * crate::time::MS_PER_DAY as f64).round() as i64
     }

@@ -9,8 +9,6 @@ use polars::prelude::*;
 use super::engine::Engine;
 use super::scenario::{DEFAULT_POOL, Source};
 use crate::metrics::stats::spearman;
-use crate::policy::DustPolicy;
-use crate::policy::config::Scaling;
 use crate::time::MS_PER_DAY;
 
 /// Alpha → USD when neither the scenario nor the ledgers give one (DOMAIN: 0.076 × 400).
@@ -135,13 +133,6 @@ pub struct PolicySummary {
     pub losers: Vec<(String, f64)>,
 }
 
-fn floor_ceiling(p: &DustPolicy, bucket: &str) -> (f64, f64) {
-    let s = crate::ledger::Status::parse(bucket);
-    let floor = p.floor_multiplier(&s) * p.dust;
-    let ceiling = if p.scaling == Scaling::Static { floor } else { floor + p.ceiling_width_of(&s) * p.dust };
-    (floor, ceiling)
-}
-
 pub fn summarize(engine: &Engine, df: &DataFrame) -> PolarsResult<Vec<PolicySummary>> {
     let col_f = |name: &str| -> PolarsResult<Vec<f64>> {
         Ok(df.column(name)?.as_materialized_series().f64()?.iter().map(|v| v.unwrap_or(0.0)).collect())
@@ -165,7 +156,7 @@ pub fn summarize(engine: &Engine, df: &DataFrame) -> PolarsResult<Vec<PolicySumm
                 continue;
             }
             *per_hotkey.entry(rows.hotkey[i]).or_default() += delta[offset + i];
-            let (floor, ceiling) = floor_ceiling(p, bucket);
+            let (floor, ceiling) = p.bounds(bucket);
             miners += 1;
             let tol = 1e-12 * ceiling.max(1e-300);
             if (rows.dust[i] - floor).abs() <= tol {

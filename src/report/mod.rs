@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::error::InputError;
 use crate::metrics::policy::{PolicyMetrics, Row, policy_metrics};
-use crate::policy::config::Scaling;
 use crate::policy::{DustPolicy, preset};
 use crate::replay::montecarlo::{self, OutcomeSummary};
 use crate::time::{MS_PER_DAY, format_date, format_ms};
@@ -72,15 +71,6 @@ pub struct Written {
     pub markdown: PathBuf,
     pub summary: PathBuf,
     pub charts: Vec<PathBuf>,
-}
-
-fn bounds_of(p: &DustPolicy) -> impl Fn(&str) -> (f64, f64) + '_ {
-    move |bucket: &str| {
-        let s = crate::ledger::Status::parse(bucket);
-        let floor = p.floor_multiplier(&s) * p.dust;
-        let ceiling = if p.scaling == Scaling::Static { floor } else { floor + p.ceiling_width_of(&s) * p.dust };
-        (floor, ceiling)
-    }
 }
 
 /// SHA-256 of a file, or of every file in a directory (sorted), as hex.
@@ -180,7 +170,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
     let mut at_day: Vec<(String, DayPoints)> = Vec::new();
     for name in &order {
         let p = policy_of(name);
-        let b = bounds_of(&p);
+        let b = |bucket: &str| p.bounds(bucket);
         let rows: Vec<Row> = (0..st.policy.len())
             .filter(|&i| st.policy[i] == *name)
             .map(|i| Row {

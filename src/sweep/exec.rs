@@ -13,7 +13,6 @@ use super::table::{self, SweepRow};
 use crate::error::InputError;
 use crate::metrics::policy::{Names, Row, policy_metrics};
 use crate::policy::DustPolicy;
-use crate::policy::config::Scaling;
 use crate::replay::engine::Engine;
 use crate::replay::montecarlo::{self, Base, Outcome};
 use crate::replay::scenario::Scenario;
@@ -81,13 +80,7 @@ pub fn metrics_row(
         buckets: &engine.bucket_names.names,
         burn: engine.hotkeys.get(engine.burn),
     };
-    let bounds = |bucket: &str| {
-        let s = crate::ledger::Status::parse(bucket);
-        let floor = policy.floor_multiplier(&s) * policy.dust;
-        let ceiling =
-            if policy.scaling == Scaling::Static { floor } else { floor + policy.ceiling_width_of(&s) * policy.dust };
-        (floor, ceiling)
-    };
+    let bounds = |bucket: &str| policy.bounds(bucket);
     let m = policy_metrics(&policy.name, engine.steps.len(), &metric_rows, &names, &bounds);
     scalars(&m, outcomes.iter().filter(|o| o.policy == policy.name && o.run == run))
 }
