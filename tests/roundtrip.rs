@@ -91,6 +91,10 @@ fn sample_is_valid_and_regenerates_identically() {
         std::fs::read(sample()).unwrap(),
         "the README's command regenerates data/ byte for byte"
     );
+    for side in ["sample_ledgers.collateral.csv", "sample_ledgers.buckets.csv"] {
+        let bundled = sample().with_file_name(side);
+        assert_eq!(std::fs::read(dir.path().join(side)).unwrap(), std::fs::read(bundled).unwrap(), "{side}");
+    }
     let statuses = stdout(&o);
     for s in ["CHALLENGE", "MAINCOMP", "PROBATION", "PLAGIARISM", "unknown"] {
         assert!(statuses.contains(s), "sample lacks {s}");
