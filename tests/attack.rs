@@ -29,7 +29,13 @@ fn search_beats_a_dense_grid_on_a_planted_case() {
     let (first, last) = montecarlo::span(&base).unwrap();
     let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
     let populations = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();
-    let eval = Evaluator { scenario: &scenario, policy: &scenario.policies[0], populations, steps };
+    let eval = Evaluator {
+        scenario: &scenario,
+        policy: &scenario.policies[0],
+        populations,
+        steps,
+        progress: indicatif::ProgressBar::hidden(),
+    };
     // Planted: under static dust, a sybil split's excess grows with k (k floors for one stream).
     let spec = AdversarySpec { strategy: "sybil-split".into(), k: 2, ..AdversarySpec::default() };
     let dim = &space("sybil-split")[0];

@@ -75,6 +75,19 @@ pub fn worst_cases(
         crate::replay::clock::steps(scenario.start.unwrap_or(first), scenario.end.unwrap_or(last), scenario.step_ms)?;
     let populations =
         (0..scenario.runs).map(|r| montecarlo::population(scenario, &base, r)).collect::<anyhow::Result<Vec<_>>>()?;
-    let eval = Evaluator { scenario, policy, populations, steps };
-    adversaries.par_iter().map(|a| search(&eval, a, settings)).collect()
+    // Each search replays about (samples + 2 × refine × parameters) candidates on every run.
+    let per = |a: &AdversarySpec| {
+        (settings.samples + 1 + 2 * settings.refine * crate::attack::space(&a.strategy).len()) as u64
+    };
+    let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
+    let progress = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(total) };
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("attack [{bar:40}] {pos}/~{len} replays, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let eval = Evaluator { scenario, policy, populations, steps, progress: progress.clone() };
+    let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect();
+    progress.finish_and_clear();
+    found
 }

@@ -84,6 +84,8 @@ pub struct Evaluator<'a> {
     pub policy: &'a DustPolicy,
     pub populations: Vec<RunPopulation>,
     pub steps: Vec<i64>,
+    /// Ticks once per replayed run (hidden when nobody watches).
+    pub progress: indicatif::ProgressBar,
 }
 
 impl Evaluator<'_> {
@@ -98,6 +100,7 @@ impl Evaluator<'_> {
             let o =
                 montecarlo::outcomes(&engine, &pools, &prices, std::slice::from_ref(spec), &prep.injected, run as u32);
             total += o.first().map(|o| o.excess_usd).unwrap_or(0.0);
+            self.progress.inc(1);
         }
         Ok(total / self.populations.len().max(1) as f64)
     }

@@ -288,6 +288,7 @@ fn add_worst_cases(
                 policy: &v.policy,
                 populations: populations.clone(),
                 steps: steps.to_vec(),
+                progress: indicatif::ProgressBar::hidden(),
             };
             let mut m = BTreeMap::new();
             let mut worst = f64::NAN;
