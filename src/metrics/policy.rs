@@ -165,6 +165,8 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
     let mut per_miner = vec![(0.0f64, 0.0f64, 0.0f64, false); n_miners];
     let (mut prev_w, mut cur_w) = (vec![0.0f64; n_miners], vec![0.0f64; n_miners]);
     let (mut prev_ids, mut cur_ids): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    // The step each id was last seen at: membership in O(1) for the churn.
+    let mut seen_at = vec![usize::MAX; n_miners];
     let (mut churn_total, mut churn_steps) = (0.0, 0usize);
     let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
     let mut start = 0;
@@ -183,6 +185,7 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
         for (k, r) in step_rows.iter().enumerate() {
             cur_w[r.miner as usize] = r.final_w;
             cur_ids.push(r.miner);
+            seen_at[r.miner as usize] = step;
             if is_burn(r) {
                 burn_total += r.final_w;
                 continue;
@@ -250,7 +253,7 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
                 d += (cur_w[id as usize] - prev_w[id as usize]).abs();
             }
             for &id in &prev_ids {
-                if !cur_ids.contains(&id) {
+                if seen_at[id as usize] != step {
                     d += prev_w[id as usize].abs();
                 }
             }

@@ -2,18 +2,20 @@
 
 /// Average ranks (1-based), ties sharing the mean of the ranks they span.
 pub fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // Sort (value, index) pairs in place: contiguous, and ties share their mean rank, so the
+    // order among equals does not matter (unstable is fine).
+    let mut pairs: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut r = vec![0.0; x.len()];
     let mut i = 0;
-    while i < idx.len() {
+    while i < pairs.len() {
         let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+        while j + 1 < pairs.len() && pairs[j + 1].0 == pairs[i].0 {
             j += 1;
         }
         let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            r[k] = avg;
+        for p in &pairs[i..=j] {
+            r[p.1 as usize] = avg;
         }
         i = j + 1;
     }
