@@ -232,3 +232,31 @@ pub(crate) fn twin(spec: &AdversarySpec, ctx: &Context, nets: &[f64], rng: &mut 
     }
     (b.hotkey.clone(), b.into_ledger())
 }
+
+/// One adversary hotkey trading `nets` beside its twin trading `twin_nets`, both in the block's
+/// bucket, one registration and the block's collateral each.
+pub(crate) fn single_with_twin(
+    spec: &AdversarySpec,
+    ctx: &Context,
+    role: &str,
+    nets: &[f64],
+    twin_nets: &[f64],
+    rng: &mut seed::Rng,
+) -> (Injected, Vec<(Ledger, f64)>) {
+    let bucket = Status::parse(&spec.bucket);
+    let mut b = Builder::new(adversary_hotkey(&spec.label(), role, 0, rng));
+    for (j, net) in nets.iter().enumerate() {
+        b.push(ctx.start_ms + (j as i64 + 1) * CHECKPOINT_MS, *net, spec.account_usd, &bucket);
+    }
+    let (t, tl) = twin(spec, ctx, twin_nets, rng);
+    let injected = Injected {
+        adversary: vec![b.hotkey.clone()],
+        twin: vec![t],
+        adversary_costs_usd: fees(spec, 1),
+        twin_costs_usd: fees(spec, 1),
+        adversary_collateral_usd: spec.collateral_usd,
+        twin_collateral_usd: spec.collateral_usd,
+        ..Injected::default()
+    };
+    (injected, vec![(b.into_ledger(), spec.collateral_usd), (tl, spec.collateral_usd)])
+}

@@ -1,10 +1,9 @@
 //! Window timing: the twin's PnL, each `period_days` booked in a burst over the period's
 //! last `burst_days`, so it sits inside the lookback at the moments that pay.
 
-use super::{AdversarySpec, Builder, Context, Injected, Stream, adversary_hotkey, fees, twin};
-use crate::ledger::{Ledger, Status};
+use super::{AdversarySpec, Context, Injected, Stream, single_with_twin};
+use crate::ledger::Ledger;
 use crate::population::seed;
-use crate::time::CHECKPOINT_MS;
 
 /// Rebooks each period's total into its last `burst` checkpoints.
 pub fn bursts(nets: &[f64], period: usize, burst: usize) -> Vec<f64> {
@@ -25,22 +24,7 @@ pub fn bursts(nets: &[f64], period: usize, burst: usize) -> Vec<f64> {
 pub fn inject(spec: &AdversarySpec, ctx: &Context, rng: &mut seed::Rng) -> (Injected, Vec<(Ledger, f64)>) {
     let nets = Stream { drift: spec.monthly_drift, vol: spec.vol_12h, account: spec.account_usd }.draw(ctx.steps, rng);
     let timed = bursts(&nets, (spec.period_days * 2.0).round() as usize, (spec.burst_days * 2.0).round() as usize);
-    let bucket = Status::parse(&spec.bucket);
-    let mut b = Builder::new(adversary_hotkey(&spec.label(), "timing", 0, rng));
-    for (j, net) in timed.iter().enumerate() {
-        b.push(ctx.start_ms + (j as i64 + 1) * CHECKPOINT_MS, *net, spec.account_usd, &bucket);
-    }
-    let (t, tl) = twin(spec, ctx, &nets, rng);
-    let injected = Injected {
-        adversary: vec![b.hotkey.clone()],
-        twin: vec![t],
-        adversary_costs_usd: fees(spec, 1),
-        twin_costs_usd: fees(spec, 1),
-        adversary_collateral_usd: spec.collateral_usd,
-        twin_collateral_usd: spec.collateral_usd,
-        ..Injected::default()
-    };
-    (injected, vec![(b.into_ledger(), spec.collateral_usd), (tl, spec.collateral_usd)])
+    single_with_twin(spec, ctx, "timing", &timed, &nets, rng)
 }
 
 #[cfg(test)]
