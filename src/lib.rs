@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod policy;
 pub mod population;
+pub mod progress;
 pub mod replay;
 pub mod report;
 pub mod sweep;

@@ -80,12 +80,7 @@ pub fn worst_cases(
         (settings.samples + 1 + 2 * settings.refine * crate::attack::space(&a.strategy).len()) as u64
     };
     let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
-    let progress = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(total) };
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("attack [{bar:40}] {pos}/~{len} replays, {elapsed} elapsed, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));
     let eval = Evaluator { scenario, policy, populations, steps, progress: progress.clone() };
     let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect();
     progress.finish_and_clear();

@@ -65,11 +65,7 @@ struct Top<'a> {
 fn has_non_finite_tokens(bytes: &[u8]) -> bool {
     let finder = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     // A cheap superset test: a hotkey string may contain "NaN"; quote_non_finite is exact.
-    memchr_any(bytes, b'N') && finder(b"NaN") || memchr_any(bytes, b'I') && finder(b"Infinity")
-}
-
-fn memchr_any(bytes: &[u8], b: u8) -> bool {
-    bytes.contains(&b)
+    bytes.contains(&b'N') && finder(b"NaN") || bytes.contains(&b'I') && finder(b"Infinity")
 }
 
 /// Rewrites bare NaN / Infinity / -Infinity tokens (outside strings) as JSON strings.

@@ -112,6 +112,11 @@ impl Series {
         }
     }
 
+    /// First and last checkpoint timestamps (for presence).
+    pub fn span(&self) -> Option<(i64, i64)> {
+        Some((*self.ts.first()?, *self.ts.last()?))
+    }
+
     /// Status of the latest checkpoint at or before `t`.
     pub fn status_at(&self, t: i64) -> Option<&Status> {
         let j = self.count_at_or_before(t);
@@ -314,12 +319,6 @@ impl<'a> AsOf<'a> {
         let s = self.series(miner);
         let j = s.count_at_or_before(self.t);
         s.alpha_usd[..j].iter().rev().take(4).copied().find(|x| *x > 0.0 && x.is_finite())
-    }
-
-    /// First and last checkpoint timestamps of a store miner (for presence).
-    pub fn span_of(store: &Store, miner: usize) -> Option<(i64, i64)> {
-        let ts = &store.miners[miner].ts;
-        Some((*ts.first()?, *ts.last()?))
     }
 
     /// Whether the miner has any checkpoint at all (production skips ledgers without one).

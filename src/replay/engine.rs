@@ -165,9 +165,11 @@ impl<'a> Engine<'a> {
         progress: &(dyn Fn(u64) + Sync),
     ) {
         let step_ms = self.step_ms;
-        let spans: Vec<Option<(i64, i64)>> = (0..store.len())
-            .map(|m| {
-                AsOf::span_of(store, m).map(|(first, last)| {
+        let spans: Vec<Option<(i64, i64)>> = store
+            .miners
+            .iter()
+            .map(|series| {
+                series.span().map(|(first, last)| {
                     (first, if last >= data_end - CHECKPOINT_MS { i64::MAX - step_ms } else { last })
                 })
             })

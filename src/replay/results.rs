@@ -37,7 +37,7 @@ pub fn emission(engine: &Engine, pool: &Source, price: &Source) -> (Vec<f64>, Ve
     let n = engine.steps.len();
     let mut baseline_share = vec![0.0; n];
     let base = &engine.rows[0];
-    let burn = engine.hotkeys.names.iter().position(|h| h == engine.burn).map(|i| i as u32);
+    let burn = engine.hotkeys.get(engine.burn);
     for i in 0..base.step.len() {
         if Some(base.hotkey[i]) != burn {
             baseline_share[base.step[i] as usize] += base.final_w[i];

@@ -5,7 +5,6 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::SerWriter;
 
 use super::engine::Engine;
@@ -168,17 +167,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     engine.collateral = collateral.as_ref();
     engine.derive_pool = scenario.pool == super::scenario::Source::Ledgers;
     engine.derive_price = scenario.price == super::scenario::Source::Ledgers;
-    let bar = if opts.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((steps.len() * scenario.policies.len()) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} policy-steps, {elapsed} elapsed, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("replay {}", scenario.name));
+    let len = (steps.len() * scenario.policies.len()) as u64;
+    let bar = crate::progress::bar(opts.quiet, len, "policy-steps", format!("replay {}", scenario.name));
     let tick = |n: u64| bar.inc(n);
     let mut served_by: Vec<String> = vec![String::new(); steps.len()];
     let mut extra_read = 0.0;
@@ -220,30 +210,16 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     write_table(&mut df, &mut parquet_file, &mut csv_file)?;
     copy_scenario(scenario, &dir)?;
     let write_secs = t_write.elapsed().as_secs_f64();
-    let run_json = serde_json::json!({
-        "dustlab_version": env!("CARGO_PKG_VERSION"),
-        "scenario": scenario.name,
-        "scenario_file": scenario.source_path.as_ref().map(|p| p.display().to_string()),
-        "command_line": opts.command_line,
-        "inputs": {
-            "ledgers": scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
-            "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
-        },
-        "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
-        "policies": scenario.policies,
+    let specific = serde_json::json!({
         "emission": {
             "pool_alpha_per_day": format!("{:?}", scenario.pool),
             "alpha_to_usd": format!("{:?}", scenario.price),
         },
-        "input_sha256": input_digests(scenario),
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
         "outputs": ["steps.parquet", "steps.csv"],
     });
-    std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
-    let report_secs = write_report(&dir)?;
-    patch_seconds(&dir, report_secs)?;
+    finish(&dir, scenario, opts, &steps, specific)?;
     Ok(RunOutput { dir, summaries, frame: df, outcomes: Vec::new(), outcome_summaries: Vec::new() })
 }
 
@@ -291,13 +267,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     let read_secs = t_read.elapsed().as_secs_f64();
 
     let t_replay = Instant::now();
-    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(scenario.runs as u64) };
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("monte carlo {}", scenario.name));
+    let bar = crate::progress::bar(opts.quiet, scenario.runs as u64, "runs", format!("monte carlo {}", scenario.name));
     let runs: Vec<montecarlo::RunResult> = (0..scenario.runs)
         .into_par_iter()
         .map(|i| {
@@ -326,46 +296,58 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     write_table(&mut odf, &mut out_parquet, &mut out_csv)?;
     copy_scenario(scenario, &dir)?;
     let write_secs = t_write.elapsed().as_secs_f64();
-    let run_json = serde_json::json!({
-        "dustlab_version": env!("CARGO_PKG_VERSION"),
-        "scenario": scenario.name,
-        "scenario_file": scenario.source_path.as_ref().map(|p| p.display().to_string()),
-        "command_line": opts.command_line,
+    let specific = serde_json::json!({
         "seed": scenario.seed,
         "runs": scenario.runs,
         "run_seeds": "run i draws its population and adversaries from (seed, i); the long table is run 0's",
-        "inputs": {
-            "ledgers": scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "population": scenario.population,
-            "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
-            "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
-        },
-        "input_sha256": input_digests(scenario),
+        "inputs": {"population": scenario.population},
         "adversaries": scenario.adversaries,
-        "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
-        "policies": scenario.policies,
         "outcome_summary": outcome_summaries,
         "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
         "outputs": ["steps.parquet", "steps.csv", "outcomes.parquet", "outcomes.csv"],
     });
-    std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)?)?;
-    let report_secs = write_report(&dir)?;
-    patch_seconds(&dir, report_secs)?;
+    finish(&dir, scenario, opts, &steps, specific)?;
     Ok(RunOutput { dir, summaries, frame: df, outcomes, outcome_summaries })
 }
 
-/// Builds the report beside the tables; returns the seconds it took.
-fn write_report(dir: &Path) -> anyhow::Result<f64> {
+/// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
+/// common ones), then the report beside the tables, and records the report's seconds.
+fn finish(
+    dir: &Path,
+    scenario: &Scenario,
+    opts: &RunOptions,
+    steps: &[i64],
+    specific: serde_json::Value,
+) -> anyhow::Result<()> {
+    let mut run = serde_json::json!({
+        "dustlab_version": env!("CARGO_PKG_VERSION"),
+        "scenario": scenario.name,
+        "scenario_file": scenario.source_path.as_ref().map(|p| p.display().to_string()),
+        "command_line": opts.command_line,
+        "inputs": {
+            "ledgers": scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
+            "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
+        },
+        "input_sha256": input_digests(scenario),
+        "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
+        "policies": scenario.policies,
+    });
+    if let serde_json::Value::Object(extra) = specific {
+        for (k, v) in extra {
+            match (run.get_mut(&k), v) {
+                (Some(serde_json::Value::Object(base)), serde_json::Value::Object(more)) => base.extend(more),
+                (_, v) => {
+                    run[&k] = v;
+                }
+            }
+        }
+    }
+    let path = dir.join("run.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&run)?)?;
     let t = Instant::now();
     crate::report::build(dir, &crate::report::ReportOptions::default())?;
-    Ok(t.elapsed().as_secs_f64())
-}
-
-/// Records the report's seconds in run.json.
-fn patch_seconds(dir: &Path, report_secs: f64) -> anyhow::Result<()> {
-    let path = dir.join("run.json");
-    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-    v["seconds"]["report"] = serde_json::json!(report_secs);
-    std::fs::write(&path, serde_json::to_string_pretty(&v)?)?;
+    run["seconds"]["report"] = serde_json::json!(t.elapsed().as_secs_f64());
+    std::fs::write(&path, serde_json::to_string_pretty(&run)?)?;
     Ok(())
 }

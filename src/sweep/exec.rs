@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::spec::{SweepSpec, Variant};
@@ -187,13 +186,8 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     )?;
     let chunk = spec.chunk.unwrap_or(32).max(1);
     let chunks = variants.len().div_ceil(chunk).max(1);
-    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new((chunks * scenario.runs) as u64) };
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} chunks, {elapsed} elapsed, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("sweep {} ({} variants)", scenario.name, variants.len()));
+    let prefix = format!("sweep {} ({} variants)", scenario.name, variants.len());
+    let bar = crate::progress::bar(opts.quiet, (chunks * scenario.runs) as u64, "chunks", prefix);
     let mut rows: Vec<SweepRow> = Vec::new();
     for run in 0..scenario.runs {
         let prep = montecarlo::prepare(scenario, &base, run)?;
