@@ -157,16 +157,7 @@ fn lenient_drops_and_lists_broken_checkpoints() {
         ],
     )]);
     let f = write(dir.path(), "l.json", text.as_bytes());
-    let o = dustlab(&[
-        "weights",
-        "--ledgers",
-        f.to_str().unwrap(),
-        "--at",
-        &T_NOV.to_string(),
-        "--format",
-        "json",
-        "--lenient",
-    ]);
+    let o = weights_at_nov(&f, &["--lenient"]);
     let v = weights_json(&o);
     assert!(stderr(&o).contains("left out") && stderr(&o).contains("checkpoint 1"), "{}", stderr(&o));
     assert_eq!(v["weights"][0]["weight"], 1.0, "one miner under the 31 Oct release: that miner alone");

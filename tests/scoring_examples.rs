@@ -6,10 +6,7 @@ use common::*;
 fn run(ledgers: &[(String, Vec<String>)], extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "l.json", ledger_file(ledgers).as_bytes());
-    let at = T_NOV.to_string();
-    let mut args = vec!["weights", "--ledgers", f.to_str().unwrap(), "--at", &at, "--format", "json"];
-    args.extend_from_slice(extra);
-    weights_json(&dustlab(&args))
+    weights_json(&weights_at_nov(&f, extra))
 }
 
 fn dust_of(v: &serde_json::Value, h: &str) -> f64 {
@@ -121,17 +118,7 @@ fn buckets_file_overrides_and_missing_rows_fall_back_with_a_warning() {
         .as_bytes(),
     );
     let buckets = write(dir.path(), "b.csv", format!("hotkey,bucket\n{a},MAINCOMP\n").as_bytes());
-    let o = dustlab(&[
-        "weights",
-        "--ledgers",
-        f.to_str().unwrap(),
-        "--at",
-        &T_NOV.to_string(),
-        "--format",
-        "json",
-        "--buckets",
-        buckets.to_str().unwrap(),
-    ]);
+    let o = weights_at_nov(&f, &["--buckets", buckets.to_str().unwrap()]);
     let v = weights_json(&o);
     assert_eq!(dust_of(&v, &a), 4.0 * DUST);
     assert_eq!(dust_of(&v, &b), 2.0 * DUST);

@@ -47,6 +47,14 @@ pub fn write(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
     p
 }
 
+/// `dustlab weights --ledgers FILE --at T_NOV --format json` plus `extra` flags.
+pub fn weights_at_nov(ledgers: &Path, extra: &[&str]) -> Output {
+    let at = T_NOV.to_string();
+    let mut args = vec!["weights", "--ledgers", ledgers.to_str().unwrap(), "--at", &at, "--format", "json"];
+    args.extend_from_slice(extra);
+    dustlab(&args)
+}
+
 /// Parses `dustlab weights --format json` output.
 pub fn weights_json(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "weights failed: {}", stderr(o));
