@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use dustlab::experiment::scenario::Scenario;
+use dustlab::experiment::sweep::exec::{SweepOptions, run};
 use dustlab::ledger::io;
 use dustlab::population::uniform::uniform;
-use dustlab::replay::scenario::Scenario;
-use dustlab::sweep::exec::{SweepOptions, run};
 
 const SCENARIO: &str = r#"name = "bench"
 [data]

@@ -1,18 +1,23 @@
 //! dustlab: replay, attack and report on the dust (minimum-weight) policies of Bittensor
-//! subnet 8. The flow runs one way: ledger store → population → policy + payout → results.
+//! subnet 8. Data flows one way through the layers below, lowest first; `ARCHITECTURE.md`
+//! states the order and `tests/layers.rs` fails on an upward import.
 
-pub mod app;
-pub mod attack;
-pub mod cli;
+// Layer 0: utilities every layer may use.
 pub mod error;
+pub mod notes;
+pub mod progress;
+pub mod stats;
+pub mod time;
+// Layer 1..: the stages of the flow.
+pub mod experiment;
 pub mod ledger;
 pub mod metrics;
 pub mod policy;
 pub mod population;
-pub mod progress;
 pub mod replay;
 pub mod report;
-pub mod sweep;
+// The command line, on top.
+pub mod app;
+pub mod cli;
 #[cfg(test)]
 pub(crate) mod testutil;
-pub mod time;

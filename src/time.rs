@@ -95,55 +95,41 @@ pub fn format_date(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A time given as epoch milliseconds or an RFC 3339 string (scenario files, CSV cells).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum TimeValue {
+    Ms(i64),
+    Text(String),
+}
+
+impl TimeValue {
+    pub fn resolve(&self) -> Result<i64, InputError> {
+        match self {
+            TimeValue::Ms(ms) => Ok(*ms),
+            TimeValue::Text(s) => parse_time(s),
+        }
+    }
+}
+
 /// Parses epoch milliseconds, an RFC 3339 timestamp, or a bare `YYYY-MM-DD` (midnight UTC).
+/// chrono does the calendar work: text is never sliced by byte offsets, so any string is
+/// either a time or an error.
 pub fn parse_time(text: &str) -> Result<i64, InputError> {
     let t = text.trim();
     let bad = || InputError::Time(text.to_string());
     if let Ok(ms) = t.parse::<i64>() {
         return Ok(ms);
     }
-    let b = t.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d.timestamp_millis());
+    }
+    let date = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| bad())?;
+    // `%Y` would take "02025" or "+2025"; a bare date is exactly ten characters.
+    if t.chars().count() != 10 {
         return Err(bad());
     }
-    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
-    let year = num(&t[0..4])?;
-    let month = num(&t[5..7])? as u32;
-    let day = num(&t[8..10])? as u32;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return Err(bad());
-    }
-    let mut ms = days_from_civil(year, month, day) * MS_PER_DAY;
-    if b.len() == 10 {
-        return Ok(ms);
-    }
-    if !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
-        return Err(bad());
-    }
-    let (h, mi, s) = (num(&t[11..13])?, num(&t[14..16])?, num(&t[17..19])?);
-    if h > 23 || mi > 59 || s > 60 {
-        return Err(bad());
-    }
-    ms += h * 3_600_000 + mi * 60_000 + s * 1000;
-    let mut rest = &t[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits: String = frac.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if digits.is_empty() {
-            return Err(bad());
-        }
-        let padded = format!("{digits:0<3}");
-        ms += num(&padded[..3])?;
-        rest = &frac[digits.len()..];
-    }
-    let offset_ms = match rest {
-        "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (num(&rest[1..3])? * 3_600_000 + num(&rest[4..6])? * 60_000)
-        }
-        _ => return Err(bad()),
-    };
-    Ok(ms - offset_ms)
+    Ok(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis())
 }
 
 pub fn days_in_month(year: i64, month: u32) -> u32 {
@@ -185,5 +171,8 @@ mod tests {
         assert_eq!(parse_time("2025-11-30T23:59:59.999Z").unwrap(), 1_764_547_199_999);
         assert!(parse_time("2025-13-01").is_err());
         assert!(parse_time("yesterday").is_err());
+        for odd in ["2025-01-0€", "€", "2025-12-01T00:0€:00Z", "", "2025-12-01T", "99999-01-01"] {
+            assert!(parse_time(odd).is_err(), "{odd:?}");
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! The worst-case search on a planted case: it must find a configuration at least as
 //! profitable as the best point of a dense grid over the same parameter.
 
-use dustlab::attack::{AttackSpec, Evaluator, search, space};
+use dustlab::experiment::attack::{AttackSpec, Evaluator, search, space};
+use dustlab::experiment::montecarlo;
+use dustlab::experiment::run::load_base;
+use dustlab::experiment::scenario::Scenario;
 use dustlab::population::adversary::AdversarySpec;
-use dustlab::replay::montecarlo;
-use dustlab::replay::run::load_base;
-use dustlab::replay::scenario::Scenario;
 
 const SCENARIO: &str = r#"name = "planted"
 seed = 4
@@ -25,7 +25,7 @@ fn search_beats_a_dense_grid_on_a_planted_case() {
     let path = dir.path().join("s.toml");
     std::fs::write(&path, SCENARIO).unwrap();
     let scenario = Scenario::load(&path).unwrap();
-    let base = load_base(&scenario, true).unwrap();
+    let base = load_base(&scenario, &mut Default::default()).unwrap();
     let (first, last) = montecarlo::span(&base).unwrap();
     let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
     let populations = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();

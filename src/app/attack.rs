@@ -1,16 +1,16 @@
 //! `dustlab attack SCENARIO --policy NAME`: the worst case per adversary strategy.
 
-use std::path::PathBuf;
-
+use anyhow::Context;
 use rayon::prelude::*;
 
-use crate::attack::{AttackSpec, Evaluator, WorstCase, search};
 use crate::cli::AttackArgs;
-use crate::error::InputError;
+use crate::experiment::attack::{AttackSpec, Evaluator, WorstCase, search};
+use crate::experiment::folder::{self, RunFolder};
+use crate::experiment::montecarlo;
+use crate::experiment::run::{base_steps, load_base};
+use crate::experiment::scenario::Scenario;
+use crate::notes::Notes;
 use crate::population::adversary::{AdversarySpec, STRATEGIES};
-use crate::replay::montecarlo;
-use crate::replay::run::load_base;
-use crate::replay::scenario::Scenario;
 
 pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
@@ -24,9 +24,15 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     } else {
         scenario.adversaries.clone()
     };
-    let found = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet)?;
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-attack", scenario.name)));
-    std::fs::create_dir_all(&dir).map_err(|e| InputError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    let target = match &args.out {
+        Some(p) => p.clone(),
+        None => folder::target(None, &format!("{}-attack", scenario.name))?,
+    };
+    folder::refuse_inputs_inside(&target, scenario.inputs())?;
+    // The folder first: a bad --out fails in a second, not after the search.
+    let mut folder = RunFolder::begin(&target)?;
+    let mut notes = Notes::default();
+    let found = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet, &mut notes)?;
     let mut csv = String::from("policy,adversary,strategy,excess_usd,evaluations,params\n");
     for w in &found {
         let params: Vec<String> = w.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -40,10 +46,18 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
             params.join(" ")
         ));
     }
-    std::fs::write(dir.join("attack.csv"), csv)?;
-    let json = serde_json::json!({"policy": policy, "settings": settings, "worst_cases": found, "runs": scenario.runs});
-    std::fs::write(dir.join("attack.json"), serde_json::to_string_pretty(&json)?)?;
+    let path = folder.file("attack.csv");
+    std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+    let json = serde_json::json!({
+        "policy": policy, "settings": settings, "worst_cases": found, "runs": scenario.runs,
+        "data_notes": notes, "files": ["attack.csv", "attack.json"],
+    });
+    let path = folder.file("attack.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let dir = folder.commit()?;
     if !args.quiet {
+        notes.print();
         eprintln!("worst cases against {} over {} run(s):", policy.name, scenario.runs);
         for w in &found {
             let params: Vec<String> = w.params.iter().map(|(k, v)| format!("{k} = {v:.4}")).collect();
@@ -67,17 +81,15 @@ pub fn worst_cases(
     adversaries: &[AdversarySpec],
     settings: &AttackSpec,
     quiet: bool,
+    notes: &mut Notes,
 ) -> anyhow::Result<Vec<WorstCase>> {
-    let base = load_base(scenario, quiet)?;
-    let (first, last) =
-        montecarlo::span(&base).ok_or_else(|| InputError::Usage("the population holds no checkpoint".into()))?;
-    let steps =
-        crate::replay::clock::steps(scenario.start.unwrap_or(first), scenario.end.unwrap_or(last), scenario.step_ms)?;
+    let base = load_base(scenario, notes)?;
+    let steps = base_steps(scenario, &base, None, None)?;
     let populations =
         (0..scenario.runs).map(|r| montecarlo::population(scenario, &base, r)).collect::<anyhow::Result<Vec<_>>>()?;
     // Each search replays about (samples + 2 × refine × parameters) candidates on every run.
     let per = |a: &AdversarySpec| {
-        (settings.samples + 1 + 2 * settings.refine * crate::attack::space(&a.strategy).len()) as u64
+        (settings.samples + 1 + 2 * settings.refine * crate::experiment::attack::space(&a.strategy).len()) as u64
     };
     let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
     let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use crate::cli::GenerateArgs;
 use crate::error::InputError;
+use crate::experiment::scenario::Scenario;
 use crate::ledger::io::{self, Format};
 use crate::population::generate::{PopulationParams, generate};
-use crate::replay::scenario::Scenario;
 use crate::time::{MS_PER_DAY, parse_time};
 
 /// `<stem>.<what>.csv` beside the output file.
@@ -48,9 +48,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         // DOMAIN's 25 places per class are for ~230 miners; keep the same competition when smaller.
         params.maincomp_per_class = (25 * params.miners / 230).clamp(2, 25);
     }
-    if params.miners == 0 || params.days == 0 {
-        return Err(InputError::Usage("--miners and --days must be positive".into()).into());
-    }
+    params.check().map_err(InputError::Usage)?;
     let pop = generate(&params);
     io::write(&pop.set, &args.out)?;
     let mut csv = String::from("hotkey,collateral_usd\n");

@@ -4,7 +4,6 @@
 mod attack;
 mod convert;
 mod generate;
-mod inputs;
 mod inspect;
 mod replay;
 mod report;

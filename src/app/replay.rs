@@ -4,15 +4,19 @@ use std::path::PathBuf;
 
 use crate::cli::ReplayArgs;
 use crate::error::InputError;
-use crate::replay::run::{RunOptions, run as run_scenario};
-use crate::replay::scenario::{Scenario, parse_step};
-use crate::replay::{montecarlo, results};
+use crate::experiment::run::{RunOptions, run as run_scenario};
+use crate::experiment::scenario::{Scenario, parse_step};
+use crate::metrics::adversary;
+use crate::report::console;
 use crate::time::parse_time;
 
 /// The scenario `dustlab replay` runs with no argument.
 pub const DEFAULT_SCENARIO: &str = "scenarios/default.toml";
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
+    // Options first: a bad flag fails before any file is read.
+    let start = args.start.as_deref().map(parse_time).transpose()?;
+    let end = args.end.as_deref().map(parse_time).transpose()?;
     let mut scenario = match (&args.scenario, &args.ledgers) {
         (_, Some(ledgers)) => {
             let mut s = Scenario::quick(ledgers.clone(), &args.policies, args.payout.as_deref())?;
@@ -41,17 +45,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let opts = RunOptions {
         out: args.out.clone(),
         quiet: args.quiet,
-        start: args.start.as_deref().map(parse_time).transpose()?,
-        end: args.end.as_deref().map(parse_time).transpose()?,
+        start,
+        end,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let out = run_scenario(&scenario, &opts)?;
     if !args.quiet {
-        eprintln!("{}", results::render(&out.summaries));
+        out.notes.print();
+        eprintln!("{}", console::render(&out.summary));
         if !out.outcome_summaries.is_empty() {
-            eprintln!("adversaries over {} run(s):\n{}", scenario.runs, montecarlo::render(&out.outcome_summaries));
+            eprintln!("adversaries over {} run(s):\n{}", scenario.runs, adversary::render(&out.outcome_summaries));
         }
-        eprintln!("wrote {} rows to {}/steps.parquet and steps.csv", out.frame.height(), out.dir.display());
+        eprintln!("wrote {} rows to {}/steps.parquet and steps.csv", out.rows, out.dir.display());
     }
     Ok(())
 }

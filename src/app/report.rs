@@ -9,12 +9,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let w = build(&args.dir, &opts)?;
     eprintln!(
-        "wrote {}, {}, {} and {} chart files in {:.2} s",
-        w.html.display(),
-        w.markdown.display(),
-        w.summary.display(),
-        w.charts.len(),
-        t.elapsed().as_secs_f64()
+        "wrote {} files into {} (report.html, report.md, summary.json, charts/) in {:.2} s; baseline {}",
+        w.files.len(),
+        args.dir.display(),
+        t.elapsed().as_secs_f64(),
+        w.summary.baseline
     );
     Ok(())
 }

@@ -1,15 +1,14 @@
 //! `dustlab weights`: what the validator would set at one instant.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::inputs;
 use crate::cli::{OutputFormat, WeightsArgs};
 use crate::ledger::Status;
 use crate::ledger::store::{AsOf, Store};
 use crate::policy::config::{self, DustPolicy};
 use crate::policy::evaluate::{Evaluation, evaluate};
 use crate::policy::payout::{self, Target};
+use crate::replay::sources::{self, History};
 use crate::time::{format_ms, parse_time};
 
 pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
@@ -22,15 +21,16 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     }
     let payout_name = args.payout.clone().unwrap_or_else(|| policy.payout.clone());
     let model = payout::model(&payout_name)?;
-    let bucket_rows = args.buckets.as_deref().map(|p| inputs::read_pairs(p, ["hotkey", "bucket"])).transpose()?;
-    let collateral_map = args.collateral.as_deref().map(inputs::read_collateral).transpose()?;
+    // The same readers as `replay`: dated histories are read as of `--at`, never ahead of it.
+    let bucket_history = args.buckets.as_deref().map(sources::read_buckets).transpose()?;
+    let collateral_history = args.collateral.as_deref().map(sources::read_collateral).transpose()?;
 
     let loaded = super::load(&args.ledgers, args.lenient)?;
     let store = Store::from_set(&loaded.set);
     let view = AsOf::new(&store, at);
-    let buckets = current_buckets(&view, bucket_rows.as_deref());
+    let buckets = current_buckets(&view, bucket_history.as_ref(), at);
     let collateral: Vec<f64> = (0..view.len())
-        .map(|m| collateral_map.as_ref().and_then(|c| c.get(view.hotkey(m)).copied()).unwrap_or(0.0))
+        .map(|m| collateral_history.as_ref().and_then(|c| c.at(view.hotkey(m), at).copied()).unwrap_or(0.0))
         .collect();
     let eval = evaluate(&policy, model.as_ref(), &view, &buckets, &collateral);
     let burn = payout::burn_hotkey(args.testnet);
@@ -42,22 +42,21 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each miner's bucket: the `--buckets` file where it names the miner, else the status of its
-/// latest checkpoint at or before `t` (`unknown` if none). Production would crash on a miner
-/// its bucket source does not know; dustlab falls back and says so.
-pub fn current_buckets(view: &AsOf, rows: Option<&[(String, String)]>) -> Vec<Status> {
-    let given: Option<HashMap<&str, &str>> = rows.map(|r| r.iter().map(|(h, b)| (h.as_str(), b.as_str())).collect());
+/// Each miner's bucket: the `--buckets` history's latest row at or before `at`, else the
+/// status of its latest checkpoint at or before `at` (`unknown` if none). Production would
+/// crash on a miner its bucket source does not know; dustlab falls back and says so.
+pub fn current_buckets(view: &AsOf, given: Option<&History<Status>>, at: i64) -> Vec<Status> {
     let mut fallbacks = Vec::new();
     let buckets = (0..view.len())
         .map(|m| {
             let hk = view.hotkey(m);
             let from_checkpoints = || view.checkpoint_status(m).cloned().unwrap_or(Status::Unknown);
-            match &given {
-                Some(g) => match g.get(hk) {
-                    Some(b) => Status::parse(b),
+            match given {
+                Some(g) => match g.at(hk, at) {
+                    Some(b) => b.clone(),
                     None => {
                         let s = from_checkpoints();
-                        fallbacks.push(format!("{hk} (using {s})"));
+                        fallbacks.push((hk.to_string(), s.clone()));
                         s
                     }
                 },
@@ -65,12 +64,16 @@ pub fn current_buckets(view: &AsOf, rows: Option<&[(String, String)]>) -> Vec<St
             }
         })
         .collect();
-    if let Some(g) = &given {
-        for f in &fallbacks {
-            eprintln!("warning: --buckets has no row for hotkey {f}; production would crash here");
+    if let Some(g) = given {
+        for (hk, s) in &fallbacks {
+            eprintln!(
+                "warning: --buckets has no row for hotkey {hk} at or before --at (using {s}); production would crash here"
+            );
         }
         let known: std::collections::HashSet<&str> = (0..view.len()).map(|m| view.hotkey(m)).collect();
-        for hk in g.keys().filter(|h| !known.contains(*h)) {
+        let mut unknown: Vec<&String> = g.hotkeys().filter(|h| !known.contains(h.as_str())).collect();
+        unknown.sort();
+        for hk in unknown {
             eprintln!("warning: --buckets names hotkey {hk}, which has no ledger; ignored");
         }
     }

@@ -134,6 +134,21 @@ pub fn from_frame(df: &DataFrame) -> Result<LedgerSet, String> {
     let ints: Vec<(&str, SetI, Dense)> =
         int_series.iter().map(|(n, set, s)| Ok((*n, *set, Dense::of(s)?))).collect::<Result<_, String>>()?;
 
+    // Cells scoring reads may not be empty on a checkpoint row: a default would hide a gap.
+    let required_null: Vec<(&str, Vec<bool>)> = ["chunk_emissions_usd", "total_penalty", "challenge_period_status"]
+        .iter()
+        .map(|name| {
+            let col = df.column(name).map_err(err)?;
+            let mask = col.is_null();
+            let blank: Vec<bool> = if col.dtype() == &DataType::String {
+                let strs = col.as_materialized_series().str().map_err(err)?.clone();
+                strs.iter().map(|v| v.is_none_or(|x| x.trim().is_empty())).collect()
+            } else {
+                mask.iter().map(|v| v.unwrap_or(true)).collect()
+            };
+            Ok((*name, blank))
+        })
+        .collect::<Result<_, String>>()?;
     // Pass 1: ledgers in order of first appearance, each with its rows (hash only when the
     // hotkey changes: rows of one hotkey are usually adjacent).
     let mut out = LedgerSet::default();
@@ -158,7 +173,15 @@ pub fn from_frame(df: &DataFrame) -> Result<LedgerSet, String> {
         };
         match ts.get(row) {
             None => {} // a ledger without checkpoints
-            Some(t) if t.is_finite() && t.fract() == 0.0 => rows_of[li].push(row),
+            Some(t) if t.is_finite() && t.fract() == 0.0 => {
+                if let Some((name, _)) = required_null.iter().find(|(_, blank)| blank[row]) {
+                    return Err(format!(
+                        "row {} (hotkey {hk}, timestamp_ms {t}): field `{name}`: empty, but scoring reads it",
+                        row + 1
+                    ));
+                }
+                rows_of[li].push(row)
+            }
             Some(t) => {
                 return Err(format!(
                     "row {} (hotkey {hk}): field `timestamp_ms`: expected an integer, found {t}",

@@ -1,4 +1,5 @@
-//! Metrics over weights and rewards: alignment, inequality, churn.
+//! Metrics over weights and rewards: alignment, inequality, churn, adversary outcomes.
 
+pub mod adversary;
 pub mod policy;
-pub mod stats;
+pub mod rows;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::stats::{gini, spearman};
+use crate::stats::{gini, spearman};
 
 /// One row of the long table, as the metrics need it. Hotkeys and buckets are dense ids
 /// into the name tables passed alongside, so a sweep's thousands of variants stay cheap.

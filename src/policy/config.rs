@@ -158,8 +158,33 @@ impl DustPolicy {
         if !(self.dust.is_finite() && self.dust >= 0.0) {
             return bad(format!("dust must be a non-negative number, got {}", self.dust));
         }
-        if !(self.lookback_days.is_finite() && self.lookback_days > 0.0) {
-            return bad(format!("lookback_days must be positive, got {}", self.lookback_days));
+        // A lookback beyond ten years holds no ledger and would overflow the window arithmetic.
+        if !(self.lookback_days.is_finite() && self.lookback_days > 0.0 && self.lookback_days <= 3650.0) {
+            return bad(format!("lookback_days must be in (0, 3650], got {}", self.lookback_days));
+        }
+        let non_negative = |key: &str, x: f64| -> Result<(), InputError> {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err(InputError::Usage(format!(
+                    "policy {}: {key} must be a finite number ≥ 0 (DUST units), got {x}",
+                    self.name
+                )))
+            }
+        };
+        non_negative("ceiling_width", self.ceiling_width)?;
+        non_negative("default_floor", self.default_floor)?;
+        for (b, w) in &self.ceiling_width_by_bucket {
+            non_negative(&format!("ceiling_width_by_bucket.{b}"), *w)?;
+        }
+        for (b, f) in &self.floors {
+            non_negative(&format!("floors.{b}"), *f)?;
+        }
+        if !(self.zero_level.is_finite() && (0.0..=1.0).contains(&self.zero_level)) {
+            return bad(format!("zero_level must be within [0, 1], got {}", self.zero_level));
+        }
+        if self.name.is_empty() {
+            return bad("name must not be empty".into());
         }
         if let Some(h) = self.half_life_days
             && !(h.is_finite() && h > 0.0)
@@ -175,6 +200,14 @@ impl DustPolicy {
             && !(0.0..=1.0).contains(&c.percentile)
         {
             return bad(format!("collateral.percentile must be within [0, 1], got {}", c.percentile));
+        }
+        if let Some(c) = &self.collateral
+            && !(c.min_collateral_usd.is_finite() && c.min_collateral_usd >= 0.0)
+        {
+            return bad(format!(
+                "collateral.min_collateral_usd must be a finite number ≥ 0, got {}",
+                c.min_collateral_usd
+            ));
         }
         match self.smoothing {
             Smoothing::Ema { alpha } if !(alpha > 0.0 && alpha <= 1.0) => {

@@ -121,7 +121,7 @@ fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
             if max > min { s.iter().map(|x| Some((x - min) / (max - min))).collect() } else { vec![None; s.len()] }
         }
         Normalization::Winsorized { percentile } => {
-            let cap = crate::metrics::stats::percentile(s, percentile);
+            let cap = crate::stats::percentile(s, percentile);
             if cap <= 0.0 {
                 return vec![None; s.len()];
             }

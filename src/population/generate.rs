@@ -73,7 +73,62 @@ pub struct PopulationParams {
 
 fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     use serde::de::Error;
-    crate::replay::scenario::TimeValue::deserialize(d)?.resolve().map_err(D::Error::custom)
+    crate::time::TimeValue::deserialize(d)?.resolve().map_err(D::Error::custom)
+}
+
+impl PopulationParams {
+    /// Checks every knob against the range the generator can honour, naming the key and the
+    /// range: a value outside it would panic in a distribution or fill ledgers with NaN.
+    pub fn check(&self) -> Result<(), String> {
+        let range = |key: &str, x: f64, lo: f64, hi: f64, open_lo: bool| -> Result<(), String> {
+            let ok = x.is_finite() && (if open_lo { x > lo } else { x >= lo }) && x <= hi;
+            if ok {
+                Ok(())
+            } else {
+                let l = if open_lo { "(" } else { "[" };
+                Err(format!("[population] {key} must be a number in {l}{lo}, {hi}], got {x}"))
+            }
+        };
+        let share = |key: &str, x: f64| range(key, x, 0.0, 1.0, false);
+        if !(1..=100_000).contains(&self.miners) {
+            return Err(format!("[population] miners must be in [1, 100000], got {}", self.miners));
+        }
+        if !(1..=3650).contains(&self.days) {
+            return Err(format!("[population] days must be in [1, 3650], got {}", self.days));
+        }
+        range("challenge_max_days", self.challenge_max_days, 1.0, 3650.0, false)?;
+        range("challenge_min_days", self.challenge_min_days, 0.0, self.challenge_max_days, false)?;
+        range("probation_days", self.probation_days, 0.5, 3650.0, false)?;
+        if self.maincomp_per_class == 0 {
+            return Err("[population] maincomp_per_class must be at least 1, got 0".into());
+        }
+        range("promotion_hurdle", self.promotion_hurdle, -1.0, 10.0, false)?;
+        range("drawdown_limit", self.drawdown_limit, 0.0, 1.0, true)?;
+        share("plagiarism_daily", self.plagiarism_daily)?;
+        range("plagiarism_review_days", self.plagiarism_review_days, 0.5, 3650.0, false)?;
+        share("plagiarism_eliminate", self.plagiarism_eliminate)?;
+        share("forex_share", self.forex_share)?;
+        range("monthly_drift_mean", self.monthly_drift_mean, -1.0, 1.0, false)?;
+        range("monthly_drift_sd", self.monthly_drift_sd, 0.0, 1.0, false)?;
+        range("vol_12h_median", self.vol_12h_median, 0.0, 0.5, true)?;
+        range("vol_log_sd", self.vol_log_sd, 0.0, 3.0, false)?;
+        range("t_dof", self.t_dof, 0.0, 1e6, true)?;
+        share("zero_collateral_share", self.zero_collateral_share)?;
+        share("low_collateral_share", self.low_collateral_share)?;
+        share("zero_collateral_share + low_collateral_share", self.zero_collateral_share + self.low_collateral_share)?;
+        range("pool_alpha_per_day", self.pool_alpha_per_day, 0.0, 1e9, false)?;
+        range("alpha_to_tao", self.alpha_to_tao, 0.0, 1e6, true)?;
+        range("tao_to_usd", self.tao_to_usd, 0.0, 1e9, true)?;
+        range("alpha_walk_sd", self.alpha_walk_sd, 0.0, 1.0, false)?;
+        range("tao_walk_sd", self.tao_walk_sd, 0.0, 1.0, false)?;
+        share("initial_maincomp_share", self.initial_maincomp_share)?;
+        share("initial_probation_share", self.initial_probation_share)?;
+        share(
+            "initial_maincomp_share + initial_probation_share",
+            self.initial_maincomp_share + self.initial_probation_share,
+        )?;
+        Ok(())
+    }
 }
 
 impl Default for PopulationParams {
@@ -300,7 +355,14 @@ impl Sim<'_> {
         | EventKind::Flagged
         | EventKind::Cleared = kind
         {
-            self.buckets.push((hk.clone(), self.ts(k) - CHECKPOINT_MS, self.miners[mi].status.clone()));
+            // One row per (hotkey, instant): a second change in the same step replaces the
+            // first, so the history never gives one instant two buckets.
+            let at = self.ts(k) - CHECKPOINT_MS;
+            let status = self.miners[mi].status.clone();
+            match self.buckets.iter_mut().rev().take_while(|b| b.1 == at).find(|b| b.0 == hk) {
+                Some(b) => b.2 = status,
+                None => self.buckets.push((hk.clone(), at, status)),
+            }
         }
         self.events.push(Event { at_ms: self.ts(k) - CHECKPOINT_MS, hotkey: hk, kind });
     }

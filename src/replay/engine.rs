@@ -66,6 +66,8 @@ struct Shared {
     received_alpha: f64,
     /// Mean alpha → USD of the present miners' latest checkpoints (None if no rates).
     alpha_usd: Option<f64>,
+    /// Present miners (store indexes) the bucket history had no row for at this step.
+    bucket_fallback: Vec<usize>,
 }
 
 /// Per step facts the emission model needs after the policies ran.
@@ -101,11 +103,31 @@ pub struct Engine<'a> {
     pub bucket_names: Interner,
     pub rows: Vec<Rows>,
     pub facts: Vec<StepFacts>,
+    /// With a bucket history: hotkey → steps at which it had no row, so its bucket came from
+    /// its checkpoints' status (a data note).
+    pub bucket_fallbacks: std::collections::BTreeMap<String, usize>,
     /// Per policy, by hotkey id: the last smoothed dust weight and the step it was set at.
     smooth_state: Vec<Vec<(f64, u32)>>,
 }
 
 impl<'a> Engine<'a> {
+    /// Id of the burn's rows (the burn is found by this id, never by a name pattern).
+    pub fn burn_id(&self) -> Option<u32> {
+        self.hotkeys.get(self.burn)
+    }
+
+    /// The bucket-history fallbacks as a data note.
+    pub fn notes(&self) -> crate::notes::Notes {
+        let mut n = crate::notes::Notes::default();
+        n.add(
+            "bucket_fallback",
+            self.bucket_fallbacks.len(),
+            "hotkeys the bucket history has no row for at some step: bucket taken from their checkpoints' status",
+            self.bucket_fallbacks.iter().map(|(h, c)| format!("{h} ({c} steps)")).collect(),
+        );
+        n
+    }
+
     pub fn new(policies: &'a [DustPolicy], steps: Vec<i64>, step_ms: i64) -> Result<Self, crate::error::InputError> {
         let mut windows: Vec<WindowKey> = Vec::new();
         let mut window_reps = Vec::new();
@@ -148,6 +170,7 @@ impl<'a> Engine<'a> {
             bucket_names: Interner::default(),
             rows: vec![Rows::default(); policies.len()],
             facts: vec![StepFacts::default(); n_steps],
+            bucket_fallbacks: Default::default(),
             smooth_state: vec![Vec::new(); policies.len()],
         })
     }
@@ -181,12 +204,14 @@ impl<'a> Engine<'a> {
                     .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
                     .collect();
                 let view = AsOf::of_subset(store, &present, t);
+                let mut bucket_fallback = Vec::new();
                 let buckets: Vec<Status> = (0..view.len())
                     .map(|k| {
-                        self.buckets
-                            .and_then(|h| h.at(view.hotkey(k), t).cloned())
-                            .or_else(|| view.checkpoint_status(k).cloned())
-                            .unwrap_or(Status::Unknown)
+                        let given = self.buckets.map(|h| h.at(view.hotkey(k), t).cloned());
+                        if let Some(None) = given {
+                            bucket_fallback.push(present[k]);
+                        }
+                        given.flatten().or_else(|| view.checkpoint_status(k).cloned()).unwrap_or(Status::Unknown)
                     })
                     .collect();
                 let collateral: Vec<f64> = (0..view.len())
@@ -205,11 +230,14 @@ impl<'a> Engine<'a> {
                 } else {
                     None
                 };
-                Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd }
+                Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd, bucket_fallback }
             })
             .collect();
         for (i, sh) in range.clone().zip(&shared) {
             self.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
+            for &m in &sh.bucket_fallback {
+                *self.bucket_fallbacks.entry(store.miners[m].hotkey.clone()).or_default() += 1;
+            }
         }
         // Intern names sequentially so ids do not depend on scheduling.
         let hotkey_ids: Vec<u32> = (0..store.len()).map(|m| self.hotkeys.id(&store.miners[m].hotkey)).collect();

@@ -1,9 +1,7 @@
-//! Replay: the scenario, the clock, side inputs, the engine, and its results.
+//! Replay: the clock, side inputs, the engine, the emission model and the results table.
 
 pub mod clock;
+pub mod emission;
 pub mod engine;
-pub mod montecarlo;
 pub mod results;
-pub mod run;
-pub mod scenario;
 pub mod sources;

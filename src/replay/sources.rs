@@ -47,12 +47,16 @@ fn read_table(path: &Path) -> Result<DataFrame, InputError> {
     if head.starts_with(b"PAR1") {
         crate::ledger::table::read_parquet_frame(path).map_err(|m| InputError::file(&shown, m))
     } else {
+        // Every cell as text: each is parsed below with an error naming its row and column.
+        let text = |n: &str| Field::new(n.into(), DataType::String);
         CsvReadOptions::default()
             .with_has_header(true)
-            .with_infer_schema_length(None)
+            .with_infer_schema_length(Some(0))
             .with_schema_overwrite(Some(Arc::new(Schema::from_iter([
-                Field::new("hotkey".into(), DataType::String),
-                Field::new("bucket".into(), DataType::String),
+                text("hotkey"),
+                text("timestamp_ms"),
+                text("bucket"),
+                text("collateral_usd"),
             ]))))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|r| r.finish())
@@ -60,12 +64,22 @@ fn read_table(path: &Path) -> Result<DataFrame, InputError> {
     }
 }
 
+fn cell_text(v: &AnyValue) -> Option<String> {
+    match v {
+        AnyValue::Null => None,
+        AnyValue::String(s) => Some(s.to_string()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
 /// Reads `hotkey,[timestamp_ms,]VALUE` from CSV or Parquet; without `timestamp_ms` a value
-/// holds for all time.
-fn read_history<T: Clone>(
+/// holds for all time. Empty cells are refused, and so are two rows giving one hotkey two
+/// different values at one instant (both rows named).
+fn read_history<T: Clone + PartialEq + std::fmt::Debug>(
     path: &Path,
     value_col: &str,
-    convert: impl Fn(&AnyValue) -> Option<T>,
+    convert: impl Fn(&AnyValue) -> Result<T, String>,
 ) -> Result<History<T>, InputError> {
     let shown = path.display();
     let df = read_table(path)?;
@@ -84,51 +98,86 @@ fn read_history<T: Clone>(
     let hk = df.column("hotkey").map_err(|e| InputError::file(&shown, e))?;
     let val = df.column(value_col).map_err(|e| InputError::file(&shown, e))?;
     let ts = df.column("timestamp_ms").ok();
-    let mut out: History<T> = History::new();
+    let mut rows: HashMap<String, Vec<(i64, T, usize)>> = HashMap::new();
     for row in 0..df.height() {
+        let n = row + 1;
         let h = hk.get(row).map_err(|e| InputError::file(&shown, e))?;
-        let Some(h) = h.get_str().map(str::to_string) else {
-            return Err(InputError::file(&shown, format!("row {}: empty hotkey", row + 1)));
+        let h = cell_text(&h).filter(|s| !s.trim().is_empty());
+        let Some(h) = h else {
+            return Err(InputError::file(&shown, format!("row {n}: field `hotkey`: empty")));
         };
         let t = match ts {
             None => i64::MIN,
             Some(c) => match c.get(row).map_err(|e| InputError::file(&shown, e))? {
                 AnyValue::Int64(v) => v,
                 AnyValue::Int32(v) => v as i64,
-                AnyValue::Float64(v) if v.fract() == 0.0 => v as i64,
-                AnyValue::String(s) => parse_time(s)?,
-                AnyValue::StringOwned(s) => parse_time(&s)?,
+                AnyValue::UInt64(v) if v <= i64::MAX as u64 => v as i64,
+                AnyValue::Float64(v) if v.fract() == 0.0 && v.abs() < 9e15 => v as i64,
+                AnyValue::Null => {
+                    return Err(InputError::file(&shown, format!("row {n} (hotkey {h}): field `timestamp_ms`: empty")));
+                }
                 other => {
-                    return Err(InputError::file(
-                        &shown,
-                        format!("row {} (hotkey {h}): bad timestamp_ms {other}", row + 1),
-                    ));
+                    let text = cell_text(&other).unwrap_or_default();
+                    parse_time(&text).map_err(|_| {
+                        InputError::file(
+                            &shown,
+                            format!(
+                                "row {n} (hotkey {h}): field `timestamp_ms`: {text:?} is neither epoch ms nor RFC 3339"
+                            ),
+                        )
+                    })?
                 }
             },
         };
         let v = val.get(row).map_err(|e| InputError::file(&shown, e))?;
-        let Some(v) = convert(&v) else {
-            return Err(InputError::file(&shown, format!("row {} (hotkey {h}): bad {value_col} {v}", row + 1)));
-        };
-        out.by_hotkey.entry(h).or_default().push((t, v));
+        let v = convert(&v)
+            .map_err(|m| InputError::file(&shown, format!("row {n} (hotkey {h}): field `{value_col}`: {m}")))?;
+        rows.entry(h).or_default().push((t, v, n));
     }
-    for v in out.by_hotkey.values_mut() {
-        v.sort_by_key(|x| x.0);
+    let mut out: History<T> = History::new();
+    let mut hotkeys: Vec<String> = rows.keys().cloned().collect();
+    hotkeys.sort();
+    for h in hotkeys {
+        let mut v = rows.remove(&h).unwrap_or_default();
+        v.sort_by_key(|x| (x.0, x.2));
+        for w in v.windows(2) {
+            if w[0].0 == w[1].0 && w[0].1 != w[1].1 {
+                let at = if w[0].0 == i64::MIN { "for all time".to_string() } else { format!("at {}", w[0].0) };
+                return Err(InputError::file(
+                    &shown,
+                    format!(
+                        "rows {} and {} give hotkey {h} two values {at} ({:?} and {:?}): keep one",
+                        w[0].2, w[1].2, w[0].1, w[1].1
+                    ),
+                ));
+            }
+        }
+        out.by_hotkey.insert(h, v.into_iter().map(|(t, x, _)| (t, x)).collect());
     }
     Ok(out)
 }
 
 pub fn read_buckets(path: &Path) -> Result<History<Status>, InputError> {
-    read_history(path, "bucket", |v| v.get_str().map(Status::parse))
+    read_history(path, "bucket", |v| match cell_text(v) {
+        Some(s) if !s.trim().is_empty() => Ok(Status::parse(s.trim())),
+        _ => Err("empty".into()),
+    })
 }
 
 pub fn read_collateral(path: &Path) -> Result<History<f64>, InputError> {
-    read_history(path, "collateral_usd", |v| match v {
-        AnyValue::Float64(x) => Some(*x),
-        AnyValue::Int64(x) => Some(*x as f64),
-        AnyValue::Int32(x) => Some(*x as f64),
-        AnyValue::Null => Some(0.0),
-        _ => None,
+    read_history(path, "collateral_usd", |v| {
+        let x = match v {
+            AnyValue::Float64(x) => *x,
+            AnyValue::Float32(x) => *x as f64,
+            AnyValue::Int64(x) => *x as f64,
+            AnyValue::Int32(x) => *x as f64,
+            AnyValue::Null => return Err("empty".into()),
+            other => {
+                let text = cell_text(other).unwrap_or_default();
+                text.trim().parse::<f64>().map_err(|_| format!("{text:?} is not a number"))?
+            }
+        };
+        if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(format!("{x} is not a finite number ≥ 0 (USD)")) }
     })
 }
 
@@ -190,21 +239,23 @@ fn peek_last_update(path: &Path) -> Option<i64> {
     digits.parse().ok().filter(|v| *v > 0)
 }
 
+/// A date in a file name: 13 epoch-ms digits, `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD`. Names
+/// are any Unicode: slices are taken with `str::get`, which refuses a non-boundary.
 fn date_in_name(path: &Path) -> Option<i64> {
     let name = path.file_name()?.to_string_lossy().to_string();
-    let b = name.as_bytes();
-    for i in 0..b.len() {
-        if b.len() >= i + 13 && b[i..i + 13].iter().all(u8::is_ascii_digit) {
-            return name[i..i + 13].parse().ok();
+    for (i, _) in name.char_indices() {
+        if let Some(digits) = name.get(i..i + 13)
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return digits.parse().ok();
         }
-        if b.len() >= i + 10 && b[i + 4] == b'-' && b[i + 7] == b'-' {
-            let candidate = &name[i..];
-            let date_end =
-                if candidate.len() >= 19 && parse_time(&format!("{}Z", &candidate[..19])).is_ok() { 19 } else { 10 };
-            let text = if date_end == 19 { format!("{}Z", &candidate[..19]) } else { candidate[..10].to_string() };
-            if let Ok(t) = parse_time(&text) {
-                return Some(t);
-            }
+        if let Some(t) = name.get(i..i + 19).and_then(|c| parse_time(&format!("{c}Z")).ok()) {
+            return Some(t);
+        }
+        if let Some(t) =
+            name.get(i..i + 10).filter(|c| c.as_bytes().get(4) == Some(&b'-')).and_then(|c| parse_time(c).ok())
+        {
+            return Some(t);
         }
     }
     None
@@ -220,5 +271,7 @@ mod tests {
         assert_eq!(date_in_name(Path::new("snap-1764547200000.parquet")), Some(1_764_547_200_000));
         assert_eq!(date_in_name(Path::new("x_2025-12-01T12:00:00.json")), Some(1_764_590_400_000));
         assert_eq!(date_in_name(Path::new("ledger.json")), None);
+        assert_eq!(date_in_name(Path::new("2025-12-0€.json")), None);
+        assert_eq!(date_in_name(Path::new("€€2025-12-01.json")), Some(1_764_547_200_000));
     }
 }

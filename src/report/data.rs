@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::InputError;
+use crate::metrics::adversary::Outcome;
 use crate::policy::DustPolicy;
-use crate::replay::montecarlo::Outcome;
 
 /// The long table, column by column.
 pub struct Steps {
@@ -64,6 +64,17 @@ impl RunDir {
             .map_err(|e| InputError::file(run_path.display(), format!("invalid JSON: {e}")))?;
         let policies: Vec<DustPolicy> = serde_json::from_value(run["policies"].clone())
             .map_err(|e| InputError::file(run_path.display(), format!("field `policies`: {e}")))?;
+        // Only the files this run wrote: a folder never mixes runs, and a leftover from an
+        // earlier run (outcomes of a Monte Carlo run, say) is never read as this run's.
+        let listed: Option<Vec<String>> =
+            run["files"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect());
+        let has = |name: &str| match &listed {
+            Some(l) => l.iter().any(|f| f == name),
+            None => dir.join(name).exists(),
+        };
+        if !has("steps.parquet") {
+            return Err(InputError::file(run_path.display(), "lists no steps.parquet: not a replay run folder").into());
+        }
         let df = read_parquet(&dir.join("steps.parquet"))?;
         let err = |e: PolarsError| InputError::file(dir.join("steps.parquet").display(), e);
         let steps = Steps {
@@ -84,7 +95,7 @@ impl RunDir {
             delta_usd: col_f64(&df, "delta_usd").map_err(err)?,
         };
         let outcomes_path = dir.join("outcomes.parquet");
-        let outcomes = if outcomes_path.exists() { read_outcomes(&outcomes_path)? } else { Vec::new() };
+        let outcomes = if has("outcomes.parquet") { read_outcomes(&outcomes_path)? } else { Vec::new() };
         let scenario_text = run["scenario_file"]
             .as_str()
             .and_then(|p| Path::new(p).file_name().map(|n| dir.join(n)))

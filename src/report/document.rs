@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::{Chart, Summary};
+use crate::metrics::adversary::OutcomeSummary;
 use crate::metrics::policy::PolicyMetrics;
-use crate::replay::montecarlo::OutcomeSummary;
 use crate::time::{format_date, format_ms};
 
 fn rho(x: Option<f64>) -> String {
@@ -180,7 +180,7 @@ fn tables(s: &Summary) -> Vec<Table> {
         out.push((format!("Largest winners and losers: {} against {}", m.policy, s.baseline), head, rows));
     }
     if !s.adversaries.is_empty() {
-        let band = |b: &Option<crate::replay::montecarlo::Band>, scale: f64| {
+        let band = |b: &Option<crate::metrics::adversary::Band>, scale: f64| {
             b.map(|b| format!("{:.2} [{:.2}, {:.2}]", b.mean * scale, b.p5 * scale, b.p95 * scale))
                 .unwrap_or_else(|| "-".into())
         };
@@ -274,6 +274,16 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
             esc(&c.caption)
         );
     }
+    let _ = writeln!(o, "<h2>Data notes</h2>");
+    if s.data_notes.is_empty() {
+        let _ = writeln!(o, "<p>None: every value came from the inputs, nothing was left out or defaulted.</p>");
+    } else {
+        let _ = writeln!(o, "<ul>");
+        for n in &s.data_notes.0 {
+            let _ = writeln!(o, "<li>{}</li>", esc(&n.line()));
+        }
+        let _ = writeln!(o, "</ul>");
+    }
     let r = &s.reproducibility;
     let _ = writeln!(o, "<h2>Reproducibility</h2>\n<table>");
     let _ = writeln!(o, "<tr><th>dustlab version</th><td>{}</td></tr>", esc(&r.dustlab_version));
@@ -326,6 +336,15 @@ pub fn markdown(s: &Summary, charts: &[Chart]) -> String {
     let _ = writeln!(o, "\n## Charts\n");
     for c in charts {
         let _ = writeln!(o, "### {}\n\n![{}](charts/{}.png)\n\n{}\n", c.title, c.title, c.name, c.caption);
+    }
+    let _ = writeln!(o, "## Data notes\n");
+    if s.data_notes.is_empty() {
+        let _ = writeln!(o, "None: every value came from the inputs, nothing was left out or defaulted.\n");
+    } else {
+        for n in &s.data_notes.0 {
+            let _ = writeln!(o, "- {}", n.line());
+        }
+        let _ = writeln!(o);
     }
     let r = &s.reproducibility;
     let _ = writeln!(o, "## Reproducibility\n");

@@ -4,6 +4,7 @@
 //! rebuild it (another day, a subset of policies) without rerunning the replay.
 
 pub mod charts;
+pub mod console;
 pub mod data;
 mod document;
 
@@ -12,10 +13,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use anyhow::Context;
+
 use crate::error::InputError;
+use crate::metrics::adversary::{self as outcome, OutcomeSummary};
 use crate::metrics::policy::{PolicyMetrics, Row, policy_metrics};
+use crate::notes::Notes;
 use crate::policy::{DustPolicy, preset};
-use crate::replay::montecarlo::{self, OutcomeSummary};
 use crate::time::{MS_PER_DAY, format_date, format_ms};
 use charts::{Bars, Lines, Panel, Scatter, render};
 use data::RunDir;
@@ -55,6 +59,8 @@ pub struct Summary {
     pub executive_summary: Vec<String>,
     pub policies: Vec<PolicyMetrics>,
     pub adversaries: Vec<OutcomeSummary>,
+    /// Every warning and fallback the run took (from `run.json`).
+    pub data_notes: Notes,
     pub reproducibility: Reproducibility,
 }
 
@@ -65,12 +71,10 @@ pub struct Chart {
     pub svg: String,
 }
 
-/// Paths of what was written.
+/// What was written: the files (relative to the run folder) and the summary they show.
 pub struct Written {
-    pub html: PathBuf,
-    pub markdown: PathBuf,
-    pub summary: PathBuf,
-    pub charts: Vec<PathBuf>,
+    pub files: Vec<String>,
+    pub summary: Summary,
 }
 
 /// SHA-256 of a file, or of every file in a directory (sorted), as hex.
@@ -108,7 +112,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             order.push(p);
         }
     }
-    let baseline =
+    let run_baseline =
         order.first().map(|s| s.to_string()).ok_or_else(|| InputError::Usage("the run has no rows".into()))?;
     if let Some(want) = &opts.policies {
         for w in want {
@@ -120,13 +124,35 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 .into());
             }
         }
-        order.retain(|p| want.iter().any(|w| w == p));
+        // The first policy named is the baseline every delta and sentence is measured against.
+        order = Vec::new();
+        for w in want {
+            if !order.contains(&w.as_str()) {
+                order.push(w.as_str());
+            }
+        }
     }
+    let baseline = order[0].to_string();
+    // Deltas against the chosen baseline: the table's are against the run's first policy.
+    let (baseline_usd, delta_usd) = if baseline == run_baseline {
+        (st.baseline_usd.clone(), st.delta_usd.clone())
+    } else {
+        let base: std::collections::HashMap<(i64, &str), f64> = (0..st.policy.len())
+            .filter(|&i| st.policy[i] == baseline)
+            .map(|i| ((st.at_ms[i], st.hotkey[i].as_str()), st.reward_usd[i]))
+            .collect();
+        let b: Vec<f64> = (0..st.policy.len())
+            .map(|i| base.get(&(st.at_ms[i], st.hotkey[i].as_str())).copied().unwrap_or(0.0))
+            .collect();
+        let d = b.iter().zip(&st.reward_usd).map(|(b, r)| r - b).collect();
+        (b, d)
+    };
     let mut step_ms: Vec<i64> = st.at_ms.clone();
     step_ms.sort_unstable();
     step_ms.dedup();
     let step_of = |t: i64| step_ms.binary_search(&t).expect("every row's step is listed");
-    let burn = st.hotkey.iter().find(|h| h.starts_with("burn_uid_")).cloned().unwrap_or_else(|| "burn_uid_229".into());
+    // The burn is the row whose bucket is `burn` (the engine writes it so), never a name pattern.
+    let burn: Option<&str> = st.bucket.iter().position(|b| b == "burn").map(|i| st.hotkey[i].as_str());
     let day_ms = match opts.day {
         None => *step_ms.last().expect("non-empty"),
         Some(d) => *step_ms.iter().rev().find(|t| **t <= d).ok_or_else(|| {
@@ -162,7 +188,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
     let names = crate::metrics::policy::Names {
         miners: &miner_names,
         buckets: &bucket_names,
-        burn: miner_ids.get(burn.as_str()).copied(),
+        burn: burn.and_then(|b| miner_ids.get(b).copied()),
     };
     let mut metrics = Vec::new();
     // Per policy, the chosen day's (bucket, window score, dust in DUST units) of each miner.
@@ -183,8 +209,8 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 final_w: st.final_w[i],
                 reward_alpha: st.reward_alpha[i],
                 reward_usd: st.reward_usd[i],
-                delta_usd: st.delta_usd[i],
-                baseline_usd: st.baseline_usd[i],
+                delta_usd: delta_usd[i],
+                baseline_usd: baseline_usd[i],
             })
             .collect();
         at_day.push((
@@ -196,7 +222,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         ));
         metrics.push(policy_metrics(name, step_ms.len(), &rows, &names, &b));
     }
-    let adversaries = montecarlo::summarize(
+    let adversaries = outcome::summarize(
         &run.outcomes.iter().filter(|o| order.contains(&o.policy.as_str())).cloned().collect::<Vec<_>>(),
     );
 
@@ -471,20 +497,18 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         day_ms,
         policies: metrics,
         adversaries,
+        data_notes: serde_json::from_value(run.run["data_notes"].clone()).unwrap_or_default(),
         reproducibility,
     };
-    let written = Written {
-        html: dir.join("report.html"),
-        markdown: dir.join("report.md"),
-        summary: dir.join("summary.json"),
-        charts: charts
-            .iter()
-            .flat_map(|c| ["svg", "png"].map(|e| charts_dir.join(format!("{}.{e}", c.name))))
-            .collect(),
+    let mut files: Vec<String> =
+        charts.iter().flat_map(|c| ["svg", "png"].map(|e| format!("charts/{}.{e}", c.name))).collect();
+    let put = |name: &str, text: String| -> anyhow::Result<()> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
     };
-    std::fs::write(&written.summary, serde_json::to_string_pretty(&summary)?)?;
-    std::fs::write(&written.html, document::html(&summary, &charts))?;
-    std::fs::write(&written.markdown, document::markdown(&summary, &charts))?;
-    let _ = &run.dir;
-    Ok(written)
+    put("summary.json", serde_json::to_string_pretty(&summary)?)?;
+    put("report.html", document::html(&summary, &charts))?;
+    put("report.md", document::markdown(&summary, &charts))?;
+    files.extend(["summary.json", "report.html", "report.md"].map(String::from));
+    Ok(Written { files, summary })
 }

@@ -6,29 +6,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::InputError;
+use crate::experiment::sweep::SweepSpec;
 use crate::policy::DustPolicy;
 use crate::policy::config::from_toml_table;
 use crate::population::adversary::AdversarySpec;
 use crate::population::generate::PopulationParams;
-use crate::sweep::SweepSpec;
-use crate::time::{MS_PER_DAY, parse_time};
-
-/// A time given as epoch milliseconds or an RFC 3339 string.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum TimeValue {
-    Ms(i64),
-    Text(String),
-}
-
-impl TimeValue {
-    pub fn resolve(&self) -> Result<i64, InputError> {
-        match self {
-            TimeValue::Ms(ms) => Ok(*ms),
-            TimeValue::Text(s) => parse_time(s),
-        }
-    }
-}
+use crate::replay::emission::{DEFAULT_POOL, Source};
+use crate::time::{MS_PER_DAY, TimeValue};
 
 /// A number, or `"ledgers"`: derive it from the ledgers' own fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +74,7 @@ struct ScenarioFile {
     #[serde(default)]
     adversary: Vec<AdversarySpec>,
     sweep: Option<SweepSpec>,
-    attack: Option<crate::attack::AttackSpec>,
+    attack: Option<crate::experiment::attack::AttackSpec>,
     #[serde(default)]
     clock: ClockFile,
     #[serde(default)]
@@ -99,13 +83,6 @@ struct ScenarioFile {
     payout: Option<String>,
     #[serde(default)]
     policy: Vec<toml::Spanned<toml::Table>>,
-}
-
-/// How the pool or the price is set.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Source {
-    Constant(f64),
-    Ledgers,
 }
 
 /// A validated scenario: paths resolved, policies built, times parsed.
@@ -135,11 +112,8 @@ pub struct Scenario {
     /// The `[sweep]` table, for `dustlab sweep`.
     pub sweep: Option<SweepSpec>,
     /// The `[attack]` table, for `dustlab attack`.
-    pub attack: Option<crate::attack::AttackSpec>,
+    pub attack: Option<crate::experiment::attack::AttackSpec>,
 }
-
-/// Default pool (DOMAIN: ~2 950 alpha a day to miners, late 2025).
-pub const DEFAULT_POOL: f64 = 2950.0;
 
 pub fn parse_step(s: &str) -> Result<i64, InputError> {
     match s {
@@ -162,6 +136,22 @@ fn number_or_ledgers(
         Some(other) => {
             Err(InputError::file(origin, format!("{what} must be a non-negative number or \"ledgers\", got {other:?}")))
         }
+    }
+}
+
+/// A scenario name becomes the folder `reports/<name>`: it must be one safe path component,
+/// so a run never writes outside `reports/` nor into `reports/` itself.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "name {name:?}: a scenario name must be one path component of letters, digits, '-', '_' or '.', not starting with '.' (it names the folder reports/<name>)"
+        ))
     }
 }
 
@@ -245,10 +235,14 @@ impl Scenario {
             }
             built.push(p);
         }
-        let name = ledgers
-            .file_name()
-            .map(|n| n.to_string_lossy().split('.').next().unwrap_or("replay").to_string())
-            .unwrap_or_else(|| "replay".into());
+        // The quick form names its folder after the ledger file, made a safe component.
+        let stem = ledgers.file_name().map(|n| n.to_string_lossy().split('.').next().unwrap_or("").to_string());
+        let safe: String = stem
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect();
+        let name = if safe.is_empty() { "replay".to_string() } else { safe };
         let s = Scenario {
             name,
             description: None,
@@ -273,6 +267,11 @@ impl Scenario {
         };
         s.check("command line")?;
         Ok(s)
+    }
+
+    /// Every input file of the scenario (ledgers, buckets, collateral).
+    pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.ledgers.iter().chain(self.buckets.iter()).chain(self.collateral.iter())
     }
 
     fn check(&self, origin: &str) -> Result<(), InputError> {
@@ -310,11 +309,13 @@ impl Scenario {
                 return Err(InputError::file(origin, format!("two adversaries are named {:?}", a.label())));
             }
         }
-        if let Some(p) = &self.population
-            && (p.miners == 0 || p.days == 0)
-        {
-            return Err(InputError::file(origin, "[population] needs miners > 0 and days > 0"));
+        if let Some(p) = &self.population {
+            p.check().map_err(|e| InputError::file(origin, e))?;
         }
+        if self.runs > 100_000 {
+            return Err(InputError::file(origin, format!("runs must be in [1, 100000], got {}", self.runs)));
+        }
+        check_name(&self.name).map_err(|e| InputError::file(origin, e))?;
         for l in &self.ledgers {
             if !l.exists() {
                 return Err(InputError::file(origin, format!("ledger source {} does not exist", l.display())));

@@ -45,6 +45,7 @@ pub fn write(
     rows: &[SweepRow],
     variants: &[Variant],
     front: &[String],
+    infeasible: &[(String, String)],
     best_toml: Option<&str>,
     heat: &HeatmapSpec,
 ) -> anyhow::Result<()> {
@@ -146,15 +147,21 @@ pub fn write(
     let second = if has_adversaries { "exploitability_pct" } else { "churn" };
     let (a, b) = (per_variant(rows, "reward_score_spearman"), per_variant(rows, second));
     let point = |v: &Variant| Some((*a.get(&(v.index as u32))?, *b.get(&(v.index as u32))?));
+    let is_infeasible = |v: &Variant| infeasible.iter().any(|(n, _)| *n == v.policy.name);
     let on: Vec<(f64, f64)> = variants.iter().filter(|v| front.contains(&v.policy.name)).filter_map(point).collect();
-    let off: Vec<(f64, f64)> = variants.iter().filter(|v| !front.contains(&v.policy.name)).filter_map(point).collect();
+    let off: Vec<(f64, f64)> =
+        variants.iter().filter(|v| !front.contains(&v.policy.name) && !is_infeasible(v)).filter_map(point).collect();
+    let bad: Vec<(f64, f64)> = variants.iter().filter(|v| is_infeasible(v)).filter_map(point).collect();
     let title = format!("Pareto front: alignment against {second}");
     let svg = render(
         &Scatter {
             title: title.clone(),
             x_label: "Spearman(window score, final weight), mean over steps".into(),
             y_label: second.replace('_', " "),
-            panels: vec![(String::new(), vec![("dominated".into(), off), ("Pareto front".into(), on)])],
+            panels: vec![(
+                String::new(),
+                vec![("dominated".into(), off), ("Pareto front".into(), on), ("infeasible".into(), bad)],
+            )],
         },
         &charts_dir,
         "pareto",
@@ -194,6 +201,29 @@ pub fn write(
         let _ = writeln!(md, "| {} | {} | {x:.4} | {y:.4} |", v.policy.name, params.join(" | "));
     }
     let _ = writeln!(html, "</table>");
+    if front.is_empty() {
+        let _ = writeln!(html, "<p><b>No feasible variant</b>: every variant breaks a hard constraint (below).</p>");
+        let _ = writeln!(md, "\n**No feasible variant**: every variant breaks a hard constraint (below).");
+    }
+    let _ = writeln!(
+        html,
+        "<h2>Infeasible variants ({})</h2>\n<p>A variant that breaks the bucket hierarchy (a lower bucket's best dust above a higher bucket's worst) or pays a negative weight is never on the front nor best.toml.</p>",
+        infeasible.len()
+    );
+    let _ = writeln!(
+        md,
+        "\n## Infeasible variants ({})\n\nA variant that breaks the bucket hierarchy (a lower bucket's best dust above a higher bucket's worst) or pays a negative weight is never on the front nor best.toml.\n",
+        infeasible.len()
+    );
+    if !infeasible.is_empty() {
+        let _ = writeln!(html, "<table>\n<tr><th>variant</th><th>why</th></tr>");
+        let _ = writeln!(md, "| variant | why |\n| --- | --- |");
+        for (n, why) in infeasible {
+            let _ = writeln!(html, "<tr><td>{}</td><td>{}</td></tr>", esc(n), esc(why));
+            let _ = writeln!(md, "| {n} | {why} |");
+        }
+        let _ = writeln!(html, "</table>");
+    }
     for (i, (title, svg)) in svgs.iter().enumerate() {
         let svg = svg.trim_start_matches(|c| c != '<');
         let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };

@@ -1,21 +1,27 @@
 //! Runs a scenario end to end: read, replay, write, summarise. Outputs are opened before any
 //! work starts, so a bad `--out` fails in a second rather than after the run.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use polars::prelude::SerWriter;
+use anyhow::Context;
+use polars::prelude::{DataFrame, SerWriter};
 
-use super::engine::Engine;
+use super::folder::{self, RunFolder};
 use super::montecarlo::{self, Base};
-use super::results::{self, PolicySummary};
 use super::scenario::Scenario;
-use super::sources::{self, History, Snapshot};
 use crate::error::InputError;
 use crate::ledger::io::{self, Loaded};
 use crate::ledger::store::Store;
 use crate::ledger::{LedgerSet, Status};
+use crate::metrics::adversary::{self as outcome, OutcomeSummary};
+use crate::notes::Notes;
+use crate::replay::clock;
+use crate::replay::emission::{Emission, Source};
+use crate::replay::engine::Engine;
+use crate::replay::results;
+use crate::replay::sources::{self, History, Snapshot};
+use crate::report::Summary;
 use crate::time::format_ms;
 
 #[derive(Debug, Clone, Default)]
@@ -29,12 +35,13 @@ pub struct RunOptions {
 
 pub struct RunOutput {
     pub dir: PathBuf,
-    pub summaries: Vec<PolicySummary>,
-    /// The long table (run 0 of a Monte Carlo scenario).
-    pub frame: polars::prelude::DataFrame,
+    /// The report's summary: the console shows a view of it, never a second computation.
+    pub summary: Summary,
+    /// Rows of the long table (run 0 of a Monte Carlo scenario).
+    pub rows: usize,
     /// Adversary outcomes over runs (empty without adversaries).
-    pub outcomes: Vec<montecarlo::Outcome>,
-    pub outcome_summaries: Vec<montecarlo::OutcomeSummary>,
+    pub outcome_summaries: Vec<OutcomeSummary>,
+    pub notes: Notes,
 }
 
 /// Where the ledgers come from: one merged set, or dated snapshots read one at a time.
@@ -43,16 +50,18 @@ enum Data {
     Snapshots(Vec<Snapshot>),
 }
 
-fn load_files(paths: &[PathBuf], lenient: bool, quiet: bool) -> Result<LedgerSet, InputError> {
+/// Reads and validates ledger files into one set; what `--lenient` left out becomes a note.
+fn load_files(paths: &[PathBuf], lenient: bool, notes: &mut Notes) -> Result<LedgerSet, InputError> {
     let mut merged = LedgerSet::default();
     let mut seen = std::collections::HashMap::new();
     for p in paths {
         let Loaded { set, dropped, .. } = io::read_validated(p, lenient)?;
-        if !quiet {
-            for d in &dropped {
-                eprintln!("warning: {d}");
-            }
-        }
+        notes.add(
+            "lenient_dropped",
+            dropped.len(),
+            format!("{}: --lenient left out broken checkpoints or ledgers", p.display()),
+            dropped,
+        );
         for l in set.ledgers {
             if let Some(other) = seen.insert(l.key.clone(), p.clone()) {
                 return Err(InputError::file(
@@ -86,27 +95,24 @@ fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Val
         .collect()
 }
 
-/// Opens the output directory and the two table files before any work.
-fn open_outputs(scenario: &Scenario, opts: &RunOptions) -> Result<(PathBuf, File, File), InputError> {
-    let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| InputError::Usage(format!("cannot create output directory {}: {e}", dir.display())))?;
-    let open = |name: &str| {
-        let p = dir.join(name);
-        File::create(&p).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))
-    };
-    Ok((dir.clone(), open("steps.parquet")?, open("steps.csv")?))
-}
-
-fn write_table(df: &mut polars::prelude::DataFrame, parquet: &mut File, csv: &mut File) -> anyhow::Result<()> {
-    polars::prelude::ParquetWriter::new(parquet)
+/// Writes a table as `<stem>.parquet` and `<stem>.csv` into the run folder.
+fn write_table(df: &mut DataFrame, folder: &mut RunFolder, stem: &str) -> anyhow::Result<()> {
+    let path = folder.file(&format!("{stem}.parquet"));
+    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    polars::prelude::ParquetWriter::new(file)
         .with_compression(polars::prelude::ParquetCompression::Zstd(None))
-        .finish(df)?;
-    polars::prelude::CsvWriter::new(csv).include_header(true).finish(df)?;
+        .finish(df)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = folder.file(&format!("{stem}.csv"));
+    let mut file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    polars::prelude::CsvWriter::new(&mut file)
+        .include_header(true)
+        .finish(df)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
-fn copy_scenario(scenario: &Scenario, dir: &Path) -> anyhow::Result<()> {
+fn copy_scenario(scenario: &Scenario, folder: &mut RunFolder) -> anyhow::Result<()> {
     if let Some(text) = &scenario.source_text {
         let name = scenario
             .source_path
@@ -114,30 +120,41 @@ fn copy_scenario(scenario: &Scenario, dir: &Path) -> anyhow::Result<()> {
             .and_then(Path::file_name)
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "scenario.toml".into());
-        std::fs::write(dir.join(name), text)?;
+        let path = folder.file(&name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// The clock of a run: `--start/--end`, else the scenario's, else the data's span. A clock
+/// that runs more than the longest lookback outside the data is refused: its steps would
+/// replay nothing (and a far end would allocate without bound).
+pub fn clock_of(
+    scenario: &Scenario,
+    opts_start: Option<i64>,
+    opts_end: Option<i64>,
+    data: (i64, i64),
+) -> Result<Vec<i64>, InputError> {
+    let start = opts_start.or(scenario.start).unwrap_or(data.0);
+    let end = opts_end.or(scenario.end).unwrap_or(data.1);
+    let slack = scenario.policies.iter().map(|p| p.lookback_ms()).max().unwrap_or(0).max(scenario.step_ms);
+    clock::within_data(start, end, data, slack)?;
+    clock::steps(start, end, scenario.step_ms)
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> {
     if scenario.population.is_some() || !scenario.adversaries.is_empty() || scenario.runs > 1 {
         return run_monte_carlo(scenario, opts);
     }
+    let target = folder::target(opts.out.as_deref(), &scenario.name)?;
+    folder::refuse_inputs_inside(&target, scenario.inputs())?;
     let t_read = Instant::now();
-    let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| InputError::Usage(format!("cannot create output directory {}: {e}", dir.display())))?;
-    let parquet_path = dir.join("steps.parquet");
-    let csv_path = dir.join("steps.csv");
-    let mut parquet_file =
-        File::create(&parquet_path).map_err(|e| InputError::Usage(format!("{}: {e}", parquet_path.display())))?;
-    let mut csv_file =
-        File::create(&csv_path).map_err(|e| InputError::Usage(format!("{}: {e}", csv_path.display())))?;
-
+    let mut notes = Notes::default();
+    // Inputs are read before the output folder exists, so an input inside it is never touched.
     let data = if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
         Data::Snapshots(sources::list_snapshots(&scenario.ledgers[0])?)
     } else {
-        Data::Files(load_files(&scenario.ledgers, scenario.lenient, opts.quiet)?)
+        Data::Files(load_files(&scenario.ledgers, scenario.lenient, &mut notes)?)
     };
     let buckets: Option<History<Status>> = scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
     let collateral: Option<History<f64>> = scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
@@ -146,9 +163,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
         Data::Snapshots(s) => (s[0].taken_ms, s[s.len() - 1].taken_ms),
     };
-    let start = opts.start.or(scenario.start).unwrap_or(data_start);
-    let end = opts.end.or(scenario.end).unwrap_or(data_end);
-    let steps = super::clock::steps(start, end, scenario.step_ms)?;
+    let steps = clock_of(scenario, opts.start, opts.end, (data_start, data_end))?;
     if let Data::Snapshots(s) = &data
         && steps[0] < s[0].taken_ms
     {
@@ -159,14 +174,15 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         ))
         .into());
     }
+    let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
 
     let t_replay = Instant::now();
     let mut engine = Engine::new(&scenario.policies, steps.clone(), scenario.step_ms)?;
     engine.buckets = buckets.as_ref();
     engine.collateral = collateral.as_ref();
-    engine.derive_pool = scenario.pool == super::scenario::Source::Ledgers;
-    engine.derive_price = scenario.price == super::scenario::Source::Ledgers;
+    engine.derive_pool = scenario.pool == Source::Ledgers;
+    engine.derive_price = scenario.price == Source::Ledgers;
     let len = (steps.len() * scenario.policies.len()) as u64;
     let bar = crate::progress::bar(opts.quiet, len, "policy-steps", format!("replay {}", scenario.name));
     let tick = |n: u64| bar.inc(n);
@@ -188,7 +204,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
                     continue;
                 }
                 let t = Instant::now();
-                let set = load_files(std::slice::from_ref(&snap.path), scenario.lenient, opts.quiet)?;
+                let set = load_files(std::slice::from_ref(&snap.path), scenario.lenient, &mut notes)?;
                 let newest = data_span(&set).map(|s| s.1).unwrap_or(snap.taken_ms);
                 let store = Store::from_set(&set);
                 drop(set);
@@ -201,30 +217,31 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         }
     }
     bar.finish_and_clear();
-    let (pools, prices) = results::emission(&engine, &scenario.pool, &scenario.price);
-    let mut df = results::frame(&engine, &pools, &prices, 0)?;
-    let summaries = results::summarize(&engine, &df)?;
+    let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+    notes.extend(engine.notes());
+    notes.extend(em.notes(&steps));
+    let mut df = results::frame(&engine, &em, 0)?;
     let replay_secs = t_replay.elapsed().as_secs_f64() - extra_read;
 
     let t_write = Instant::now();
-    write_table(&mut df, &mut parquet_file, &mut csv_file)?;
-    copy_scenario(scenario, &dir)?;
+    write_table(&mut df, &mut folder, "steps")?;
+    copy_scenario(scenario, &mut folder)?;
     let write_secs = t_write.elapsed().as_secs_f64();
     let specific = serde_json::json!({
         "emission": {
-            "pool_alpha_per_day": format!("{:?}", scenario.pool),
-            "alpha_to_usd": format!("{:?}", scenario.price),
+            "pool_alpha_per_day": scenario.pool.to_string(),
+            "alpha_to_usd": scenario.price.to_string(),
         },
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
-        "outputs": ["steps.parquet", "steps.csv"],
     });
-    finish(&dir, scenario, opts, &steps, specific)?;
-    Ok(RunOutput { dir, summaries, frame: df, outcomes: Vec::new(), outcome_summaries: Vec::new() })
+    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
+    let dir = folder.commit()?;
+    Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries: Vec::new(), notes })
 }
 
-/// What every run of a Monte Carlo scenario (or sweep) starts from.
-pub fn load_base(scenario: &Scenario, quiet: bool) -> anyhow::Result<Base> {
+/// What every run of a Monte Carlo scenario (or sweep) starts from, and the notes of reading it.
+pub fn load_base(scenario: &Scenario, notes: &mut Notes) -> anyhow::Result<Base> {
     if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
         return Err(InputError::Usage(
             "snapshot directories replay one history: they do not combine with runs, adversaries or sweeps".into(),
@@ -234,36 +251,31 @@ pub fn load_base(scenario: &Scenario, quiet: bool) -> anyhow::Result<Base> {
     Ok(match &scenario.population {
         Some(p) => Base::Synthetic(p.clone()),
         None => Base::Files {
-            set: load_files(&scenario.ledgers, scenario.lenient, quiet)?,
+            set: load_files(&scenario.ledgers, scenario.lenient, notes)?,
             buckets: scenario.buckets.as_deref().map(sources::read_buckets).transpose()?,
             collateral: scenario.collateral.as_deref().map(sources::read_collateral).transpose()?,
         },
     })
 }
 
+/// The steps of a Monte Carlo run, sweep or attack over `base`.
+pub fn base_steps(scenario: &Scenario, base: &Base, start: Option<i64>, end: Option<i64>) -> anyhow::Result<Vec<i64>> {
+    let span = montecarlo::span(base)
+        .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?;
+    Ok(clock_of(scenario, start, end, span)?)
+}
+
 /// Monte Carlo (and any scenario with a synthetic population or adversaries): `runs` runs in
 /// parallel, merged in run order. The long table is run 0's; outcomes cover every run.
 fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> {
     use rayon::prelude::*;
+    let target = folder::target(opts.out.as_deref(), &scenario.name)?;
+    folder::refuse_inputs_inside(&target, scenario.inputs())?;
     let t_read = Instant::now();
-    let (dir, mut parquet_file, mut csv_file) = open_outputs(scenario, opts)?;
-    let open = |name: &str| {
-        let p = dir.join(name);
-        File::create(&p).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))
-    };
-    let (mut out_parquet, mut out_csv) = (open("outcomes.parquet")?, open("outcomes.csv")?);
-    if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
-        return Err(InputError::Usage(
-            "snapshot directories replay one history: they do not combine with runs or adversaries".into(),
-        )
-        .into());
-    }
-    let base = load_base(scenario, opts.quiet)?;
-    let (data_start, data_end) = montecarlo::span(&base)
-        .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?;
-    let start = opts.start.or(scenario.start).unwrap_or(data_start);
-    let end = opts.end.or(scenario.end).unwrap_or(data_end);
-    let steps = super::clock::steps(start, end, scenario.step_ms)?;
+    let mut notes = Notes::default();
+    let base = load_base(scenario, &mut notes)?;
+    let steps = base_steps(scenario, &base, opts.start, opts.end)?;
+    let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
 
     let t_replay = Instant::now();
@@ -281,20 +293,20 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     let mut first = None;
     for r in runs {
         if first.is_none() {
-            first = Some((r.frame, r.summaries));
+            first = Some(r.frame);
+            notes.extend(r.notes);
         }
         outcomes.extend(r.outcomes);
     }
-    let (frame, summaries) = first.expect("at least one run");
-    let (mut df, summaries) = (frame.expect("run 0 keeps its table"), summaries.expect("run 0 keeps its summary"));
-    let outcome_summaries = montecarlo::summarize(&outcomes);
+    let mut df = first.flatten().ok_or_else(|| anyhow::anyhow!("run 0 kept no table"))?;
+    let outcome_summaries = outcome::summarize(&outcomes);
     let replay_secs = t_replay.elapsed().as_secs_f64();
 
     let t_write = Instant::now();
-    write_table(&mut df, &mut parquet_file, &mut csv_file)?;
-    let mut odf = montecarlo::outcomes_frame(&outcomes)?;
-    write_table(&mut odf, &mut out_parquet, &mut out_csv)?;
-    copy_scenario(scenario, &dir)?;
+    write_table(&mut df, &mut folder, "steps")?;
+    let mut odf = outcome::outcomes_frame(&outcomes)?;
+    write_table(&mut odf, &mut folder, "outcomes")?;
+    copy_scenario(scenario, &mut folder)?;
     let write_secs = t_write.elapsed().as_secs_f64();
     let specific = serde_json::json!({
         "seed": scenario.seed,
@@ -304,21 +316,23 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         "adversaries": scenario.adversaries,
         "outcome_summary": outcome_summaries,
         "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
-        "outputs": ["steps.parquet", "steps.csv", "outcomes.parquet", "outcomes.csv"],
     });
-    finish(&dir, scenario, opts, &steps, specific)?;
-    Ok(RunOutput { dir, summaries, frame: df, outcomes, outcome_summaries })
+    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
+    let dir = folder.commit()?;
+    Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries, notes })
 }
 
 /// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
-/// common ones), then the report beside the tables, and records the report's seconds.
+/// common ones), then the report beside the tables, then `run.json` again with the report's
+/// seconds and every file of the run (`dustlab report DIR` reads only those).
 fn finish(
-    dir: &Path,
+    folder: &mut RunFolder,
     scenario: &Scenario,
     opts: &RunOptions,
     steps: &[i64],
+    notes: &Notes,
     specific: serde_json::Value,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Summary> {
     let mut run = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
         "scenario": scenario.name,
@@ -332,6 +346,7 @@ fn finish(
         "input_sha256": input_digests(scenario),
         "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
         "policies": scenario.policies,
+        "data_notes": notes,
     });
     if let serde_json::Value::Object(extra) = specific {
         for (k, v) in extra {
@@ -343,11 +358,21 @@ fn finish(
             }
         }
     }
-    let path = dir.join("run.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&run)?)?;
+    folder.record("run.json");
+    run["files"] = serde_json::json!(folder.files());
+    let path = folder.file("run.json");
+    let write = |run: &serde_json::Value| -> anyhow::Result<()> {
+        std::fs::write(&path, serde_json::to_string_pretty(run)?)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    write(&run)?;
     let t = Instant::now();
-    crate::report::build(dir, &crate::report::ReportOptions::default())?;
+    let written = crate::report::build(folder.dir(), &crate::report::ReportOptions::default())?;
+    for f in &written.files {
+        folder.record(f);
+    }
     run["seconds"]["report"] = serde_json::json!(t.elapsed().as_secs_f64());
-    std::fs::write(&path, serde_json::to_string_pretty(&run)?)?;
-    Ok(())
+    run["files"] = serde_json::json!(folder.files());
+    write(&run)?;
+    Ok(written.summary)
 }

@@ -115,13 +115,32 @@ impl SweepSpec {
         let ranges: Vec<(String, toml::Value, toml::Value)> = self
             .ranges
             .iter()
-            .map(|(k, v)| match v.as_array().map(|a| a.as_slice()) {
-                Some([lo, hi]) if lo.as_float().or(lo.as_integer().map(|i| i as f64)).is_some() => {
-                    Ok((k.clone(), lo.clone(), hi.clone()))
+            .map(|(k, v)| {
+                let num = |x: &toml::Value| x.as_float().or(x.as_integer().map(|i| i as f64)).filter(|f| f.is_finite());
+                match v.as_array().map(|a| a.as_slice()) {
+                    Some([lo, hi]) => match (num(lo), num(hi)) {
+                        (Some(a), Some(b)) if a <= b => Ok((k.clone(), lo.clone(), hi.clone())),
+                        (Some(a), Some(b)) => Err(InputError::Usage(format!(
+                            "[sweep.ranges] {k} = [{a}, {b}]: the low bound is above the high bound"
+                        ))),
+                        _ => Err(InputError::Usage(format!(
+                            "[sweep.ranges] {k} must be [low, high] with two finite numbers, got {v}"
+                        ))),
+                    },
+                    _ => Err(InputError::Usage(format!("[sweep.ranges] {k} must be [low, high], got {v}"))),
                 }
-                _ => Err(InputError::Usage(format!("[sweep.ranges] {k} must be [low, high]"))),
             })
             .collect::<Result<_, _>>()?;
+        if let Some(n) = self.samples
+            && !(1..=1_000_000).contains(&n)
+        {
+            return Err(InputError::Usage(format!("[sweep] samples must be in [1, 1000000], got {n}")));
+        }
+        if let Some(c) = self.chunk
+            && !(1..=4096).contains(&c)
+        {
+            return Err(InputError::Usage(format!("[sweep] chunk must be in [1, 4096], got {c}")));
+        }
         if grid.is_empty() && ranges.is_empty() {
             return Err(InputError::Usage("[sweep] names no knob: give [sweep.grid] or [sweep.ranges]".into()));
         }
@@ -151,7 +170,9 @@ impl SweepSpec {
                             toml::Value::Integer(rng.random_range(*a.min(b)..=*a.max(b)))
                         }
                         _ => {
-                            let f = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap_or(0.0);
+                            // Both bounds were checked to be finite numbers above.
+                            let f =
+                                |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap_or(f64::NAN);
                             let (a, b) = (f(lo), f(hi));
                             toml::Value::Float(a + (b - a) * rng.random::<f64>())
                         }

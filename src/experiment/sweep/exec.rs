@@ -10,13 +10,17 @@ use rayon::prelude::*;
 use super::spec::{SweepSpec, Variant};
 use super::table::{self, SweepRow};
 use crate::error::InputError;
-use crate::metrics::policy::{Names, Row, policy_metrics};
+use crate::experiment::folder::{self, RunFolder};
+use crate::experiment::montecarlo::{self, Base};
+use crate::experiment::run::{base_steps, load_base};
+use crate::experiment::scenario::Scenario;
+use crate::metrics::adversary::{self as outcome, Outcome};
+use crate::metrics::policy::policy_metrics;
+use crate::metrics::rows;
+use crate::notes::Notes;
 use crate::policy::DustPolicy;
+use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
-use crate::replay::montecarlo::{self, Base, Outcome};
-use crate::replay::scenario::Scenario;
-use crate::replay::{results, run::load_base};
-use crate::time::MS_PER_DAY;
 
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -34,54 +38,20 @@ pub struct SweepOutput {
     pub rows: Vec<SweepRow>,
     pub variants: Vec<Variant>,
     pub pareto: Vec<String>,
+    pub infeasible: Vec<(String, String)>,
+    pub notes: Notes,
 }
 
 /// Metrics of engine policy `pi` as one sweep row (baseline: engine policy 0).
-pub fn metrics_row(
-    engine: &Engine,
-    pi: usize,
-    pools: &[f64],
-    prices: &[f64],
-    outcomes: &[Outcome],
-    run: u32,
-) -> BTreeMap<String, f64> {
+pub fn metrics_row(engine: &Engine, pi: usize, em: &Emission, outcomes: &[Outcome], run: u32) -> BTreeMap<String, f64> {
     let policy: &DustPolicy = &engine.policies[pi];
-    let step_days = engine.step_ms as f64 / MS_PER_DAY as f64;
-    let (rows, base) = (&engine.rows[pi], &engine.rows[0]);
-    // The same expressions as the results table, so a sweep row equals a replay's report.
-    let usd = |r: &crate::replay::engine::Rows, i: usize| {
-        let s = r.step[i] as usize;
-        r.final_w[i] * pools[s] * step_days * prices[s]
-    };
-    let metric_rows: Vec<Row> = (0..rows.step.len())
-        .map(|i| {
-            let s = rows.step[i] as usize;
-            let alpha = rows.final_w[i] * pools[s] * step_days;
-            let reward_usd = alpha * prices[s];
-            let baseline_usd = usd(base, i);
-            Row {
-                step: s,
-                miner: rows.hotkey[i],
-                bucket: rows.bucket[i],
-                window_score: rows.window_score[i],
-                dust: rows.dust[i],
-                payout: rows.payout[i],
-                final_w: rows.final_w[i],
-                reward_alpha: alpha,
-                reward_usd,
-                delta_usd: reward_usd - baseline_usd,
-                baseline_usd,
-            }
-        })
-        .collect();
-    let names = Names {
-        miners: &engine.hotkeys.names,
-        buckets: &engine.bucket_names.names,
-        burn: engine.hotkeys.get(engine.burn),
-    };
+    let metric_rows = rows::from_engine(engine, pi, em);
     let bounds = |bucket: &str| policy.bounds(bucket);
-    let m = policy_metrics(&policy.name, engine.steps.len(), &metric_rows, &names, &bounds);
-    scalars(&m, outcomes.iter().filter(|o| o.policy == policy.name && o.run == run))
+    let m = policy_metrics(&policy.name, engine.steps.len(), &metric_rows, &rows::names(engine), &bounds);
+    let mut out = scalars(&m, outcomes.iter().filter(|o| o.policy == policy.name && o.run == run));
+    let negative = metric_rows.iter().filter(|r| r.final_w < 0.0 || r.dust < 0.0).count();
+    out.insert("negative_weights".into(), negative as f64);
+    out
 }
 
 /// The scalar metrics of a policy (and its adversaries) by column name.
@@ -127,11 +97,40 @@ pub fn scalars<'a>(
     out
 }
 
-/// Variants on the Pareto front of (alignment ↑, exploitability ↓, churn ↓, burn share ↓),
-/// each objective averaged over runs; NaN objectives are ignored.
-pub fn pareto(rows: &[SweepRow]) -> Vec<String> {
-    let mut by_variant: BTreeMap<(u32, &str), Vec<&SweepRow>> = BTreeMap::new();
+/// Variants that break a hard constraint in any run, with the reason: the bucket hierarchy
+/// (any step with a violation) or a negative weight.
+pub fn infeasible(rows: &[SweepRow]) -> Vec<(String, String)> {
+    let mut by_variant: BTreeMap<(u32, &str), (f64, f64, f64)> = BTreeMap::new();
     for r in rows {
+        let e = by_variant.entry((r.variant_index, r.variant.as_str())).or_default();
+        let get = |k: &str| r.metrics.get(k).copied().unwrap_or(0.0);
+        e.0 = e.0.max(get("steps_with_violations"));
+        e.1 = e.1.max(get("negative_weights"));
+        e.2 = e.2.max(get("steps"));
+    }
+    by_variant
+        .into_iter()
+        .filter(|(_, (v, n, _))| *v > 0.0 || *n > 0.0)
+        .map(|((_, name), (v, n, steps))| {
+            let mut why = Vec::new();
+            if v > 0.0 {
+                why.push(format!("breaks the bucket hierarchy on {v} of {steps} steps"));
+            }
+            if n > 0.0 {
+                why.push(format!("pays {n} negative weights"));
+            }
+            (name.to_string(), why.join("; "))
+        })
+        .collect()
+}
+
+/// Feasible variants on the Pareto front of (alignment ↑, exploitability ↓, churn ↓, burn
+/// share ↓), each objective averaged over runs; NaN objectives are ignored. An infeasible
+/// variant is never on the front.
+pub fn pareto(rows: &[SweepRow]) -> Vec<String> {
+    let bad: Vec<String> = infeasible(rows).into_iter().map(|x| x.0).collect();
+    let mut by_variant: BTreeMap<(u32, &str), Vec<&SweepRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !bad.contains(&r.variant)) {
         by_variant.entry((r.variant_index, r.variant.as_str())).or_default().push(r);
     }
     let mean = |rs: &[&SweepRow], k: &str| {
@@ -158,6 +157,21 @@ pub fn pareto(rows: &[SweepRow]) -> Vec<String> {
     points.iter().filter(|(_, p)| !points.iter().any(|(_, q)| dominates(q, p))).map(|(n, _)| n.to_string()).collect()
 }
 
+/// SHA-256 of what defines a sweep (scenario text, every variant before sharding, runs,
+/// clock): shards of one sweep share it, so `merge` can refuse shards of different sweeps.
+fn sweep_hash(scenario: &Scenario, variants: &[Variant], steps: &[i64]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(scenario.source_text.as_deref().unwrap_or(&scenario.name).as_bytes());
+    for v in variants {
+        h.update(format!("{}:{:?};", v.index, v.params).as_bytes());
+    }
+    h.update(
+        format!("runs={};steps={}..{}x{}", scenario.runs, steps[0], steps[steps.len() - 1], steps.len()).as_bytes(),
+    );
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow::Result<SweepOutput> {
     let base_policy =
         match &spec.base {
@@ -167,46 +181,56 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
             })?,
         };
     let baseline = scenario.policies[0].clone();
-    let mut variants = spec.variants(&base_policy)?;
+    let all_variants = spec.variants(&base_policy)?;
+    let mut variants = all_variants.clone();
     if let Some((k, n)) = opts.shard {
         if n == 0 || k == 0 || k > n {
             return Err(InputError::Usage(format!("--shard {k}/{n}: expected K/N with 1 ≤ K ≤ N")).into());
         }
         variants.retain(|v| v.index % n == k - 1);
     }
-    let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", scenario.name)));
-    std::fs::create_dir_all(&dir).map_err(|e| InputError::Usage(format!("cannot create {}: {e}", dir.display())))?;
-    let base: Base = load_base(scenario, opts.quiet)?;
-    let (data_start, data_end) = montecarlo::span(&base)
-        .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?;
-    let steps = crate::replay::clock::steps(
-        opts.start.or(scenario.start).unwrap_or(data_start),
-        opts.end.or(scenario.end).unwrap_or(data_end),
-        scenario.step_ms,
-    )?;
+    let target = match &opts.out {
+        Some(p) => p.clone(),
+        None => folder::target(None, &format!("{}-sweep", scenario.name))?,
+    };
+    folder::refuse_inputs_inside(&target, scenario.inputs())?;
+    let mut notes = Notes::default();
+    let base: Base = load_base(scenario, &mut notes)?;
+    let steps = base_steps(scenario, &base, opts.start, opts.end)?;
+    let mut folder = RunFolder::begin(&target)?;
     let chunk = spec.chunk.unwrap_or(32).max(1);
-    let chunks = variants.len().div_ceil(chunk).max(1);
+    let chunks = variants.len().div_ceil(chunk);
     let prefix = format!("sweep {} ({} variants)", scenario.name, variants.len());
     let bar = crate::progress::bar(opts.quiet, (chunks * scenario.runs) as u64, "chunks", prefix);
     let mut rows: Vec<SweepRow> = Vec::new();
     for run in 0..scenario.runs {
+        if variants.is_empty() {
+            break;
+        }
         let prep = montecarlo::prepare(scenario, &base, run)?;
         for part in variants.chunks(chunk) {
             let policies: Vec<DustPolicy> =
                 std::iter::once(baseline.clone()).chain(part.iter().map(|v| v.policy.clone())).collect();
             let engine = montecarlo::replay(scenario, &prep, &policies, &steps)?;
-            let (pools, prices) = results::emission(&engine, &scenario.pool, &scenario.price);
-            let outcomes =
-                montecarlo::outcomes(&engine, &pools, &prices, &scenario.adversaries, &prep.injected, run as u32);
+            let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+            if run == 0 && part.as_ptr() == variants.as_ptr() {
+                notes.extend(engine.notes());
+                notes.extend(em.notes(&steps));
+            }
+            let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, run as u32);
             let new: Vec<SweepRow> = part
                 .par_iter()
                 .enumerate()
-                .map(|(k, v)| SweepRow {
-                    variant: v.policy.name.clone(),
-                    variant_index: v.index as u32,
-                    run: run as u32,
-                    params: v.params.clone(),
-                    metrics: metrics_row(&engine, k + 1, &pools, &prices, &outcomes, run as u32),
+                .map(|(k, v)| {
+                    let mut metrics = metrics_row(&engine, k + 1, &em, &outcomes, run as u32);
+                    metrics.insert("steps".into(), steps.len() as f64);
+                    SweepRow {
+                        variant: v.policy.name.clone(),
+                        variant_index: v.index as u32,
+                        run: run as u32,
+                        params: v.params.clone(),
+                        metrics,
+                    }
                 })
                 .collect();
             rows.extend(new);
@@ -217,12 +241,14 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     if spec.worst_case && !scenario.adversaries.is_empty() {
         add_worst_cases(scenario, &base, &steps, &variants, &mut rows)?;
     }
+    let dir = folder.dir().to_path_buf();
     let mut df = table::frame(&mut rows)?;
     table::write(&mut df, &dir)?;
     let configs: BTreeMap<String, serde_json::Value> =
         variants.iter().map(|v| (v.policy.name.clone(), serde_json::to_value(&v.policy).unwrap_or_default())).collect();
     std::fs::write(dir.join("variants.json"), serde_json::to_string_pretty(&configs)?)?;
     let front = pareto(&rows);
+    let bad = infeasible(&rows);
     let mut best_toml = None;
     if let Some(best) = front.iter().filter_map(|n| variants.iter().find(|v| &v.policy.name == n)).max_by(|a, b| {
         let score = |v: &Variant| {
@@ -239,7 +265,7 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         let mut policy = best.policy.clone();
         policy.name = format!("best-{}", best.policy.name);
         let text = format!(
-            "# The best-aligned variant on the Pareto front of sweep {} ({}): ready to use as --policy FILE.toml\n{}",
+            "# The best-aligned feasible variant on the Pareto front of sweep {} ({}): ready to use as --policy FILE.toml\n{}",
             scenario.name,
             best.params.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "),
             toml::to_string(&policy)?
@@ -248,19 +274,31 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         best_toml = Some(text);
     }
     let heat = super::report::HeatmapSpec { metrics: spec.heatmaps.as_deref(), slice: spec.slice.as_deref() };
-    super::report::write(&dir, &scenario.name, &rows, &variants, &front, best_toml.as_deref(), &heat)?;
+    if !variants.is_empty() {
+        super::report::write(&dir, &scenario.name, &rows, &variants, &front, &bad, best_toml.as_deref(), &heat)?;
+    }
+    let (k, n) = opts.shard.unwrap_or((1, 1));
     let run_json = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
         "scenario": scenario.name,
         "command_line": opts.command_line,
         "variants": variants.len(),
+        "variant_indices": variants.iter().map(|v| v.index).collect::<Vec<_>>(),
         "runs": scenario.runs,
-        "shard": opts.shard.map(|(k, n)| format!("{k}/{n}")),
+        "shard": {"k": k, "n": n},
+        "sweep_hash": sweep_hash(scenario, &all_variants, &steps),
+        "sweep_variants": all_variants.len(),
         "pareto_front": front,
-        "outputs": ["sweep.parquet", "sweep.csv", "variants.json", "best.toml", "sweep_report.html", "sweep_report.md", "charts/"],
+        "infeasible": bad.iter().map(|(n, why)| serde_json::json!({"variant": n, "why": why})).collect::<Vec<_>>(),
+        "data_notes": notes,
     });
+    let mut run_json = run_json;
+    folder.record_tree()?;
+    folder.record("sweep.json");
+    run_json["files"] = serde_json::json!(folder.files());
     std::fs::write(dir.join("sweep.json"), serde_json::to_string_pretty(&run_json)?)?;
-    Ok(SweepOutput { dir, rows, variants, pareto: front })
+    let dir = folder.commit()?;
+    Ok(SweepOutput { dir, rows, variants, pareto: front, infeasible: bad, notes })
 }
 
 /// Runs the worst-case search against every variant; adds its figures to the variant's rows.
@@ -277,7 +315,7 @@ fn add_worst_cases(
     let found: Vec<(u32, BTreeMap<String, f64>)> = variants
         .par_iter()
         .map(|v| {
-            let eval = crate::attack::Evaluator {
+            let eval = crate::experiment::attack::Evaluator {
                 scenario,
                 policy: &v.policy,
                 populations: populations.clone(),
@@ -287,7 +325,7 @@ fn add_worst_cases(
             let mut m = BTreeMap::new();
             let mut worst = f64::NAN;
             for a in &scenario.adversaries {
-                let w = crate::attack::search(&eval, a, &settings)?;
+                let w = crate::experiment::attack::search(&eval, a, &settings)?;
                 m.insert(format!("worst_excess_usd_{}", w.adversary), w.excess_usd);
                 if worst.is_nan() || w.excess_usd > worst {
                     worst = w.excess_usd;

@@ -6,12 +6,13 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::experiment::montecarlo::{self, RunPopulation};
+use crate::experiment::scenario::Scenario;
+use crate::metrics::adversary::outcomes;
 use crate::policy::DustPolicy;
 use crate::population::adversary::AdversarySpec;
 use crate::population::seed;
-use crate::replay::montecarlo::{self, RunPopulation};
-use crate::replay::results;
-use crate::replay::scenario::Scenario;
+use crate::replay::emission::Emission;
 
 /// One searched parameter: its key in the `[[adversary]]` block and its bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,9 +97,8 @@ impl Evaluator<'_> {
         for (run, pop) in self.populations.iter().enumerate() {
             let prep = montecarlo::inject_all(self.scenario.seed, run, std::slice::from_ref(spec), pop.clone());
             let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
-            let (pools, prices) = results::emission(&engine, &self.scenario.pool, &self.scenario.price);
-            let o =
-                montecarlo::outcomes(&engine, &pools, &prices, std::slice::from_ref(spec), &prep.injected, run as u32);
+            let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
+            let o = outcomes(&engine, &em, std::slice::from_ref(spec), &prep.injected, run as u32);
             total += o.first().map(|o| o.excess_usd).unwrap_or(0.0);
             self.progress.inc(1);
         }

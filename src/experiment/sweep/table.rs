@@ -7,6 +7,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::spec::Param;
+use crate::error::InputError;
 
 /// One (variant, run) result.
 #[derive(Debug, Clone)]
@@ -78,27 +79,102 @@ pub fn write(df: &mut DataFrame, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Merges shard outputs into the table one unsharded run writes.
+/// What a shard's `sweep.json` says about where it belongs.
+struct ShardInfo {
+    k: u64,
+    n: u64,
+    hash: String,
+    variants: u64,
+}
+
+fn shard_info(dir: &Path) -> Result<ShardInfo, InputError> {
+    let path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| InputError::file(path.display(), format!("cannot read ({e}): is this a sweep folder?")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| InputError::file(path.display(), format!("invalid JSON: {e}")))?;
+    let field = |k: &str| {
+        v["shard"][k].as_u64().ok_or_else(|| {
+            InputError::file(path.display(), format!("no shard.{k}: written by an older dustlab? rerun the shard"))
+        })
+    };
+    Ok(ShardInfo {
+        k: field("k")?,
+        n: field("n")?,
+        hash: v["sweep_hash"]
+            .as_str()
+            .ok_or_else(|| {
+                InputError::file(path.display(), "no sweep_hash: written by an older dustlab? rerun the shard")
+            })?
+            .to_string(),
+        variants: v["variants"].as_u64().unwrap_or(0),
+    })
+}
+
+/// Merges shard outputs into the table one unsharded run writes. Every shard 1..N of one
+/// sweep must be given exactly once; shards of different sweeps are refused.
 pub fn merge(shards: &[&Path], out: &Path) -> anyhow::Result<usize> {
+    if shards.is_empty() {
+        return Err(InputError::Usage("merge needs at least one shard directory".into()).into());
+    }
+    let infos: Vec<ShardInfo> = shards.iter().map(|d| shard_info(d)).collect::<Result<_, _>>()?;
+    let (n, hash) = (infos[0].n, infos[0].hash.clone());
+    let mut seen: BTreeMap<u64, &Path> = BTreeMap::new();
+    for (dir, info) in shards.iter().zip(&infos) {
+        if info.hash != hash {
+            return Err(InputError::Usage(format!(
+                "{} belongs to another sweep than {} (sweep_hash differs): merge shards of one sweep only",
+                dir.display(),
+                shards[0].display()
+            ))
+            .into());
+        }
+        if info.n != n {
+            return Err(InputError::Usage(format!(
+                "{} is shard {}/{} but {} is of {n} shards",
+                dir.display(),
+                info.k,
+                info.n,
+                shards[0].display()
+            ))
+            .into());
+        }
+        if let Some(other) = seen.insert(info.k, dir) {
+            return Err(InputError::Usage(format!(
+                "shard {}/{n} given twice: {} and {}",
+                info.k,
+                other.display(),
+                dir.display()
+            ))
+            .into());
+        }
+    }
+    let missing: Vec<String> = (1..=n).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{n}")).collect();
+    if !missing.is_empty() {
+        return Err(InputError::Usage(format!("missing shard(s) {}: merge needs all {n}", missing.join(", "))).into());
+    }
     let mut all: Option<DataFrame> = None;
-    for dir in shards {
+    for (dir, info) in shards.iter().zip(&infos) {
+        if info.variants == 0 {
+            continue;
+        }
         let df = crate::ledger::table::read_parquet_frame(&dir.join("sweep.parquet"))
-            .map_err(|m| crate::error::InputError::file(dir.join("sweep.parquet").display(), m))?;
+            .map_err(|m| InputError::file(dir.join("sweep.parquet").display(), m))?;
         all = Some(match all {
             None => df,
             Some(mut a) => {
-                a.vstack_mut(&df)
-                    .map_err(|e| crate::error::InputError::Usage(format!("shards do not share columns: {e}")))?;
+                a.vstack_mut(&df).map_err(|e| InputError::Usage(format!("shards do not share columns: {e}")))?;
                 a
             }
         });
     }
-    let mut df =
-        all.ok_or_else(|| crate::error::InputError::Usage("merge needs at least one shard directory".into()))?;
-    df = df.sort(["variant_index", "run"], SortMultipleOptions::default())?;
+    let mut df = match all {
+        Some(df) => df.sort(["variant_index", "run"], SortMultipleOptions::default())?,
+        None => frame(&mut [])?,
+    };
     let rows = df.height();
-    std::fs::create_dir_all(out)?;
-    write(&mut df, out)?;
+    let folder = crate::experiment::folder::RunFolder::begin(out)?;
+    write(&mut df, folder.dir())?;
     // Variant configurations travel with the table.
     let mut variants: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     for dir in shards {
@@ -108,6 +184,7 @@ pub fn merge(shards: &[&Path], out: &Path) -> anyhow::Result<usize> {
             variants.extend(m);
         }
     }
-    std::fs::write(out.join("variants.json"), serde_json::to_string_pretty(&variants)?)?;
+    std::fs::write(folder.dir().join("variants.json"), serde_json::to_string_pretty(&variants)?)?;
+    folder.commit()?;
     Ok(rows)
 }

@@ -1,30 +1,16 @@
-//! Monte Carlo: every run draws its population (when synthetic) and its adversaries from a
-//! generator seeded by (scenario seed, run); runs execute in parallel and merge in run order.
+//! Adversary outcomes: each adversary's reward against its honest twin's, per policy and
+//! run, and their mean and 5–95 % band over Monte Carlo runs.
 
 use std::collections::HashSet;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::engine::Engine;
-use super::results::{self, PolicySummary};
-use super::scenario::{Scenario, Source};
-use super::sources::History;
-use crate::ledger::store::Store;
-use crate::ledger::{LedgerSet, Status};
-use crate::metrics::stats::percentile;
-use crate::population::adversary::{self, AdversarySpec, Context, Injected};
-use crate::population::generate::{PopulationParams, generate};
-use crate::population::seed;
-use crate::time::{CHECKPOINT_MS, MS_PER_DAY};
-
-/// What every run starts from.
-pub enum Base {
-    /// Ledger files, the same in every run (adversaries still vary).
-    Files { set: LedgerSet, buckets: Option<History<Status>>, collateral: Option<History<f64>> },
-    /// A synthetic population, generated anew for every run.
-    Synthetic(PopulationParams),
-}
+use crate::ledger::Status;
+use crate::population::adversary::{AdversarySpec, Injected};
+use crate::replay::emission::Emission;
+use crate::replay::engine::Engine;
+use crate::stats::percentile;
 
 /// One adversary's result under one policy in one run.
 #[derive(Debug, Clone, Serialize)]
@@ -52,134 +38,6 @@ pub struct Outcome {
     pub rival_position: Option<f64>,
 }
 
-pub struct RunResult {
-    pub outcomes: Vec<Outcome>,
-    /// Run 0 keeps its long table and summary.
-    pub frame: Option<DataFrame>,
-    pub summaries: Option<Vec<PolicySummary>>,
-}
-
-/// The population span a run trades over: (first checkpoint, newest checkpoint).
-pub fn span(base: &Base) -> Option<(i64, i64)> {
-    match base {
-        Base::Files { set, .. } => {
-            let first = set.ledgers.iter().filter_map(|l| l.checkpoints.first()).map(|c| c.timestamp_ms).min()?;
-            let last = set.ledgers.iter().filter_map(|l| l.checkpoints.last()).map(|c| c.timestamp_ms).max()?;
-            Some((first, last))
-        }
-        Base::Synthetic(p) => Some((p.start_ms + CHECKPOINT_MS, p.start_ms + p.days as i64 * MS_PER_DAY)),
-    }
-}
-
-/// Seed of a run's population (stream 0 of the run) and of its adversary `j`.
-fn run_seed(scenario_seed: u64, run: usize) -> u64 {
-    scenario_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(run as u64)
-}
-
-/// One run's population: its store (adversaries injected), side inputs and who was injected.
-pub struct Prepared {
-    pub store: Store,
-    pub buckets: Option<History<Status>>,
-    pub collateral: History<f64>,
-    pub injected: Vec<Injected>,
-    /// The newest checkpoint (presence treats ledgers reaching it as alive).
-    pub data_end: i64,
-}
-
-/// A run's population before adversaries: ledgers, true buckets, collateral.
-#[derive(Clone)]
-pub struct RunPopulation {
-    pub set: LedgerSet,
-    pub buckets: Option<History<Status>>,
-    pub collateral: History<f64>,
-    pub span: (i64, i64),
-}
-
-/// Run `run`'s population: generated anew (synthetic) or the files' (cloned).
-pub fn population(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<RunPopulation> {
-    let (set, buckets, collateral) = match base {
-        Base::Files { set, buckets, collateral } => {
-            (set.clone(), buckets.clone(), collateral.clone().unwrap_or_default())
-        }
-        Base::Synthetic(p) => {
-            let pop = generate(&PopulationParams { seed: run_seed(scenario.seed, run), ..p.clone() });
-            let mut b = History::new();
-            for (h, t, s) in &pop.buckets {
-                b.insert(h, *t, s.clone());
-            }
-            let mut c = History::new();
-            for (h, v) in &pop.collateral {
-                c.insert(h, i64::MIN, *v);
-            }
-            (pop.set, Some(b), c)
-        }
-    };
-    let span = span(base).ok_or_else(|| anyhow::anyhow!("the population holds no checkpoint"))?;
-    Ok(RunPopulation { set, buckets, collateral, span })
-}
-
-/// Injects `adversaries` into a run's population (their generators seeded by (seed, run, j)).
-pub fn inject_all(seed_value: u64, run: usize, adversaries: &[AdversarySpec], pop: RunPopulation) -> Prepared {
-    let RunPopulation { mut set, buckets, mut collateral, span: (first, last) } = pop;
-    let start = first - CHECKPOINT_MS;
-    let ctx = Context { start_ms: start, steps: ((last - start) / CHECKPOINT_MS) as usize, population: &set };
-    let mut injected: Vec<Injected> = Vec::new();
-    let mut new_ledgers = Vec::new();
-    for (j, spec) in adversaries.iter().enumerate() {
-        let mut rng = seed::rng(run_seed(seed_value, run), 1 + j as u64);
-        let (who, ledgers) = adversary::inject(spec, &ctx, &mut rng);
-        injected.push(who);
-        new_ledgers.extend(ledgers);
-    }
-    for (l, c) in new_ledgers {
-        collateral.insert(&l.key, i64::MIN, c);
-        set.ledgers.push(l);
-    }
-    Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last }
-}
-
-/// Builds run `run`'s population: generated (synthetic) or cloned (files), adversaries injected.
-pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<Prepared> {
-    Ok(inject_all(scenario.seed, run, &scenario.adversaries, population(scenario, base, run)?))
-}
-
-/// Replays `policies` on a prepared run.
-pub fn replay<'a>(
-    scenario: &Scenario,
-    prep: &'a Prepared,
-    policies: &'a [crate::policy::DustPolicy],
-    steps: &[i64],
-) -> anyhow::Result<Engine<'a>> {
-    let mut engine = Engine::new(policies, steps.to_vec(), scenario.step_ms)?;
-    engine.buckets = prep.buckets.as_ref();
-    engine.collateral = Some(&prep.collateral);
-    engine.derive_pool = scenario.pool == Source::Ledgers;
-    engine.derive_price = scenario.price == Source::Ledgers;
-    engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {});
-    Ok(engine)
-}
-
-pub fn run_one(
-    scenario: &Scenario,
-    base: &Base,
-    steps: &[i64],
-    run: usize,
-    keep_frame: bool,
-) -> anyhow::Result<RunResult> {
-    let prep = prepare(scenario, base, run)?;
-    let engine = replay(scenario, &prep, &scenario.policies, steps)?;
-    let (pools, prices) = results::emission(&engine, &scenario.pool, &scenario.price);
-    let outcomes = outcomes(&engine, &pools, &prices, &scenario.adversaries, &prep.injected, run as u32);
-    let (frame, summaries) = if keep_frame {
-        let df = results::frame(&engine, &pools, &prices, run as u32)?;
-        let s = results::summarize(&engine, &df)?;
-        (Some(df), Some(s))
-    } else {
-        (None, None)
-    };
-    Ok(RunResult { outcomes, frame, summaries })
-}
-
 fn roi(reward: f64, costs: f64, capital: f64) -> Option<f64> {
     let base = capital + costs;
     if base > 0.0 { Some((reward - costs) / base) } else { None }
@@ -187,14 +45,12 @@ fn roi(reward: f64, costs: f64, capital: f64) -> Option<f64> {
 
 pub fn outcomes(
     engine: &Engine,
-    pools: &[f64],
-    prices: &[f64],
-    specs: &[crate::population::adversary::AdversarySpec],
+    em: &Emission,
+    specs: &[AdversarySpec],
     injected: &[Injected],
     run: u32,
 ) -> Vec<Outcome> {
-    let step_days = engine.step_ms as f64 / MS_PER_DAY as f64;
-    let burn = engine.hotkeys.get(engine.burn);
+    let burn = engine.burn_id();
     let ids = |hs: &[String]| -> HashSet<u32> { hs.iter().filter_map(|h| engine.hotkeys.get(h)).collect() };
     let groups: Vec<(HashSet<u32>, HashSet<u32>, Option<u32>)> = injected
         .iter()
@@ -213,7 +69,7 @@ pub fn outcomes(
                 continue;
             }
             let s = rows.step[i] as usize;
-            let usd = rows.final_w[i] * pools[s] * step_days * prices[s];
+            let usd = em.usd(s, rows.final_w[i]);
             total += usd;
             for (g, (a, t, bucket)) in groups.iter().enumerate() {
                 if a.contains(&h) {
