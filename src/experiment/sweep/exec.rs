@@ -275,7 +275,8 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     }
     let heat = super::report::HeatmapSpec { metrics: spec.heatmaps.as_deref(), slice: spec.slice.as_deref() };
     if !variants.is_empty() {
-        super::report::write(&dir, &scenario.name, &rows, &variants, &front, &bad, best_toml.as_deref(), &heat)?;
+        let f = super::report::Front { pareto: &front, infeasible: &bad };
+        super::report::write(&dir, &scenario.name, &rows, &variants, &f, best_toml.as_deref(), &heat)?;
     }
     let (k, n) = opts.shard.unwrap_or((1, 1));
     let run_json = serde_json::json!({

@@ -39,16 +39,23 @@ pub struct HeatmapSpec<'a> {
     pub slice: Option<&'a [String]>,
 }
 
+/// The feasible Pareto front and the infeasible variants with the reason.
+#[derive(Clone, Copy)]
+pub struct Front<'a> {
+    pub pareto: &'a [String],
+    pub infeasible: &'a [(String, String)],
+}
+
 pub fn write(
     dir: &Path,
     name: &str,
     rows: &[SweepRow],
     variants: &[Variant],
-    front: &[String],
-    infeasible: &[(String, String)],
+    front: &Front,
     best_toml: Option<&str>,
     heat: &HeatmapSpec,
 ) -> anyhow::Result<()> {
+    let Front { pareto: front, infeasible } = *front;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir)?;
     let knobs: Vec<String> =
