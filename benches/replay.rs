@@ -17,7 +17,7 @@ fn run<'a>(store: &Store, policies: &'a [DustPolicy], steps: Vec<i64>, step_ms: 
     let n = steps.len();
     let end = *steps.last().unwrap();
     let mut e = Engine::new(policies, steps, step_ms).unwrap();
-    e.run_segment(store, 0..n, end, &|_| {});
+    e.run_segment(store, 0..n, end, &|_| {}).unwrap();
     e
 }
 

@@ -52,10 +52,12 @@ pub struct WeightsArgs {
     /// Evaluation instant: epoch milliseconds or RFC 3339.
     #[arg(long)]
     pub at: String,
-    /// Policy preset (static, ptn-dynamic, ptn-collateral) or a policy TOML file.
+    /// Policy preset (static, ptn-dynamic, ptn-collateral, ptn-2025-11-30, ptn-2025-12-05,
+    /// ptn-weekly-843e57e0) or a policy TOML file.
     #[arg(long, default_value = "ptn-dynamic")]
     pub policy: String,
-    /// Payout model (dust-only, monthly-2025-10-31, monthly-2025-11-06); default: the policy's release.
+    /// Payout model (dust-only, monthly-2025-10-31, monthly-2025-11-06, monthly-2025-11-30,
+    /// cumulative-2025-12-05, weekly-hwm-843e57e0); default: the policy's release.
     #[arg(long)]
     pub payout: Option<String>,
     /// CSV `hotkey,bucket`: each miner's current bucket (default: its checkpoints' status at TIME).
@@ -70,6 +72,10 @@ pub struct WeightsArgs {
     /// Override the policy's base DUST.
     #[arg(long)]
     pub dust: Option<f64>,
+    /// Metagraph JSON (hotkeys, emission, reserves, TAO price, emission_dtype): the burn
+    /// hotkey at uid 229/220 and, from 30 November 2025, the emission projection.
+    #[arg(long)]
+    pub metagraph: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Proceed without broken checkpoints (each one is listed on stderr).

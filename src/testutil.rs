@@ -23,3 +23,14 @@ pub fn set(ledgers: Vec<(&str, Vec<Checkpoint>)>) -> LedgerSet {
             .collect(),
     }
 }
+
+/// A checkpoint of the realized/unrealized era (from 29 November 2025).
+pub fn rcp(ts: i64, realized: f64, unrealized: f64, penalty: f64, status: &str, usd: f64) -> Checkpoint {
+    let mut c = Checkpoint::new(ts);
+    c.realized_pnl = Some(realized);
+    c.unrealized_pnl = Some(unrealized);
+    c.total_penalty = penalty;
+    c.status = Status::parse(status);
+    c.chunk_emissions_usd = usd;
+    c
+}

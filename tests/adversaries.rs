@@ -44,7 +44,7 @@ fn dust_by_hotkey(
     let policies = [policy];
     let mut e = Engine::new(&policies, steps.clone(), MS_PER_DAY).unwrap();
     e.collateral = Some(coll);
-    e.run_segment(&store, 0..steps.len(), START + DAYS as i64 * MS_PER_DAY, &|_| {});
+    e.run_segment(&store, 0..steps.len(), START + DAYS as i64 * MS_PER_DAY, &|_| {}).unwrap();
     let mut out: std::collections::HashMap<String, Vec<f64>> = Default::default();
     for i in 0..e.rows[0].step.len() {
         out.entry(e.hotkeys.names[e.rows[0].hotkey[i] as usize].clone()).or_default().push(e.rows[0].dust[i]);

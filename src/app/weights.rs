@@ -4,10 +4,11 @@ use std::fmt::Write;
 
 use crate::cli::{OutputFormat, WeightsArgs};
 use crate::ledger::Status;
+use crate::ledger::metagraph::Metagraph;
 use crate::ledger::store::{AsOf, Store};
 use crate::policy::config::{self, DustPolicy};
 use crate::policy::evaluate::{Evaluation, evaluate};
-use crate::policy::payout::{self, Target};
+use crate::policy::payout::{self, Context, Target, UnknownBucket};
 use crate::replay::sources::{self, History};
 use crate::time::{format_ms, parse_time};
 
@@ -24,16 +25,19 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     // The same readers as `replay`: dated histories are read as of `--at`, never ahead of it.
     let bucket_history = args.buckets.as_deref().map(sources::read_buckets).transpose()?;
     let collateral_history = args.collateral.as_deref().map(sources::read_collateral).transpose()?;
+    let metagraph = args.metagraph.as_deref().map(Metagraph::read).transpose()?;
 
     let loaded = super::load(&args.ledgers, args.lenient)?;
     let store = Store::from_set(&loaded.set);
     let view = AsOf::new(&store, at);
-    let buckets = current_buckets(&view, bucket_history.as_ref(), at);
+    warn_old_layout(&view, &policy, model.as_ref());
+    let buckets = current_buckets(&view, bucket_history.as_ref(), at, model.unknown_bucket());
     let collateral: Vec<f64> = (0..view.len())
         .map(|m| collateral_history.as_ref().and_then(|c| c.at(view.hotkey(m), at).copied()).unwrap_or(0.0))
         .collect();
-    let eval = evaluate(&policy, model.as_ref(), &view, &buckets, &collateral);
-    let burn = payout::burn_hotkey(args.testnet);
+    let ctx = Context { metagraph: metagraph.as_ref() };
+    let eval = evaluate(&policy, model.as_ref(), &view, &buckets, &collateral, &ctx)?;
+    let burn = burn_hotkey(metagraph.as_ref(), args.testnet);
     let text = match args.format {
         OutputFormat::Json => to_json(at, &policy, model.name(), &view, &eval, burn),
         OutputFormat::Table => to_table(at, &policy, model.name(), &view, &buckets, &eval, burn),
@@ -42,10 +46,33 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each miner's bucket: the `--buckets` history's latest row at or before `at`, else the
-/// status of its latest checkpoint at or before `at` (`unknown` if none). Production would
-/// crash on a miner its bucket source does not know; dustlab falls back and says so.
-pub fn current_buckets(view: &AsOf, given: Option<&History<Status>>, at: i64) -> Vec<Status> {
+/// The burn hotkey: the metagraph's hotkey at uid 229 (220 on testnet) when it has that uid,
+/// else production's placeholder.
+pub fn burn_hotkey(metagraph: Option<&Metagraph>, testnet: bool) -> &str {
+    let uid = if testnet { 220 } else { 229 };
+    metagraph.and_then(|m| m.hotkey_at(uid)).unwrap_or(payout::burn_hotkey(testnet))
+}
+
+/// A release that reads realized PnL sees 0 in an older file; production says nothing, dustlab warns.
+fn warn_old_layout(view: &AsOf, policy: &DustPolicy, model: &dyn payout::PayoutModel) {
+    if !(policy.metric.reads_realized() || model.metric().reads_realized()) {
+        return;
+    }
+    let (checkpoints, miners) = view.old_layout();
+    if checkpoints > 0 {
+        eprintln!(
+            "warning: {checkpoints} checkpoint(s) of {miners} miner(s) carry pnl_gain/pnl_loss but no realized_pnl/unrealized_pnl: \
+             this release reads their PnL as 0 (production would, silently)"
+        );
+    }
+}
+
+/// Each miner's bucket: the `--buckets` history's latest row at or before `at`; a hotkey the
+/// history does not cover gets what its release does: the releases up to 30 November 2025
+/// crash (dustlab uses the status of its latest checkpoint at or before `at` and warns), later
+/// ones treat it as `unknown`. Without `--buckets`, the checkpoints' status stands in for the
+/// challenge-period manager.
+pub fn current_buckets(view: &AsOf, given: Option<&History<Status>>, at: i64, rule: UnknownBucket) -> Vec<Status> {
     let mut fallbacks = Vec::new();
     let buckets = (0..view.len())
         .map(|m| {
@@ -54,6 +81,7 @@ pub fn current_buckets(view: &AsOf, given: Option<&History<Status>>, at: i64) ->
             match given {
                 Some(g) => match g.at(hk, at) {
                     Some(b) => b.clone(),
+                    None if rule == UnknownBucket::AsUnknown => Status::Unknown,
                     None => {
                         let s = from_checkpoints();
                         fallbacks.push((hk.to_string(), s.clone()));

@@ -128,7 +128,7 @@ pub fn replay<'a>(
     engine.collateral = Some(&prep.collateral);
     engine.derive_pool = scenario.pool == Source::Ledgers;
     engine.derive_price = scenario.price == Source::Ledgers;
-    engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {});
+    engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {})?;
     Ok(engine)
 }
 

@@ -191,7 +191,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     match &data {
         Data::Files(set) => {
             let store = Store::from_set(set);
-            engine.run_segment(&store, 0..steps.len(), data_end, &tick);
+            engine.run_segment(&store, 0..steps.len(), data_end, &tick)?;
             let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             served_by.iter_mut().for_each(|s| *s = label.clone());
         }
@@ -209,7 +209,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
                 let store = Store::from_set(&set);
                 drop(set);
                 extra_read += t.elapsed().as_secs_f64();
-                engine.run_segment(&store, a..b, newest, &tick);
+                engine.run_segment(&store, a..b, newest, &tick)?;
                 for s in &mut served_by[a..b] {
                     *s = snap.path.display().to_string();
                 }

@@ -62,6 +62,16 @@ struct Top<'a> {
     ledgers: Vec<(String, &'a RawValue)>,
 }
 
+/// Python's JSON as strict JSON: bare `NaN`/`Infinity`/`-Infinity` become the strings
+/// `"NaN"`, `"Infinity"`, `"-Infinity"` (other readers, the metagraph's, take them from there).
+pub fn strict_json(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if has_non_finite_tokens(bytes) {
+        std::borrow::Cow::Owned(quote_non_finite(bytes))
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
+    }
+}
+
 fn has_non_finite_tokens(bytes: &[u8]) -> bool {
     let finder = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     // A cheap superset test: a hotkey string may contain "NaN"; quote_non_finite is exact.

@@ -4,6 +4,7 @@
 pub mod io;
 pub mod json_read;
 pub mod json_write;
+pub mod metagraph;
 pub mod model;
 pub mod store;
 pub mod summary;

@@ -81,6 +81,27 @@ pub struct Series {
     pub alpha_all: Prefix,
     /// Alpha → USD of each checkpoint (`avg_alpha_to_tao_rate × avg_tao_to_usd_rate`; 0 if unknown).
     pub alpha_usd: Vec<f64>,
+    /// The realized/unrealized era's fields as the releases from 30 November 2025 read them
+    /// (missing → 0): per checkpoint realized and unrealized PnL, the stored penalty and the
+    /// USD emission paid.
+    pub realized: Vec<f64>,
+    pub unrealized: Vec<f64>,
+    pub penalty: Vec<f64>,
+    pub usd: Vec<f64>,
+    /// Checkpoints in the earlier layout (gain/loss, no realized/unrealized): a release that
+    /// reads realized PnL sees 0 for them.
+    pub old_layout: usize,
+}
+
+/// One miner's checkpoints in a time range, as the realized-era releases read them.
+#[derive(Debug, Clone, Copy)]
+pub struct Slice<'a> {
+    pub ts: &'a [i64],
+    pub status: &'a [Status],
+    pub realized: &'a [f64],
+    pub unrealized: &'a [f64],
+    pub penalty: &'a [f64],
+    pub usd: &'a [f64],
 }
 
 impl Series {
@@ -190,6 +211,11 @@ impl Series {
             usd_earning: Prefix::build(std::iter::empty()),
             alpha_all: Prefix::build(std::iter::empty()),
             alpha_usd: Vec::new(),
+            realized: Vec::new(),
+            unrealized: Vec::new(),
+            penalty: Vec::new(),
+            usd: Vec::new(),
+            old_layout: 0,
         }
     }
 
@@ -208,6 +234,12 @@ impl Series {
         self.usd_earning.push(if earning { c.chunk_emissions_usd } else { 0.0 });
         self.alpha_all.push(c.chunk_emissions_alpha);
         self.alpha_usd.push(c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate);
+        self.realized.push(c.realized_pnl.unwrap_or(0.0));
+        self.unrealized.push(c.unrealized_pnl.unwrap_or(0.0));
+        self.penalty.push(c.total_penalty);
+        self.usd.push(c.chunk_emissions_usd);
+        let gain_loss = c.pnl_gain.is_some() || c.pnl_loss.is_some();
+        self.old_layout += usize::from(gain_loss && c.realized_pnl.is_none() && c.unrealized_pnl.is_none());
     }
 }
 
@@ -337,6 +369,25 @@ impl<'a> AsOf<'a> {
         tables[idx].sum(s.ts.len(), i, j, self.t, h_ms, earning_only)
     }
 
+    /// The miner's checkpoints in `[from, to]` clipped to `t`, realized-era columns.
+    pub fn slice(&self, miner: usize, from_ms: i64, to_ms: i64) -> Slice<'a> {
+        let s = self.series(miner);
+        let (i, j) = s.range(from_ms, to_ms.min(self.t));
+        Slice {
+            ts: &s.ts[i..j],
+            status: &s.status[i..j],
+            realized: &s.realized[i..j],
+            unrealized: &s.unrealized[i..j],
+            penalty: &s.penalty[i..j],
+            usd: &s.usd[i..j],
+        }
+    }
+
+    /// Checkpoints in the earlier layout among the view's miners, and how many miners hold one.
+    pub fn old_layout(&self) -> (usize, usize) {
+        (0..self.len()).map(|m| self.series(m).old_layout).fold((0, 0), |(c, n), x| (c + x, n + usize::from(x > 0)))
+    }
+
     /// The store behind the view (for shared, lazily built tables).
     pub fn store(&self) -> &'a Store {
         self.store
@@ -424,6 +475,11 @@ mod tests {
             usd_earning: Prefix::default(),
             alpha_all: Prefix::default(),
             alpha_usd: vec![0.0; 4],
+            realized: vec![0.0; 4],
+            unrealized: vec![0.0; 4],
+            penalty: vec![1.0; 4],
+            usd: vec![0.0; 4],
+            old_layout: 0,
         };
         assert_eq!(s.range(10, 20), (1, 3));
         assert_eq!(s.range(11, 19), (2, 2));

@@ -48,22 +48,19 @@ pub enum Negative {
 }
 
 /// Which checkpoints' PnL counts in the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WindowStatuses {
-    /// Every status (production).
+    /// Every status (the releases of 31 October and 6 November 2025).
     All,
-    /// MAINCOMP and PROBATION only.
+    /// The earning statuses only (MAINCOMP and PROBATION; the weekly metric adds SUBACCOUNT_FUNDED and _ALPHA).
     Earning,
+    /// The statuses the release knows (from 30 November 2025): the five of SCORING.md, and
+    /// under the weekly metric also ELIMINATED, ENTITY and SUBACCOUNT_*.
+    Known,
 }
 
-/// The per-checkpoint quantity summed over the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PnlMetric {
-    /// `net_pnl × total_penalty` (production). A realized/HWM metric slots in beside it.
-    NetPnlXPenalty,
-}
+pub use super::pnl::PnlMetric;
 
 /// The collateral-aware rule that zeroes the weakest CHALLENGE miners.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,7 +219,8 @@ impl DustPolicy {
 }
 
 /// Names of the production presets.
-pub const PRESETS: &[&str] = &["static", "ptn-dynamic", "ptn-collateral"];
+pub const PRESETS: &[&str] =
+    &["static", "ptn-dynamic", "ptn-collateral", "ptn-2025-11-30", "ptn-2025-12-05", "ptn-weekly-843e57e0"];
 
 fn production_floors() -> BTreeMap<String, f64> {
     [("CHALLENGE", 1.0), ("PLAGIARISM", 1.0), ("PROBATION", 2.0), ("MAINCOMP", 3.0), ("unknown", 0.0)]
@@ -252,20 +250,38 @@ pub fn preset(name: &str) -> Result<DustPolicy, InputError> {
         smoothing: Smoothing::None,
         payout: "monthly-2025-10-31".into(),
     };
+    let collateral_rule =
+        || Some(CollateralRule { bucket: challenge(), percentile: 0.25, cap: 10, min_collateral_usd: 150_000.0 });
+    // From 30 November 2025: the same scheme on the realized PnL with the open loss, over the
+    // statuses the release knows.
+    let realized = |name: &str, payout: &str| DustPolicy {
+        name: name.into(),
+        metric: PnlMetric::RealizedWithOpenLoss,
+        window_statuses: WindowStatuses::Known,
+        collateral: collateral_rule(),
+        payout: payout.into(),
+        ..dynamic.clone()
+    };
     match name {
         "ptn-dynamic" => Ok(dynamic),
         "static" => Ok(DustPolicy { name: "static".into(), scaling: Scaling::Static, ..dynamic }),
         "ptn-collateral" => Ok(DustPolicy {
             name: "ptn-collateral".into(),
-            collateral: Some(CollateralRule {
-                bucket: challenge(),
-                percentile: 0.25,
-                cap: 10,
-                min_collateral_usd: 150_000.0,
-            }),
+            collateral: collateral_rule(),
             payout: "monthly-2025-11-06".into(),
             ..dynamic
         }),
+        "ptn-2025-11-30" => Ok(realized("ptn-2025-11-30", "monthly-2025-11-30")),
+        "ptn-2025-12-05" => Ok(realized("ptn-2025-12-05", "cumulative-2025-12-05")),
+        "ptn-weekly-843e57e0" => {
+            let mut floors = production_floors();
+            floors.insert("ENTITY".into(), 4.0);
+            Ok(DustPolicy {
+                metric: PnlMetric::HwmRealized,
+                floors,
+                ..realized("ptn-weekly-843e57e0", "weekly-hwm-843e57e0")
+            })
+        }
         other => Err(InputError::Usage(format!("unknown policy preset {other:?} (known: {})", PRESETS.join(", ")))),
     }
 }

@@ -2,20 +2,60 @@
 
 use super::collateral;
 use super::config::{DustPolicy, Negative, Normalization, Scaling, WindowStatuses};
+use super::pnl::{self, PnlMetric};
 use crate::ledger::Status;
 use crate::ledger::store::AsOf;
 
-/// Each miner's window score at the view's instant: Σ `net_pnl × total_penalty` over
-/// checkpoints with `t − lookback ≤ ts ≤ t` (both inclusive), optionally decayed.
+/// Each miner's window score at the view's instant: the policy's PnL measure over
+/// checkpoints with `t − lookback ≤ ts ≤ t` (both inclusive) of the statuses it counts,
+/// optionally decayed.
 pub fn window_scores(policy: &DustPolicy, view: &AsOf) -> Vec<f64> {
     let from = view.t - policy.lookback_ms();
-    let earning_only = policy.window_statuses == WindowStatuses::Earning;
-    match policy.half_life_days {
-        None => (0..view.len()).map(|m| view.pnl_sum(m, from, view.t, earning_only)).collect(),
-        Some(h) => {
-            let h_ms = h * crate::time::MS_PER_DAY as f64;
-            let tables = view.store().decay_tables(h_ms);
-            (0..view.len()).map(|m| view.decayed_sum(&tables, m, from, h_ms, earning_only)).collect()
+    let h_ms = policy.half_life_days.map(|h| h * crate::time::MS_PER_DAY as f64);
+    match policy.metric {
+        PnlMetric::NetPnlXPenalty if policy.window_statuses == WindowStatuses::Known => (0..view.len())
+            .map(|m| {
+                let (ts, terms, status) = view.terms(m, from, view.t);
+                let mut sum = 0.0;
+                for k in 0..ts.len() {
+                    if pnl::known_r(&status[k]) {
+                        let d = h_ms.map(|h| (-((view.t - ts[k]) as f64) / h).exp2()).unwrap_or(1.0);
+                        sum += terms[k] * d;
+                    }
+                }
+                sum
+            })
+            .collect(),
+        PnlMetric::NetPnlXPenalty => {
+            // Prefix sums: O(1) per window whatever the lookback.
+            let earning_only = policy.window_statuses == WindowStatuses::Earning;
+            match h_ms {
+                None => (0..view.len()).map(|m| view.pnl_sum(m, from, view.t, earning_only)).collect(),
+                Some(h_ms) => {
+                    let tables = view.store().decay_tables(h_ms);
+                    (0..view.len()).map(|m| view.decayed_sum(&tables, m, from, h_ms, earning_only)).collect()
+                }
+            }
+        }
+        metric => {
+            let weekly = metric == PnlMetric::HwmRealized;
+            let keep = |s: &Status| match (policy.window_statuses, weekly) {
+                (WindowStatuses::All, _) => true,
+                (WindowStatuses::Earning, false) => pnl::earning_r(s),
+                (WindowStatuses::Earning, true) => pnl::earning_weekly(s),
+                (WindowStatuses::Known, false) => pnl::known_r(s),
+                (WindowStatuses::Known, true) => pnl::known_weekly(s),
+            };
+            (0..view.len())
+                .map(|m| {
+                    let slice = view.slice(m, from, view.t);
+                    if weekly {
+                        pnl::hwm(&slice, keep, view.t, h_ms)
+                    } else {
+                        pnl::open_loss(&slice, keep, view.t, h_ms)
+                    }
+                })
+                .collect()
         }
     }
 }

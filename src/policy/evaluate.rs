@@ -3,7 +3,8 @@
 
 use super::config::DustPolicy;
 use super::dust::{dust_weights, window_scores};
-use super::payout::{Payout, PayoutModel};
+use super::payout::{Context, Payout, PayoutModel};
+use crate::error::InputError;
 use crate::ledger::Status;
 use crate::ledger::store::AsOf;
 
@@ -22,11 +23,12 @@ pub fn evaluate(
     view: &AsOf,
     buckets: &[Status],
     collateral: &[f64],
-) -> Evaluation {
+    ctx: &Context,
+) -> Result<Evaluation, InputError> {
     let scores = window_scores(policy, view);
     let dust = dust_weights(policy, buckets, &scores, collateral);
-    let payout = payout.weights(view, &dust);
-    Evaluation { scores, dust, payout }
+    let payout = payout.weights(view, &dust, ctx)?;
+    Ok(Evaluation { scores, dust, payout })
 }
 
 #[cfg(test)]
@@ -53,14 +55,24 @@ mod tests {
         let s = Store::from_set(&set(vec![("A", a)]));
         let p = preset("ptn-dynamic").unwrap();
         let m = payout::model("dust-only").unwrap();
-        let e = evaluate(&p, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[]);
+        let e = evaluate(&p, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[], &Context::default()).unwrap();
         assert_eq!(e.scores, vec![1.0 + 1.0 + 4.0 + 8.0]);
         let mut earning = p.clone();
         earning.window_statuses = crate::policy::config::WindowStatuses::Earning;
-        assert_eq!(evaluate(&earning, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[]).scores, vec![8.0]);
+        assert_eq!(
+            evaluate(&earning, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[], &Context::default())
+                .unwrap()
+                .scores,
+            vec![8.0]
+        );
         let mut short = p.clone();
         short.lookback_days = 0.5;
-        assert_eq!(evaluate(&short, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[]).scores, vec![12.0]);
+        assert_eq!(
+            evaluate(&short, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[], &Context::default())
+                .unwrap()
+                .scores,
+            vec![12.0]
+        );
     }
 
     #[test]
@@ -70,7 +82,7 @@ mod tests {
         let mut p = preset("ptn-dynamic").unwrap();
         p.half_life_days = Some(1.0);
         let m = payout::model("dust-only").unwrap();
-        let e = evaluate(&p, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[]);
+        let e = evaluate(&p, m.as_ref(), &AsOf::new(&s, T), &[Status::Maincomp], &[], &Context::default()).unwrap();
         assert!((e.scores[0] - (8.0 * 0.25 + 1.0)).abs() < 1e-12);
     }
 
@@ -81,7 +93,8 @@ mod tests {
         let p = preset("ptn-collateral").unwrap();
         let m = payout::model(&p.payout).unwrap();
         let b = vec![Status::Challenge; 4];
-        let e = evaluate(&p, m.as_ref(), &AsOf::new(&s, T), &b, &[200e3, 0.0, 200e3, 200e3]);
+        let e =
+            evaluate(&p, m.as_ref(), &AsOf::new(&s, T), &b, &[200e3, 0.0, 200e3, 200e3], &Context::default()).unwrap();
         // B has zero collateral → 0 although its score beats C and D; target ⌊4/4⌋ = 1 is met.
         assert_eq!(e.dust[1], 0.0);
         assert_eq!(e.dust[2], 1.5e-05);

@@ -5,5 +5,6 @@ pub mod config;
 pub mod dust;
 pub mod evaluate;
 pub mod payout;
+pub mod pnl;
 
 pub use config::{DUST, DustPolicy, preset};

@@ -400,7 +400,9 @@ impl Sim<'_> {
         let view = AsOf::of_subset(&self.store, &alive, t);
         let buckets: Vec<Status> = alive.iter().map(|&i| self.miners[i].status.clone()).collect();
         let collateral: Vec<f64> = alive.iter().map(|&i| self.miners[i].collateral_usd).collect();
-        let eval = evaluate(policy, model, &view, &buckets, &collateral);
+        // The generator pays through a November 2025 release, which never raises.
+        let eval = evaluate(policy, model, &view, &buckets, &collateral, &payout::Context::default())
+            .expect("the release of 31 October 2025 needs no metagraph");
         let mut w = vec![0.0; self.miners.len()];
         for (k, &i) in alive.iter().enumerate() {
             w[i] = eval.payout.weight_of(k);

@@ -77,10 +77,11 @@ pub struct StepFacts {
     pub alpha_usd: Option<f64>,
 }
 
-type WindowKey = (i64, Option<u64>, bool);
+type WindowKey = (i64, Option<u64>, WindowStatuses, crate::policy::pnl::PnlMetric);
 
+/// What decides a window score: policies that share it share the scores of a step.
 fn window_key(p: &DustPolicy) -> WindowKey {
-    (p.lookback_ms(), p.half_life_days.map(f64::to_bits), p.window_statuses == WindowStatuses::Earning)
+    (p.lookback_ms(), p.half_life_days.map(f64::to_bits), p.window_statuses, p.metric)
 }
 
 pub struct Engine<'a> {
@@ -95,6 +96,8 @@ pub struct Engine<'a> {
     pub burn: &'static str,
     pub buckets: Option<&'a History<Status>>,
     pub collateral: Option<&'a History<f64>>,
+    /// The metagraph the realized-era payout models read (projection, failures).
+    pub metagraph: Option<&'a crate::ledger::metagraph::Metagraph>,
     /// Whether the emission model derives the pool / the price from the ledgers (the facts
     /// it needs cost a pass over the miners at every step, so they are gathered on demand).
     pub derive_pool: bool,
@@ -164,6 +167,7 @@ impl<'a> Engine<'a> {
             burn: payout::burn_hotkey(false),
             buckets: None,
             collateral: None,
+            metagraph: None,
             derive_pool: false,
             derive_price: false,
             hotkeys: Interner::default(),
@@ -186,7 +190,7 @@ impl<'a> Engine<'a> {
         range: std::ops::Range<usize>,
         data_end: i64,
         progress: &(dyn Fn(u64) + Sync),
-    ) {
+    ) -> Result<(), crate::error::InputError> {
         let step_ms = self.step_ms;
         let spans: Vec<Option<(i64, i64)>> = store
             .miners
@@ -218,7 +222,8 @@ impl<'a> Engine<'a> {
                     .map(|k| self.collateral.and_then(|h| h.at(view.hotkey(k), t).copied()).unwrap_or(0.0))
                     .collect();
                 let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
-                let debts = self.models.iter().map(|m| m.debt(&view)).collect();
+                let ctx = payout::Context { metagraph: self.metagraph };
+                let debts = self.models.iter().map(|m| m.debt(&view, &ctx)).collect::<Result<Vec<_>, _>>()?;
                 let received_alpha = if self.derive_pool {
                     (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum()
                 } else {
@@ -230,9 +235,9 @@ impl<'a> Engine<'a> {
                 } else {
                     None
                 };
-                Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd, bucket_fallback }
+                Ok(Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd, bucket_fallback })
             })
-            .collect();
+            .collect::<Result<_, crate::error::InputError>>()?;
         for (i, sh) in range.clone().zip(&shared) {
             self.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
             for &m in &sh.bucket_fallback {
@@ -304,6 +309,7 @@ impl<'a> Engine<'a> {
                 step_rows(step, sh, dust, rows);
             }
         });
+        Ok(())
     }
 }
 
@@ -361,7 +367,7 @@ mod tests {
         p.smoothing = smoothing;
         let policies = [p];
         let mut e = Engine::new(&policies, vec![0, day(1), day(2)], MS_PER_DAY).unwrap();
-        e.run_segment(&store, 0..3, day(2), &|_| {});
+        e.run_segment(&store, 0..3, day(2), &|_| {}).unwrap();
         (0..3).map(|s| e.rows[0].dust[s * 3 + 1] / D).collect()
     }
 
@@ -384,7 +390,7 @@ mod tests {
         let store = Store::from_set(&set(vec![("A", a), ("B", b)]));
         let policies = [preset("static").unwrap()];
         let mut e = Engine::new(&policies, (0..5).map(day).collect(), MS_PER_DAY).unwrap();
-        e.run_segment(&store, 0..5, day(4), &|_| {});
+        e.run_segment(&store, 0..5, day(4), &|_| {}).unwrap();
         let per_step: Vec<usize> = (0..5).map(|s| e.rows[0].step.iter().filter(|x| **x == s).count()).collect();
         assert_eq!(per_step, vec![3, 3, 2, 2, 2], "B present at day 0 and one step after, then gone");
         let burn = e.hotkeys.id("burn_uid_229");

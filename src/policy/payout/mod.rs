@@ -3,13 +3,24 @@
 //! is one more file and one more line in [`model`], with no change to the engine.
 
 mod burn;
+pub mod cumulative;
 mod dust_only;
 mod monthly;
+pub mod monthly_r1;
+pub mod num;
+pub mod projection;
+pub mod weekly;
+
+#[cfg(test)]
+mod eras_tests;
 
 pub use burn::{Target, burn_step, order};
+pub use num::Num;
 
 use crate::error::InputError;
+use crate::ledger::metagraph::Metagraph;
 use crate::ledger::store::AsOf;
+use crate::policy::pnl::PnlMetric;
 
 /// The weights one evaluation sets.
 #[derive(Debug, Clone, Default)]
@@ -49,24 +60,79 @@ impl Payout {
 pub enum Debt {
     /// Weights are the dust weights alone (pre-activation, or a dust-only model).
     DustOnly,
-    /// USD still owed to each miner.
+    /// USD still owed to each miner (the November 2025 releases compare it with dust as is).
     Remaining(Vec<f64>),
+    /// Unitless debt weights (from 30 November 2025: normalised targets, or targets over
+    /// projected emissions), with the USD still owed behind them.
+    Weights { weights: Vec<Num>, remaining: Vec<f64> },
+}
+
+/// What a model may read beside the ledgers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub metagraph: Option<&'a Metagraph>,
+}
+
+static EMPTY_METAGRAPH: std::sync::LazyLock<Metagraph> = std::sync::LazyLock::new(Metagraph::default);
+
+impl<'a> Context<'a> {
+    /// The metagraph, or an empty one (every key missing) when none was given.
+    pub fn metagraph_or_empty(&self) -> &'a Metagraph {
+        match self.metagraph {
+            Some(m) => m,
+            None => &EMPTY_METAGRAPH,
+        }
+    }
+}
+
+/// What a release does with a hotkey its bucket source does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownBucket {
+    /// Production crashes; dustlab uses the status on the miner's checkpoints and warns.
+    Crash,
+    /// Treated as `unknown`, for dust and everything else (from 5 December 2025).
+    AsUnknown,
 }
 
 pub trait PayoutModel: Send + Sync {
     fn name(&self) -> &'static str;
-    /// The debt side at the view's instant.
-    fn debt(&self, view: &AsOf) -> Debt;
+    /// The debt side at the view's instant; an error where the release raises (no weights).
+    fn debt(&self, view: &AsOf, ctx: &Context) -> Result<Debt, InputError>;
     /// Final weights from each miner's dust weight (file order) and the debt.
     fn settle(&self, dust: &[f64], debt: &Debt) -> Payout;
     /// Weights at the view's instant.
-    fn weights(&self, view: &AsOf, dust: &[f64]) -> Payout {
-        self.settle(dust, &self.debt(view))
+    fn weights(&self, view: &AsOf, dust: &[f64], ctx: &Context) -> Result<Payout, InputError> {
+        Ok(self.settle(dust, &self.debt(view, ctx)?))
+    }
+    fn unknown_bucket(&self) -> UnknownBucket {
+        UnknownBucket::Crash
+    }
+    /// The PnL measure the model's debt reads.
+    fn metric(&self) -> PnlMetric {
+        PnlMetric::NetPnlXPenalty
+    }
+}
+
+/// The realized-era settle: no miners → the burn alone at 1.0; otherwise `max(debt, dust)`
+/// and the burn step, float32 where the debt weights are.
+fn settle_realized(dust: &[f64], debt: &Debt) -> Payout {
+    let n = dust.len();
+    match debt {
+        Debt::Weights { weights, remaining } => num::settle(dust, weights, remaining),
+        Debt::Remaining(r) => num::settle(dust, &r.iter().map(|x| Num::F64(*x)).collect::<Vec<_>>(), r),
+        Debt::DustOnly => Payout::from_pre_burn(dust.to_vec(), vec![0.0; n]),
     }
 }
 
 /// Names of the available payout models.
-pub const MODELS: &[&str] = &["dust-only", "monthly-2025-10-31", "monthly-2025-11-06"];
+pub const MODELS: &[&str] = &[
+    "dust-only",
+    "monthly-2025-10-31",
+    "monthly-2025-11-06",
+    "monthly-2025-11-30",
+    "cumulative-2025-12-05",
+    "weekly-hwm-843e57e0",
+];
 
 /// A payout model by name.
 pub fn model(name: &str) -> Result<Box<dyn PayoutModel>, InputError> {
@@ -74,6 +140,9 @@ pub fn model(name: &str) -> Result<Box<dyn PayoutModel>, InputError> {
         "dust-only" => Ok(Box::new(dust_only::DustOnly)),
         "monthly-2025-10-31" => Ok(Box::new(monthly::Monthly::release_2025_10_31())),
         "monthly-2025-11-06" => Ok(Box::new(monthly::Monthly::release_2025_11_06())),
+        "monthly-2025-11-30" => Ok(Box::new(monthly_r1::MonthlyR1)),
+        "cumulative-2025-12-05" => Ok(Box::new(cumulative::Cumulative)),
+        "weekly-hwm-843e57e0" => Ok(Box::new(weekly::Weekly)),
         other => Err(InputError::Usage(format!("unknown payout model {other:?} (known: {})", MODELS.join(", ")))),
     }
 }

@@ -3,7 +3,8 @@
 
 #[cfg(test)]
 use super::Target;
-use super::{Debt, Payout, PayoutModel};
+use super::{Context, Debt, Payout, PayoutModel};
+use crate::error::InputError;
 use crate::ledger::store::AsOf;
 use crate::time::Month;
 
@@ -62,12 +63,12 @@ impl PayoutModel for Monthly {
         self.name
     }
 
-    fn debt(&self, view: &AsOf) -> Debt {
-        if Month::of_ms(view.t).prev() < self.activation {
+    fn debt(&self, view: &AsOf, _ctx: &Context) -> Result<Debt, InputError> {
+        Ok(if Month::of_ms(view.t).prev() < self.activation {
             Debt::DustOnly
         } else {
             Debt::Remaining(Self::remaining(view))
-        }
+        })
     }
 
     fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
@@ -84,6 +85,7 @@ impl PayoutModel for Monthly {
         }
         match debt {
             Debt::DustOnly => Payout::from_pre_burn(dust.to_vec(), vec![0.0; n]),
+            Debt::Weights { .. } => super::settle_realized(dust, debt),
             Debt::Remaining(remaining) => {
                 // Quirk kept: USD compared with a unitless dust weight.
                 let pre_burn: Vec<f64> =
@@ -143,12 +145,12 @@ mod tests {
         let m = Monthly::release_2025_10_31();
         let dust = [4.5e-05, 3.0e-05, 1.5e-05];
         // Dec 31 23:59:59.999: previous month November precedes December 2025 → dust only, burn the rest.
-        let pre = m.weights(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")), &dust);
+        let pre = m.weights(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")), &dust, &Context::default()).unwrap();
         assert_eq!(pre.remaining_usd, vec![0.0; 3]);
         assert_eq!(pre.entries()[0], (Target::Burn, 1.0 - (4.5e-05 + 3.0e-05 + 1.5e-05)));
         assert_eq!(pre.weight_of(0), 4.5e-05);
         // Jan 1 00:00: activated. max(190, dust), max(5, dust), max(0, dust) → S ≥ 1: divided, no burn.
-        let post = m.weights(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")), &dust);
+        let post = m.weights(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")), &dust, &Context::default()).unwrap();
         let total = 190.0 + 5.0 + 1.5e-05;
         assert_eq!(
             post.entries(),
@@ -160,7 +162,7 @@ mod tests {
         );
         assert_eq!(post.burn_weight(), 0.0);
         // Feb 1: nobody owed, S < 1 → burn branch on the debt path.
-        let feb = m.weights(&AsOf::new(&s, ms("2026-02-01T00:00:00Z")), &dust);
+        let feb = m.weights(&AsOf::new(&s, ms("2026-02-01T00:00:00Z")), &dust, &Context::default()).unwrap();
         assert!((feb.burn_weight() - (1.0 - 9.0e-05)).abs() < 1e-15);
     }
 
@@ -171,11 +173,17 @@ mod tests {
         let t = ms("2025-11-15T00:00:00Z");
         let old = Monthly::release_2025_10_31();
         let new = Monthly::release_2025_11_06();
-        assert!(old.weights(&AsOf::new(&empty, t), &[]).entries().is_empty());
-        assert_eq!(new.weights(&AsOf::new(&empty, t), &[]).entries(), vec![(Target::Burn, 1.0)]);
-        assert_eq!(old.weights(&AsOf::new(&one, t), &[1.5e-05]).entries(), vec![(Target::Miner(0), 1.0)]);
+        assert!(old.weights(&AsOf::new(&empty, t), &[], &Context::default()).unwrap().entries().is_empty());
         assert_eq!(
-            new.weights(&AsOf::new(&one, t), &[1.5e-05]).entries(),
+            new.weights(&AsOf::new(&empty, t), &[], &Context::default()).unwrap().entries(),
+            vec![(Target::Burn, 1.0)]
+        );
+        assert_eq!(
+            old.weights(&AsOf::new(&one, t), &[1.5e-05], &Context::default()).unwrap().entries(),
+            vec![(Target::Miner(0), 1.0)]
+        );
+        assert_eq!(
+            new.weights(&AsOf::new(&one, t), &[1.5e-05], &Context::default()).unwrap().entries(),
             vec![(Target::Burn, 1.0 - 1.5e-05), (Target::Miner(0), 1.5e-05)]
         );
         let _ = CHECKPOINT_MS;
