@@ -132,6 +132,10 @@ pub struct ReplayArgs {
     /// Quick form: a policy preset or TOML file; repeat to compare (the first is the baseline).
     #[arg(long = "policy", requires = "ledgers")]
     pub policies: Vec<String>,
+    /// Closed loop (`simulated`, the default: each policy's debt reads its own payments) or
+    /// open loop (`historical`: the ledgers' recorded payments).
+    #[arg(long)]
+    pub feedback: Option<String>,
     /// Quick form: payout model for every policy (default: each policy's release).
     #[arg(long, requires = "ledgers")]
     pub payout: Option<String>,

@@ -40,7 +40,21 @@ fn replay_equals_weights_at_every_checked_step_including_the_debt_path() {
     io::write(&set, &ledgers).unwrap();
     let out = dir.path().join("out");
     let (l, o) = (ledgers.to_str().unwrap(), out.to_str().unwrap());
-    replay(&["replay", "--ledgers", l, "--policy", "ptn-dynamic", "--policy", "ptn-collateral", "--out", o, "--quiet"]);
+    // Open loop: every policy reads the recorded payments, exactly as `weights` does.
+    replay(&[
+        "replay",
+        "--ledgers",
+        l,
+        "--policy",
+        "ptn-dynamic",
+        "--policy",
+        "ptn-collateral",
+        "--feedback",
+        "historical",
+        "--out",
+        o,
+        "--quiet",
+    ]);
     let rows = steps(&out, "ptn-dynamic");
     let mut checked = 0;
     for day in [0, 5, 11, 30, 41, 42, 43, 50, 60, 72, 73, 83] {
@@ -156,6 +170,8 @@ fn snapshots_serve_the_steps_they_were_current_for() {
         snaps.to_str().unwrap(),
         "--end",
         &(START + 59 * DAY).to_string(),
+        "--feedback",
+        "historical",
         "--out",
         out.to_str().unwrap(),
         "--quiet",

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cli::ReplayArgs;
 use crate::error::InputError;
 use crate::experiment::run::{RunOptions, run as run_scenario};
-use crate::experiment::scenario::{Scenario, parse_step};
+use crate::experiment::scenario::{Scenario, parse_feedback, parse_step};
 use crate::metrics::adversary;
 use crate::report::console;
 use crate::time::parse_time;
@@ -38,6 +38,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     };
     if args.lenient {
         scenario.lenient = true;
+    }
+    if let Some(f) = &args.feedback {
+        scenario.feedback = parse_feedback(f)?;
     }
     if let Some(step) = &args.step {
         scenario.step_ms = parse_step(step)?;

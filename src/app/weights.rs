@@ -35,7 +35,7 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     let collateral: Vec<f64> = (0..view.len())
         .map(|m| collateral_history.as_ref().and_then(|c| c.at(view.hotkey(m), at).copied()).unwrap_or(0.0))
         .collect();
-    let ctx = Context { metagraph: metagraph.as_ref() };
+    let ctx = Context { metagraph: metagraph.as_ref(), paid: None };
     let eval = evaluate(&policy, model.as_ref(), &view, &buckets, &collateral, &ctx)?;
     let burn = burn_hotkey(metagraph.as_ref(), args.testnet);
     let text = match args.format {

@@ -11,7 +11,7 @@ use crate::notes::Notes;
 use crate::population::adversary::{self, AdversarySpec, Context, Injected};
 use crate::population::generate::{PopulationParams, generate};
 use crate::population::seed;
-use crate::replay::emission::{Emission, Source};
+use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
 use crate::replay::results;
 use crate::replay::sources::History;
@@ -126,8 +126,8 @@ pub fn replay<'a>(
     let mut engine = Engine::new(policies, steps.to_vec(), scenario.step_ms)?;
     engine.buckets = prep.buckets.as_ref();
     engine.collateral = Some(&prep.collateral);
-    engine.derive_pool = scenario.pool == Source::Ledgers;
-    engine.derive_price = scenario.price == Source::Ledgers;
+    engine.set_emission(&scenario.pool, &scenario.price);
+    engine.feedback = scenario.feedback;
     engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {})?;
     Ok(engine)
 }

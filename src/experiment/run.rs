@@ -17,7 +17,7 @@ use crate::ledger::{LedgerSet, Status};
 use crate::metrics::adversary::{self as outcome, OutcomeSummary};
 use crate::notes::Notes;
 use crate::replay::clock;
-use crate::replay::emission::{Emission, Source};
+use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
 use crate::replay::results;
 use crate::replay::sources::{self, History, Snapshot};
@@ -181,8 +181,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let mut engine = Engine::new(&scenario.policies, steps.clone(), scenario.step_ms)?;
     engine.buckets = buckets.as_ref();
     engine.collateral = collateral.as_ref();
-    engine.derive_pool = scenario.pool == Source::Ledgers;
-    engine.derive_price = scenario.price == Source::Ledgers;
+    engine.set_emission(&scenario.pool, &scenario.price);
+    engine.feedback = scenario.feedback;
     let len = (steps.len() * scenario.policies.len()) as u64;
     let bar = crate::progress::bar(opts.quiet, len, "policy-steps", format!("replay {}", scenario.name));
     let tick = |n: u64| bar.inc(n);
@@ -346,6 +346,7 @@ fn finish(
         "input_sha256": input_digests(scenario),
         "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
         "policies": scenario.policies,
+        "feedback": scenario.feedback.to_string(),
         "data_notes": notes,
     });
     if let serde_json::Value::Object(extra) = specific {

@@ -12,6 +12,7 @@ use crate::policy::config::from_toml_table;
 use crate::population::adversary::AdversarySpec;
 use crate::population::generate::PopulationParams;
 use crate::replay::emission::{DEFAULT_POOL, Source};
+use crate::replay::engine::Feedback;
 use crate::time::{MS_PER_DAY, TimeValue};
 
 /// A number, or `"ledgers"`: derive it from the ledgers' own fields.
@@ -81,6 +82,9 @@ struct ScenarioFile {
     emission: EmissionFile,
     /// Payout model for every policy that does not name its own.
     payout: Option<String>,
+    /// `simulated` (closed loop, default) or `historical` (the ledgers' payments).
+    #[serde(default)]
+    feedback: Feedback,
     #[serde(default)]
     policy: Vec<toml::Spanned<toml::Table>>,
 }
@@ -113,6 +117,16 @@ pub struct Scenario {
     pub sweep: Option<SweepSpec>,
     /// The `[attack]` table, for `dustlab attack`.
     pub attack: Option<crate::experiment::attack::AttackSpec>,
+    /// Whether each policy's payout model reads its own payments (closed loop).
+    pub feedback: Feedback,
+}
+
+pub fn parse_feedback(s: &str) -> Result<Feedback, InputError> {
+    match s {
+        "simulated" => Ok(Feedback::Simulated),
+        "historical" => Ok(Feedback::Historical),
+        other => Err(InputError::Usage(format!("feedback must be simulated or historical, got {other:?}"))),
+    }
 }
 
 pub fn parse_step(s: &str) -> Result<i64, InputError> {
@@ -219,6 +233,7 @@ impl Scenario {
             adversaries: file.adversary.clone(),
             sweep: file.sweep.clone(),
             attack: file.attack.clone(),
+            feedback: file.feedback,
         };
         scenario.check(&shown)?;
         Ok(scenario)
@@ -264,6 +279,7 @@ impl Scenario {
             adversaries: Vec::new(),
             sweep: None,
             attack: None,
+            feedback: Feedback::Simulated,
         };
         s.check("command line")?;
         Ok(s)

@@ -369,6 +369,23 @@ impl<'a> AsOf<'a> {
         tables[idx].sum(s.ts.len(), i, j, self.t, h_ms, earning_only)
     }
 
+    /// The store index of view miner `k` (per-store side tables, such as a policy's own
+    /// payments in a closed loop, are indexed by it).
+    pub fn store_index(&self, k: usize) -> usize {
+        match self.subset {
+            Some(s) => s[k],
+            None => k,
+        }
+    }
+
+    /// Checkpoint index range `[i, j)` of view miner `k` in `[from, to]` clipped to `t`, with
+    /// the statuses of the whole series.
+    pub fn index_range(&self, k: usize, from_ms: i64, to_ms: i64) -> (usize, usize, &'a [Status]) {
+        let s = self.series(k);
+        let (i, j) = s.range(from_ms, to_ms.min(self.t));
+        (i, j, &s.status)
+    }
+
     /// The miner's checkpoints in `[from, to]` clipped to `t`, realized-era columns.
     pub fn slice(&self, miner: usize, from_ms: i64, to_ms: i64) -> Slice<'a> {
         let s = self.series(miner);

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::emission::{DEFAULT_ALPHA_USD, DEFAULT_POOL, Source};
 use super::sources::History;
 use crate::ledger::Status;
 use crate::ledger::store::{AsOf, Store};
@@ -111,9 +112,50 @@ pub struct Engine<'a> {
     pub bucket_fallbacks: std::collections::BTreeMap<String, usize>,
     /// Per policy, by hotkey id: the last smoothed dust weight and the step it was set at.
     smooth_state: Vec<Vec<(f64, u32)>>,
+    /// Whether a policy's payout model reads its own payments (closed loop) or the record.
+    pub feedback: Feedback,
+    /// The emission model's pool and price, for the payments a closed loop credits.
+    pub pool: Source,
+    pub price: Source,
+    /// Per policy, in a closed loop: USD it paid, by (hotkey id, checkpoint timestamp).
+    paid: Vec<HashMap<(u32, i64), f64>>,
+}
+
+/// Whether the debt side reads what each policy paid (closed loop) or the ledgers' record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feedback {
+    /// From the replay's start each policy's payout model reads its own payments, credited to
+    /// the checkpoints of `(t, t + step]` (before the start: the record).
+    #[default]
+    Simulated,
+    /// Every policy reads the ledgers' recorded `chunk_usd` (open loop).
+    Historical,
+}
+
+impl std::fmt::Display for Feedback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Feedback::Simulated => "simulated",
+            Feedback::Historical => "historical",
+        })
+    }
 }
 
 impl<'a> Engine<'a> {
+    /// Sets the emission model's pool and price (and whether the facts they derive from are gathered).
+    pub fn set_emission(&mut self, pool: &Source, price: &Source) {
+        self.derive_pool = *pool == Source::Ledgers;
+        self.derive_price = *price == Source::Ledgers;
+        self.pool = pool.clone();
+        self.price = price.clone();
+    }
+
+    /// Whether policy `pi` reads its own payments: a closed loop on a model with a debt side.
+    fn closed_loop(&self, pi: usize) -> bool {
+        self.feedback == Feedback::Simulated && self.policies[pi].payout != "dust-only"
+    }
+
     /// Id of the burn's rows (the burn is found by this id, never by a name pattern).
     pub fn burn_id(&self) -> Option<u32> {
         self.hotkeys.get(self.burn)
@@ -176,6 +218,10 @@ impl<'a> Engine<'a> {
             facts: vec![StepFacts::default(); n_steps],
             bucket_fallbacks: Default::default(),
             smooth_state: vec![Vec::new(); policies.len()],
+            feedback: Feedback::Historical,
+            pool: Source::Constant(DEFAULT_POOL),
+            price: Source::Ledgers,
+            paid: vec![HashMap::new(); policies.len()],
         })
     }
 
@@ -201,6 +247,9 @@ impl<'a> Engine<'a> {
                 })
             })
             .collect();
+        let shared_debt: Vec<bool> = (0..self.models.len())
+            .map(|mi| (0..self.policies.len()).any(|pi| self.policy_model[pi] == mi && !self.closed_loop(pi)))
+            .collect();
         let shared: Vec<Shared> = self.steps[range.clone()]
             .par_iter()
             .map(|&t| {
@@ -222,8 +271,14 @@ impl<'a> Engine<'a> {
                     .map(|k| self.collateral.and_then(|h| h.at(view.hotkey(k), t).copied()).unwrap_or(0.0))
                     .collect();
                 let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
-                let ctx = payout::Context { metagraph: self.metagraph };
-                let debts = self.models.iter().map(|m| m.debt(&view, &ctx)).collect::<Result<Vec<_>, _>>()?;
+                let ctx = payout::Context { metagraph: self.metagraph, paid: None };
+                // A model only closed-loop policies use computes its debt in their own walk.
+                let debts = self
+                    .models
+                    .iter()
+                    .zip(&shared_debt)
+                    .map(|(m, needed)| if *needed { m.debt(&view, &ctx) } else { Ok(payout::Debt::DustOnly) })
+                    .collect::<Result<Vec<_>, _>>()?;
                 let received_alpha = if self.derive_pool {
                     (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum()
                 } else {
@@ -268,47 +323,200 @@ impl<'a> Engine<'a> {
             .collect();
         let groups: Vec<Vec<(&Status, Vec<usize>)>> = shared.iter().map(|sh| group_by_bucket(&sh.buckets)).collect();
         let n_ids = self.hotkeys.names.len();
+        let closed: Vec<bool> = (0..self.policies.len()).map(|pi| self.closed_loop(pi)).collect();
+        let loop_ = Loop {
+            store,
+            shared: &shared,
+            groups: &groups,
+            bucket_ids: &bucket_ids,
+            hotkey_ids: &hotkey_ids,
+            burn_id,
+            burn_bucket,
+            range: range.clone(),
+            steps: &self.steps,
+            step_ms,
+            start_ms: self.steps.first().copied().unwrap_or(i64::MIN),
+            facts: &self.facts,
+            pool: &self.pool,
+            price: &self.price,
+            metagraph: self.metagraph,
+            n_ids,
+            progress,
+        };
         let (policies, models) = (self.policies, &self.models);
         let (policy_window, policy_model) = (&self.policy_window, &self.policy_model);
-        self.rows.par_iter_mut().zip(self.smooth_state.par_iter_mut()).enumerate().for_each(|(pi, (rows, prev))| {
-            let policy = &policies[pi];
-            let model = models[policy_model[pi]].as_ref();
-            let wi = policy_window[pi];
-            let mi = policy_model[pi];
-            // One step's rows: its present miners in file order, then the burn.
-            let step_rows = |step: usize, sh: &Shared, dust: Vec<f64>, out: &mut Rows| {
-                let scores = &sh.scores[wi];
-                let pay = model.settle(&dust, &sh.debts[mi]);
-                for (k, &m) in sh.present.iter().enumerate() {
-                    out.step.push(step as u32);
-                    out.hotkey.push(hotkey_ids[m]);
-                    out.bucket.push(bucket_ids[step - range.start][k]);
-                    out.window_score.push(scores[k]);
-                    out.dust.push(dust[k]);
-                    out.payout.push(pay.pre_burn.get(k).copied().unwrap_or(pay.final_w[k]));
-                    out.final_w.push(pay.final_w[k]);
+        let run = |pi: usize,
+                   rows: &mut Rows,
+                   prev: &mut Vec<(f64, u32)>,
+                   paid: &mut HashMap<(u32, i64), f64>,
+                   shares: Option<&[f64]>| {
+            loop_.policy(
+                &policies[pi],
+                models[policy_model[pi]].as_ref(),
+                policy_window[pi],
+                policy_model[pi],
+                closed[pi].then_some(paid),
+                shares,
+                rows,
+                prev,
+            )
+        };
+        // A closed loop with the pool derived from the ledgers credits payments at the pool
+        // the baseline's weights imply: the baseline runs first, then the rest in parallel.
+        let baseline_first = self.derive_pool && closed.iter().any(|c| *c);
+        let mut baseline_shares: Option<Vec<f64>> = None;
+        if baseline_first {
+            let before = self.rows[0].step.len();
+            run(0, &mut self.rows[0], &mut self.smooth_state[0], &mut self.paid[0], None)?;
+            let r = &self.rows[0];
+            let mut shares = vec![0.0; self.steps.len()];
+            for i in before..r.step.len() {
+                if r.hotkey[i] != burn_id {
+                    shares[r.step[i] as usize] += r.final_w[i];
                 }
-                out.step.push(step as u32);
-                out.hotkey.push(burn_id);
-                out.bucket.push(burn_bucket);
-                out.window_score.push(0.0);
-                out.dust.push(0.0);
-                out.payout.push(pay.burn_weight());
-                out.final_w.push(pay.burn_weight());
-                progress(1);
-            };
-            // Rows are appended step by step into columns reserved once: per-step evaluation
-            // is light, so the policy loop stays sequential (policies run in parallel).
-            rows.reserve(shared.iter().map(|sh| sh.present.len() + 1).sum());
-            prev.resize(n_ids, (f64::NAN, u32::MAX));
-            for ((step, sh), g) in range.clone().zip(&shared).zip(&groups) {
-                let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
-                if policy.smoothing != Smoothing::None {
-                    smooth(policy, &mut dust, &sh.present, &hotkey_ids, prev, step as u32);
-                }
-                step_rows(step, sh, dust, rows);
             }
+            baseline_shares = Some(shares);
+        }
+        let skip = usize::from(baseline_first);
+        self.rows
+            .par_iter_mut()
+            .zip(self.smooth_state.par_iter_mut())
+            .zip(self.paid.par_iter_mut())
+            .enumerate()
+            .skip(skip)
+            .map(|(pi, ((rows, prev), paid))| run(pi, rows, prev, paid, baseline_shares.as_deref()))
+            .collect::<Result<Vec<()>, crate::error::InputError>>()?;
+        Ok(())
+    }
+}
+
+/// What every policy's walk over a segment reads.
+struct Loop<'s> {
+    store: &'s Store,
+    shared: &'s [Shared],
+    groups: &'s [Vec<(&'s Status, Vec<usize>)>],
+    bucket_ids: &'s [Vec<u32>],
+    hotkey_ids: &'s [u32],
+    burn_id: u32,
+    burn_bucket: u32,
+    range: std::ops::Range<usize>,
+    steps: &'s [i64],
+    step_ms: i64,
+    start_ms: i64,
+    facts: &'s [StepFacts],
+    pool: &'s Source,
+    price: &'s Source,
+    metagraph: Option<&'s crate::ledger::metagraph::Metagraph>,
+    n_ids: usize,
+    progress: &'s (dyn Fn(u64) + Sync),
+}
+
+impl Loop<'_> {
+    /// One policy over the segment's steps, in order (smoothing and a closed loop carry state).
+    /// With `paid` (a closed loop) the debt is computed here from the policy's own payments,
+    /// and the step's payments are credited to the checkpoints of `(t, t + step]`.
+    #[allow(clippy::too_many_arguments)]
+    fn policy(
+        &self,
+        policy: &DustPolicy,
+        model: &dyn PayoutModel,
+        wi: usize,
+        mi: usize,
+        mut paid: Option<&mut HashMap<(u32, i64), f64>>,
+        baseline_shares: Option<&[f64]>,
+        rows: &mut Rows,
+        prev: &mut Vec<(f64, u32)>,
+    ) -> Result<(), crate::error::InputError> {
+        // Rows are appended step by step into columns reserved once: per-step evaluation
+        // is light, so the policy loop stays sequential (policies run in parallel).
+        rows.reserve(self.shared.iter().map(|sh| sh.present.len() + 1).sum());
+        prev.resize(self.n_ids, (f64::NAN, u32::MAX));
+        // The closed loop's payments per store miner and checkpoint: the record up to the
+        // replay's start, the policy's own credits after it.
+        let mut overlay: Option<Vec<Vec<f64>>> = paid.as_deref().map(|credits| {
+            self.store
+                .miners
+                .iter()
+                .enumerate()
+                .map(|(m, s)| {
+                    s.ts.iter()
+                        .zip(&s.usd)
+                        .map(|(&ts, &usd)| {
+                            if ts <= self.start_ms {
+                                usd
+                            } else {
+                                credits.get(&(self.hotkey_ids[m], ts)).copied().unwrap_or(0.0)
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
         });
+        let step_days = self.step_ms as f64 / crate::time::MS_PER_DAY as f64;
+        for ((step, sh), g) in self.range.clone().zip(self.shared).zip(self.groups) {
+            let t = self.steps[step];
+            let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
+            if policy.smoothing != Smoothing::None {
+                smooth(policy, &mut dust, &sh.present, self.hotkey_ids, prev, step as u32);
+            }
+            let pay = match &overlay {
+                None => model.settle(&dust, &sh.debts[mi]),
+                Some(o) => {
+                    let view = AsOf::of_subset(self.store, &sh.present, t);
+                    let ctx = payout::Context { metagraph: self.metagraph, paid: Some(o) };
+                    model.settle(&dust, &model.debt(&view, &ctx)?)
+                }
+            };
+            let scores = &sh.scores[wi];
+            for (k, &m) in sh.present.iter().enumerate() {
+                rows.step.push(step as u32);
+                rows.hotkey.push(self.hotkey_ids[m]);
+                rows.bucket.push(self.bucket_ids[step - self.range.start][k]);
+                rows.window_score.push(scores[k]);
+                rows.dust.push(dust[k]);
+                rows.payout.push(pay.pre_burn.get(k).copied().unwrap_or(pay.final_w[k]));
+                rows.final_w.push(pay.final_w[k]);
+            }
+            rows.step.push(step as u32);
+            rows.hotkey.push(self.burn_id);
+            rows.bucket.push(self.burn_bucket);
+            rows.window_score.push(0.0);
+            rows.dust.push(0.0);
+            rows.payout.push(pay.burn_weight());
+            rows.final_w.push(pay.burn_weight());
+            if let (Some(o), Some(credits)) = (overlay.as_mut(), paid.as_deref_mut()) {
+                // The emission model's own expressions (`Emission`), so a credit equals the
+                // results table's reward_usd.
+                let share = match baseline_shares {
+                    Some(s) => s[step],
+                    None => pay.final_w.iter().fold(0.0, |a, w| a + w),
+                };
+                let pool = match self.pool {
+                    Source::Constant(x) => *x,
+                    Source::Ledgers => {
+                        let got = self.facts[step].received_alpha;
+                        if share > 1e-12 && got > 0.0 { got / share / step_days } else { DEFAULT_POOL }
+                    }
+                };
+                let price = match self.price {
+                    Source::Constant(x) => *x,
+                    Source::Ledgers => self.facts[step].alpha_usd.unwrap_or(DEFAULT_ALPHA_USD),
+                };
+                for (k, &m) in sh.present.iter().enumerate() {
+                    let usd = pay.final_w[k] * pool * step_days * price;
+                    let series = &self.store.miners[m];
+                    let (i, j) = series.range(t + 1, t + self.step_ms);
+                    if j > i && usd != 0.0 {
+                        let each = usd / (j - i) as f64;
+                        for (slot, &ts) in o[m][i..j].iter_mut().zip(&series.ts[i..j]) {
+                            *slot += each;
+                            *credits.entry((self.hotkey_ids[m], ts)).or_default() += each;
+                        }
+                    }
+                }
+            }
+            (self.progress)(1);
+        }
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::time::Month;
 pub struct Cumulative;
 
 impl Cumulative {
-    pub fn remaining(view: &AsOf) -> Vec<f64> {
+    pub fn remaining(view: &AsOf, ctx: &Context) -> Vec<f64> {
         let prev_end = Month::of_ms(view.t).prev().end_ms();
         (0..view.len())
             .map(|m| {
@@ -22,7 +22,7 @@ impl Cumulative {
                     return 0.0;
                 }
                 let needed = pnl::open_loss(&view.slice(m, NOV_2025_MS, prev_end), pnl::earning_r, view.t, None);
-                let actual = pnl::usd_sum(&view.slice(m, NOV_2025_MS, view.t), pnl::earning_r);
+                let actual = ctx.usd_sum(view, m, NOV_2025_MS, view.t, pnl::earning_r);
                 clamp(needed, actual)
             })
             .collect()
@@ -51,7 +51,7 @@ impl PayoutModel for Cumulative {
         let horizon = monthly_horizon(view.t);
         // Raises (a missing price or emission list) whether or not anyone is owed.
         let daily = project_r2(ctx.metagraph_or_empty(), horizon, "5 December 2025", false)?;
-        let remaining = Self::remaining(view);
+        let remaining = Self::remaining(view, ctx);
         let weights = over_projection(&targets(&remaining, horizon), daily);
         Ok(Debt::Weights { weights, remaining })
     }

@@ -38,11 +38,11 @@ fn r1_december_counts_november_emissions_as_a_separate_sum() {
         rcp(ms("2025-12-02T12:00:00Z"), 0.0, 0.0, 1.0, "MAINCOMP", 1.0),
     ];
     let s = Store::from_set(&set(vec![("A", a)]));
-    let r = monthly_r1::MonthlyR1::remaining(&AsOf::new(&s, ms("2025-12-03T00:00:00Z")));
+    let r = monthly_r1::MonthlyR1::remaining(&AsOf::new(&s, ms("2025-12-03T00:00:00Z")), &Context::default());
     assert_eq!(r, vec![2e16 - (1e16 + 2.0)]);
     assert_ne!(r[0], 2e16 - (((1e16 + 0.0) + 1.0) + 1.0), "not one running sum");
     // R2 sums once since 1 November: the running sum.
-    let r2 = cumulative::Cumulative::remaining(&AsOf::new(&s, ms("2025-12-03T00:00:00Z")));
+    let r2 = cumulative::Cumulative::remaining(&AsOf::new(&s, ms("2025-12-03T00:00:00Z")), &Context::default());
     assert_eq!(r2, vec![2e16 - (((1e16 + 0.0) + 1.0) + 1.0)]);
 }
 
@@ -64,7 +64,7 @@ fn r1_needed_uses_the_last_earning_checkpoints_open_loss_and_normalises_targets(
     let s = Store::from_set(&set(vec![("A", a), ("B", b), ("C", vec![])]));
     let t = ms("2025-12-23T00:00:00Z"); // horizon 3
     let view = AsOf::new(&s, t);
-    assert_eq!(monthly_r1::MonthlyR1::remaining(&view), vec![80.0, 20.0, 0.0]);
+    assert_eq!(monthly_r1::MonthlyR1::remaining(&view, &Context::default()), vec![80.0, 20.0, 0.0]);
     let Debt::Weights { weights, .. } = monthly_r1::MonthlyR1.debt(&view, &Context::default()).unwrap() else {
         panic!()
     };
@@ -83,7 +83,7 @@ fn r1_raises_only_where_its_log_line_needs_a_price() {
     let a = vec![rcp(ms("2025-11-10T00:00:00Z"), 100.0, 0.0, 1.0, "MAINCOMP", 0.0)];
     let s = Store::from_set(&set(vec![("A", a)]));
     let bad = mg(vec![1.0], Price::Missing, EmissionDtype::Float64);
-    let ctx = Context { metagraph: Some(&bad) };
+    let ctx = Context { metagraph: Some(&bad), paid: None };
     let e = monthly_r1::MonthlyR1.debt(&AsOf::new(&s, ms("2025-12-05T00:00:00Z")), &ctx).unwrap_err().to_string();
     assert!(e.contains("m.json") && e.contains("tao_to_usd_rate") && e.contains("30 November 2025"), "{e}");
     // After the 25th (horizon 0) the projection is skipped.
@@ -96,7 +96,7 @@ fn r2_targets_over_the_projection_and_the_fallback() {
     let b = vec![rcp(ms("2025-11-11T00:00:00Z"), 500.0, 0.0, 1.0, "PROBATION", 0.0)];
     let s = Store::from_set(&set(vec![("A", a), ("B", b)]));
     let m = mg(vec![0.5, 1.5], Price::Value(400.0), EmissionDtype::Float64);
-    let ctx = Context { metagraph: Some(&m) };
+    let ctx = Context { metagraph: Some(&m), paid: None };
     // 2 December: horizon 4. E = 2; TAO = 2/360 × 28800 = 160; rate 0.02; ALPHA 8000; USD (8000 × 0.02) × 400; daily / 4.
     let t = ms("2025-12-02T00:00:00Z");
     let tao = (2.0f64 / 360.0) * 28800.0;
@@ -114,13 +114,13 @@ fn r2_targets_over_the_projection_and_the_fallback() {
     // A zero reserve also falls back, whatever the price.
     let mut zero = mg(vec![0.5, 1.5], Price::Missing, EmissionDtype::Float64);
     zero.tao_reserve_rao = Some(0.0);
-    let ctx0 = Context { metagraph: Some(&zero) };
+    let ctx0 = Context { metagraph: Some(&zero), paid: None };
     assert!(cumulative::Cumulative.debt(&AsOf::new(&s, ms("2025-12-02T00:00:00Z")), &ctx0).is_ok());
     // A missing price raises whether or not anyone is owed; so does a missing emission list.
     let nobody = Store::from_set(&set(vec![("A", vec![])]));
     let no_price = mg(vec![1.0], Price::Missing, EmissionDtype::Float64);
     let e = cumulative::Cumulative
-        .debt(&AsOf::new(&nobody, ms("2025-12-02T00:00:00Z")), &Context { metagraph: Some(&no_price) })
+        .debt(&AsOf::new(&nobody, ms("2025-12-02T00:00:00Z")), &Context { metagraph: Some(&no_price), paid: None })
         .unwrap_err()
         .to_string();
     assert!(e.contains("tao_to_usd_rate") && e.contains("5 December 2025"), "{e}");
@@ -141,7 +141,7 @@ fn r2_float32_debt_weights() {
         ("B", vec![rcp(ms("2025-11-10T00:00:00Z"), 0.0, 0.0, 1.0, "CHALLENGE", 0.0)]),
     ]));
     let m = mg(vec![0.5, 1.5], Price::Value(400.0), EmissionDtype::Float32);
-    let ctx = Context { metagraph: Some(&m) };
+    let ctx = Context { metagraph: Some(&m), paid: None };
     let t = ms("2025-12-02T00:00:00Z");
     let e = 0.5f32 + 1.5f32;
     let rate = 2.0e15 / 1.0e17;
@@ -184,7 +184,7 @@ fn weekly_hwm_needed_since_november_to_the_sunday_boundary() {
         rcp(ms("2025-12-08T00:00:00Z"), 1000.0, 0.0, 1.0, "MAINCOMP", 7.0), // after the boundary: not needed, but paid
     ];
     let s = Store::from_set(&set(vec![("A", a)]));
-    let r = weekly::Weekly::remaining(&AsOf::new(&s, ms("2025-12-08T12:00:00Z")));
+    let r = weekly::Weekly::remaining(&AsOf::new(&s, ms("2025-12-08T12:00:00Z")), &Context::default());
     // needed = 100 + 15 + min(0, −4) × 0.5 = 113; actual 7.
     assert_eq!(r, vec![113.0 - 7.0]);
     // No activation gate: in October nothing is owed, but the debt path runs (weights 0).

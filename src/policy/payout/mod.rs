@@ -71,6 +71,9 @@ pub enum Debt {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
     pub metagraph: Option<&'a Metagraph>,
+    /// In a closed loop: USD paid per checkpoint, per store miner, as the policy under
+    /// replay paid it (the ledgers' record before the replay's start). None: the record.
+    pub paid: Option<&'a [Vec<f64>]>,
 }
 
 static EMPTY_METAGRAPH: std::sync::LazyLock<Metagraph> = std::sync::LazyLock::new(Metagraph::default);
@@ -81,6 +84,34 @@ impl<'a> Context<'a> {
         match self.metagraph {
             Some(m) => m,
             None => &EMPTY_METAGRAPH,
+        }
+    }
+}
+
+impl Context<'_> {
+    /// Σ USD paid to view miner `k` on the checkpoints `keep` selects in `[from, to]`
+    /// (clipped to the view's instant), left to right: the record, or the closed loop's own.
+    pub fn usd_sum(
+        &self,
+        view: &AsOf,
+        k: usize,
+        from_ms: i64,
+        to_ms: i64,
+        keep: impl Fn(&crate::ledger::Status) -> bool,
+    ) -> f64 {
+        match self.paid {
+            None => crate::policy::pnl::usd_sum(&view.slice(k, from_ms, to_ms), keep),
+            Some(paid) => {
+                let (i, j, status) = view.index_range(k, from_ms, to_ms);
+                let usd = &paid[view.store_index(k)];
+                let mut sum = 0.0;
+                for c in i..j {
+                    if keep(&status[c]) {
+                        sum += usd[c];
+                    }
+                }
+                sum
+            }
         }
     }
 }

@@ -41,7 +41,7 @@ impl Monthly {
 
     /// USD still owed to each miner at `t`: last month's penalty-adjusted PnL of its
     /// MAINCOMP/PROBATION checkpoints minus this month's emissions on such checkpoints.
-    fn remaining(view: &AsOf) -> Vec<f64> {
+    fn remaining(view: &AsOf, ctx: &Context) -> Vec<f64> {
         let month = Month::of_ms(view.t);
         let prev = month.prev();
         (0..view.len())
@@ -50,7 +50,11 @@ impl Monthly {
                     return 0.0;
                 }
                 let needed = view.pnl_sum(m, prev.start_ms(), prev.end_ms(), true);
-                let actual = view.earning_usd_sum(m, month.start_ms(), view.t);
+                // The record through prefix sums; a closed loop's own payments summed directly.
+                let actual = match ctx.paid {
+                    None => view.earning_usd_sum(m, month.start_ms(), view.t),
+                    Some(_) => ctx.usd_sum(view, m, month.start_ms(), view.t, crate::ledger::Status::is_earning),
+                };
                 let r = needed - actual;
                 if r < 0.0 { 0.0 } else { r }
             })
@@ -63,11 +67,11 @@ impl PayoutModel for Monthly {
         self.name
     }
 
-    fn debt(&self, view: &AsOf, _ctx: &Context) -> Result<Debt, InputError> {
+    fn debt(&self, view: &AsOf, ctx: &Context) -> Result<Debt, InputError> {
         Ok(if Month::of_ms(view.t).prev() < self.activation {
             Debt::DustOnly
         } else {
-            Debt::Remaining(Self::remaining(view))
+            Debt::Remaining(Self::remaining(view, ctx))
         })
     }
 
@@ -127,16 +131,19 @@ mod tests {
     fn needed_actual_remaining_with_month_edges() {
         let s = store();
         // needed(A) = 100×0.5 − 20 + 200 = 230; at Jan 1 00:00, actual = 40 (the checkpoint at t counts).
-        let r = Monthly::remaining(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")));
+        let r = Monthly::remaining(&AsOf::new(&s, ms("2026-01-01T00:00:00Z")), &Context::default());
         assert_eq!(r, vec![190.0, 5.0, 0.0]);
         // Jan 15: actual still 40 (CHALLENGE emissions do not count) → 190.
-        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-01-15T00:00:00Z")))[0], 190.0);
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-01-15T00:00:00Z")), &Context::default())[0], 190.0);
         // Jan 31 23:59:59.999: actual 100 → 130; still January.
-        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-01-31T23:59:59.999Z")))[0], 130.0);
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-01-31T23:59:59.999Z")), &Context::default())[0], 130.0);
         // Feb 1 00:00: last month is January (no PnL) → 0, never negative.
-        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2026-02-01T00:00:00Z"))), vec![0.0, 0.0, 0.0]);
+        assert_eq!(
+            Monthly::remaining(&AsOf::new(&s, ms("2026-02-01T00:00:00Z")), &Context::default()),
+            vec![0.0, 0.0, 0.0]
+        );
         // Dec 31 23:59:59.999 is still December: last month is November → needed 1000.
-        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")))[0], 1000.0);
+        assert_eq!(Monthly::remaining(&AsOf::new(&s, ms("2025-12-31T23:59:59.999Z")), &Context::default())[0], 1000.0);
     }
 
     #[test]

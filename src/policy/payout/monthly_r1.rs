@@ -30,7 +30,7 @@ pub fn clamp(needed: f64, actual: f64) -> f64 {
 }
 
 impl MonthlyR1 {
-    pub fn remaining(view: &AsOf) -> Vec<f64> {
+    pub fn remaining(view: &AsOf, ctx: &Context) -> Vec<f64> {
         let month = Month::of_ms(view.t);
         let prev = month.prev();
         let december_2025 = month == Month { year: 2025, month: 12 };
@@ -41,10 +41,10 @@ impl MonthlyR1 {
                 }
                 let needed =
                     pnl::open_loss(&view.slice(m, prev.start_ms(), prev.end_ms()), pnl::earning_r, view.t, None);
-                let this = pnl::usd_sum(&view.slice(m, month.start_ms(), view.t), pnl::earning_r);
+                let this = ctx.usd_sum(view, m, month.start_ms(), view.t, pnl::earning_r);
                 let actual = if december_2025 {
                     // November's emissions, then December's: two sums, then added.
-                    pnl::usd_sum(&view.slice(m, prev.start_ms(), prev.end_ms()), pnl::earning_r) + this
+                    ctx.usd_sum(view, m, prev.start_ms(), prev.end_ms(), pnl::earning_r) + this
                 } else {
                     this
                 };
@@ -63,7 +63,7 @@ impl PayoutModel for MonthlyR1 {
         if view.is_empty() || view.t < DEC_2025_MS {
             return Ok(Debt::DustOnly);
         }
-        let remaining = Self::remaining(view);
+        let remaining = Self::remaining(view, ctx);
         let horizon = monthly_horizon(view.t);
         let owed = remaining.iter().fold(0.0, |a, x| a + x);
         if owed > 0.0 && horizon > 0 {

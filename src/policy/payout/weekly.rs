@@ -13,7 +13,7 @@ use crate::policy::pnl::{self, PnlMetric};
 pub struct Weekly;
 
 impl Weekly {
-    pub fn remaining(view: &AsOf) -> Vec<f64> {
+    pub fn remaining(view: &AsOf, ctx: &Context) -> Vec<f64> {
         let boundary = weekly_boundary(view.t);
         (0..view.len())
             .map(|m| {
@@ -21,7 +21,7 @@ impl Weekly {
                     return 0.0;
                 }
                 let needed = pnl::hwm(&view.slice(m, NOV_2025_MS, boundary), pnl::earning_weekly, view.t, None);
-                let actual = pnl::usd_sum(&view.slice(m, NOV_2025_MS, view.t), pnl::earning_weekly);
+                let actual = ctx.usd_sum(view, m, NOV_2025_MS, view.t, pnl::earning_weekly);
                 clamp(needed, actual)
             })
             .collect()
@@ -38,7 +38,7 @@ impl PayoutModel for Weekly {
             return Ok(Debt::DustOnly);
         }
         let horizon = weekly_horizon(view.t);
-        let remaining = Self::remaining(view);
+        let remaining = Self::remaining(view, ctx);
         // The projection runs (and can raise) whenever anything is owed.
         let daily = if remaining.iter().any(|r| *r > 0.0) {
             project_r3(ctx.metagraph_or_empty(), horizon, "843e57e0 (weekly)")?
