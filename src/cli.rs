@@ -132,6 +132,9 @@ pub struct ReplayArgs {
     /// Quick form: a policy preset or TOML file; repeat to compare (the first is the baseline).
     #[arg(long = "policy", requires = "ledgers")]
     pub policies: Vec<String>,
+    /// Quick form: metagraph JSON or a directory of dated metagraph snapshots.
+    #[arg(long)]
+    pub metagraph: Option<PathBuf>,
     /// Closed loop (`simulated`, the default: each policy's debt reads its own payments) or
     /// open loop (`historical`: the ledgers' recorded payments).
     #[arg(long)]

@@ -207,3 +207,43 @@ fn an_old_layout_file_under_a_realized_release_is_warned_about() {
     let v = weights_json(&o);
     assert_eq!(v["dust"][&hk("A")].as_f64().unwrap(), 3.0 * DUST, "PnL read as 0: the floor");
 }
+
+#[test]
+fn the_eras_scenario_pays_each_step_by_the_release_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/eras.toml");
+    let out = dir.path().join("out");
+    let o = dustlab(&["replay", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let eras = run["era_per_step"].as_array().unwrap();
+    let release = |d: &str| eras.iter().find(|e| e["at_ms"] == ms(d)).unwrap()["release"].as_str().unwrap().to_string();
+    assert_eq!(release("2025-11-05T00:00:00Z"), "31 October 2025");
+    assert_eq!(release("2025-11-06T00:00:00Z"), "6 November 2025");
+    assert_eq!(release("2025-12-01T00:00:00Z"), "30 November 2025 (R1)");
+    assert_eq!(release("2026-01-15T00:00:00Z"), "5 December 2025 (R2)");
+    assert_eq!(run["feedback"], "simulated");
+    assert!(run["emission_fidelity"]["recorded_usd"].as_f64().unwrap() > 0.0);
+    // Under R2 with the sample's metagraph the projection dwarfs the targets: most is burned.
+    let csv = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+    let jan15 = ms("2026-01-15T00:00:00Z").to_string();
+    let burn: f64 = csv
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[1] == "production" && f[2] == jan15 && f[4] == "burn")
+        .map(|f| f[8].parse().unwrap())
+        .unwrap();
+    assert!(burn > 0.5, "R2 burns the surplus: {burn}");
+    // Before the schedule's first release, production is refused.
+    let o = dustlab(&[
+        "replay",
+        scenario.to_str().unwrap(),
+        "--start",
+        "2025-10-20",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("before the first release"), "{}", stderr(&o));
+}

@@ -22,6 +22,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
             let mut s = Scenario::quick(ledgers.clone(), &args.policies, args.payout.as_deref())?;
             s.buckets = args.buckets.clone();
             s.collateral = args.collateral.clone();
+            s.metagraph = args.metagraph.clone();
+            s.load_metagraph()?;
             s
         }
         (Some(path), None) => Scenario::load(path)?,

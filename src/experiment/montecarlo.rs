@@ -118,7 +118,7 @@ pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<P
 
 /// Replays `policies` on a prepared run.
 pub fn replay<'a>(
-    scenario: &Scenario,
+    scenario: &'a Scenario,
     prep: &'a Prepared,
     policies: &'a [crate::policy::DustPolicy],
     steps: &[i64],
@@ -128,6 +128,7 @@ pub fn replay<'a>(
     engine.collateral = Some(&prep.collateral);
     engine.set_emission(&scenario.pool, &scenario.price);
     engine.feedback = scenario.feedback;
+    engine.metagraph = scenario.metagraphs.as_ref();
     engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {})?;
     Ok(engine)
 }

@@ -183,15 +183,19 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     engine.collateral = collateral.as_ref();
     engine.set_emission(&scenario.pool, &scenario.price);
     engine.feedback = scenario.feedback;
+    engine.metagraph = scenario.metagraphs.as_ref();
     let len = (steps.len() * scenario.policies.len()) as u64;
     let bar = crate::progress::bar(opts.quiet, len, "policy-steps", format!("replay {}", scenario.name));
     let tick = |n: u64| bar.inc(n);
     let mut served_by: Vec<String> = vec![String::new(); steps.len()];
     let mut extra_read = 0.0;
+    let mut fidelity = None;
     match &data {
         Data::Files(set) => {
             let store = Store::from_set(set);
             engine.run_segment(&store, 0..steps.len(), data_end, &tick)?;
+            let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+            fidelity = Some(crate::metrics::fidelity::fidelity(&engine, &store, &em));
             let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             served_by.iter_mut().for_each(|s| *s = label.clone());
         }
@@ -232,6 +236,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             "pool_alpha_per_day": scenario.pool.to_string(),
             "alpha_to_usd": scenario.price.to_string(),
         },
+        "emission_fidelity": fidelity,
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
     });
@@ -349,6 +354,17 @@ fn finish(
         "feedback": scenario.feedback.to_string(),
         "data_notes": notes,
     });
+    // The release in force at every step, when a policy is paid by production's schedule.
+    if scenario.policies.iter().any(|p| p.payout == "production") {
+        let schedule = crate::policy::payout::schedule::Schedule::production();
+        run["era_per_step"] = steps
+            .iter()
+            .map(|&t| {
+                let release = schedule.era_at(t).map(|i| schedule.eras[i].release.clone());
+                serde_json::json!({"at_ms": t, "release": release})
+            })
+            .collect();
+    }
     if let serde_json::Value::Object(extra) = specific {
         for (k, v) in extra {
             match (run.get_mut(&k), v) {

@@ -39,6 +39,8 @@ pub struct DataFile {
     pub buckets: Option<String>,
     /// Collateral history: CSV/Parquet `hotkey,timestamp_ms,collateral_usd` (or `hotkey,collateral_usd`).
     pub collateral: Option<String>,
+    /// Metagraph JSON, or a directory of dated metagraph snapshots (used as of each step).
+    pub metagraph: Option<String>,
     /// Proceed without broken checkpoints (each one is listed).
     #[serde(default)]
     pub lenient: bool,
@@ -101,6 +103,10 @@ pub struct Scenario {
     pub ledgers: Vec<PathBuf>,
     pub buckets: Option<PathBuf>,
     pub collateral: Option<PathBuf>,
+    /// Metagraph file or directory of dated snapshots.
+    pub metagraph: Option<PathBuf>,
+    /// The metagraph(s) read from it (loaded with the scenario: small, and every run uses them).
+    pub metagraphs: Option<crate::ledger::metagraph::MetagraphSeries>,
     pub lenient: bool,
     pub start: Option<i64>,
     pub end: Option<i64>,
@@ -216,6 +222,8 @@ impl Scenario {
             ledgers,
             buckets: file.data.as_ref().and_then(|d| d.buckets.as_deref()).map(rel),
             collateral: file.data.as_ref().and_then(|d| d.collateral.as_deref()).map(rel),
+            metagraph: file.data.as_ref().and_then(|d| d.metagraph.as_deref()).map(rel),
+            metagraphs: None,
             lenient: file.data.as_ref().is_some_and(|d| d.lenient),
             start: file.clock.start.as_ref().map(TimeValue::resolve).transpose()?,
             end: file.clock.end.as_ref().map(TimeValue::resolve).transpose()?,
@@ -236,6 +244,8 @@ impl Scenario {
             feedback: file.feedback,
         };
         scenario.check(&shown)?;
+        let mut scenario = scenario;
+        scenario.load_metagraph()?;
         Ok(scenario)
     }
 
@@ -267,6 +277,8 @@ impl Scenario {
             ledgers: vec![ledgers],
             buckets: None,
             collateral: None,
+            metagraph: None,
+            metagraphs: None,
             lenient: false,
             start: None,
             end: None,
@@ -285,9 +297,15 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Every input file of the scenario (ledgers, buckets, collateral).
+    /// Reads the metagraph file or snapshot directory, when the scenario names one.
+    pub fn load_metagraph(&mut self) -> Result<(), InputError> {
+        self.metagraphs = self.metagraph.as_deref().map(crate::replay::sources::read_metagraphs).transpose()?;
+        Ok(())
+    }
+
+    /// Every input file of the scenario (ledgers, buckets, collateral, metagraph).
     pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
-        self.ledgers.iter().chain(self.buckets.iter()).chain(self.collateral.iter())
+        self.ledgers.iter().chain(self.buckets.iter()).chain(self.collateral.iter()).chain(self.metagraph.iter())
     }
 
     fn check(&self, origin: &str) -> Result<(), InputError> {
@@ -337,7 +355,7 @@ impl Scenario {
                 return Err(InputError::file(origin, format!("ledger source {} does not exist", l.display())));
             }
         }
-        for p in [&self.buckets, &self.collateral].into_iter().flatten() {
+        for p in [&self.buckets, &self.collateral, &self.metagraph].into_iter().flatten() {
             if !p.exists() {
                 return Err(InputError::file(origin, format!("{} does not exist", p.display())));
             }

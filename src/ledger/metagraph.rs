@@ -151,6 +151,30 @@ impl Metagraph {
     }
 }
 
+/// Metagraphs over time: dated snapshots used as of each step, or one for every step.
+#[derive(Debug, Clone, Default)]
+pub struct MetagraphSeries {
+    /// (valid from, metagraph), oldest first; `i64::MIN` when one file serves every step.
+    pub items: Vec<(i64, Metagraph)>,
+}
+
+impl MetagraphSeries {
+    pub fn single(m: Metagraph) -> MetagraphSeries {
+        MetagraphSeries { items: vec![(i64::MIN, m)] }
+    }
+
+    /// The newest metagraph taken at or before `t` (None before the first snapshot).
+    pub fn at(&self, t: i64) -> Option<&Metagraph> {
+        let j = self.items.partition_point(|(ts, _)| *ts <= t);
+        if j == 0 { None } else { Some(&self.items[j - 1].1) }
+    }
+
+    /// Whether any snapshot lists hotkeys (then registration decides who is scored).
+    pub fn lists_hotkeys(&self) -> bool {
+        self.items.iter().any(|(_, m)| !m.hotkeys.is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Metrics over weights and rewards: alignment, inequality, churn, adversary outcomes.
 
 pub mod adversary;
+pub mod fidelity;
 pub mod policy;
 pub mod rows;

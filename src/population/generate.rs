@@ -296,6 +296,9 @@ pub(crate) fn draw_return(drift: f64, vol: f64, t: &StudentT<f64>, t_scale: f64,
     drift + vol * t_scale * t.sample(rng)
 }
 
+/// From 2025-11-29T00:00Z the validator writes realized/unrealized PnL instead of gain/loss.
+pub const REALIZED_LAYOUT_FROM_MS: i64 = 1_764_374_400_000;
+
 /// Fills a checkpoint's performance, fee and penalty fields from a net PnL.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn performance_checkpoint(
@@ -312,8 +315,17 @@ pub(crate) fn performance_checkpoint(
     let gross = net.abs() * rng.random_range(2.0..5.0) + rng.random_range(0.0..20.0);
     let gain = round_to((gross + net) / 2.0, 2);
     let mut cp = Checkpoint::new(ts);
-    cp.pnl_gain = Some(gain);
-    cp.pnl_loss = Some(round_to(net - gain, 2));
+    if ts >= REALIZED_LAYOUT_FROM_MS {
+        // The validator's layout from 29 November 2025: realized and unrealized PnL. A share of
+        // a losing period is still open (an unrealized loss), so the releases' open-loss term
+        // has something to read; net (realized + unrealized) stays the period's PnL.
+        let open = round_to(0.25 * net.min(0.0), 2);
+        cp.unrealized_pnl = Some(open);
+        cp.realized_pnl = Some(round_to(net - open, 2));
+    } else {
+        cp.pnl_gain = Some(gain);
+        cp.pnl_loss = Some(round_to(net - gain, 2));
+    }
     cp.portfolio_return = round_to(equity, 8);
     cp.max_drawdown = round_to(equity / peak, 8);
     cp.max_portfolio_value = round_to(peak * account, 2);

@@ -97,8 +97,8 @@ pub struct Engine<'a> {
     pub burn: &'static str,
     pub buckets: Option<&'a History<Status>>,
     pub collateral: Option<&'a History<f64>>,
-    /// The metagraph the realized-era payout models read (projection, failures).
-    pub metagraph: Option<&'a crate::ledger::metagraph::Metagraph>,
+    /// The metagraph(s) the realized-era payout models read (projection, failures), as of each step.
+    pub metagraph: Option<&'a crate::ledger::metagraph::MetagraphSeries>,
     /// Whether the emission model derives the pool / the price from the ledgers (the facts
     /// it needs cost a pass over the miners at every step, so they are gathered on demand).
     pub derive_pool: bool,
@@ -271,7 +271,7 @@ impl<'a> Engine<'a> {
                     .map(|k| self.collateral.and_then(|h| h.at(view.hotkey(k), t).copied()).unwrap_or(0.0))
                     .collect();
                 let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
-                let ctx = payout::Context { metagraph: self.metagraph, paid: None };
+                let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: None };
                 // A model only closed-loop policies use computes its debt in their own walk.
                 let debts = self
                     .models
@@ -406,7 +406,7 @@ struct Loop<'s> {
     facts: &'s [StepFacts],
     pool: &'s Source,
     price: &'s Source,
-    metagraph: Option<&'s crate::ledger::metagraph::Metagraph>,
+    metagraph: Option<&'s crate::ledger::metagraph::MetagraphSeries>,
     n_ids: usize,
     progress: &'s (dyn Fn(u64) + Sync),
 }
@@ -463,7 +463,7 @@ impl Loop<'_> {
                 None => model.settle(&dust, &sh.debts[mi]),
                 Some(o) => {
                     let view = AsOf::of_subset(self.store, &sh.present, t);
-                    let ctx = payout::Context { metagraph: self.metagraph, paid: Some(o) };
+                    let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: Some(o) };
                     model.settle(&dust, &model.debt(&view, &ctx)?)
                 }
             };

@@ -181,6 +181,43 @@ pub fn read_collateral(path: &Path) -> Result<History<f64>, InputError> {
     })
 }
 
+/// A metagraph file, or a directory of dated metagraph snapshots (date from `timestamp_ms`,
+/// else from the file name), read for use as of each step.
+pub fn read_metagraphs(path: &Path) -> Result<crate::ledger::metagraph::MetagraphSeries, InputError> {
+    use crate::ledger::metagraph::{Metagraph, MetagraphSeries};
+    if !path.is_dir() {
+        return Ok(MetagraphSeries::single(Metagraph::read(path)?));
+    }
+    let shown = path.display();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| InputError::file(&shown, format!("cannot list: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let mut items = Vec::new();
+    for p in paths {
+        let m = Metagraph::read(&p)?;
+        let ts = m.timestamp_ms.or_else(|| date_in_name(&p)).ok_or_else(|| {
+            InputError::file(p.display(), "metagraph snapshot has no timestamp_ms and no date in its file name")
+        })?;
+        items.push((ts, m));
+    }
+    if items.is_empty() {
+        return Err(InputError::file(&shown, "no metagraph snapshots (*.json) in this directory"));
+    }
+    items.sort_by_key(|x| x.0);
+    for w in items.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(InputError::file(
+                &shown,
+                format!("metagraph snapshots {} and {} carry the same date", w[0].1.source, w[1].1.source),
+            ));
+        }
+    }
+    Ok(MetagraphSeries { items })
+}
+
 /// One dated snapshot of the validator's ledger file.
 #[derive(Debug, Clone)]
 pub struct Snapshot {

@@ -226,6 +226,33 @@ th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1
 figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#333}pre{background:#f4f4f4;padding:.8em;overflow-x:auto;font-size:.8em}\
 .meta{color:#444}@media print{body{margin:0;max-width:none}h2,h3{page-break-after:avoid}figure svg{max-height:9in;width:auto}}";
 
+/// How the run was closed (feedback) and how far its emission model drifts from the record.
+fn run_notes(s: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    match s.feedback.as_deref() {
+        Some("simulated") => out.push(
+            "Feedback: closed loop (simulated): each policy's payout model reads what that policy paid from the replay's start."
+                .to_string(),
+        ),
+        Some("historical") => out.push(
+            "Feedback: open loop (historical): every policy's payout model reads the ledgers' recorded payments.".to_string(),
+        ),
+        _ => {}
+    }
+    if let Some(f) = &s.emission_fidelity {
+        let pct = |k: &str| f[k].as_f64().map(|x| format!("{:.1} %", 100.0 * x)).unwrap_or_else(|| "-".into());
+        out.push(format!(
+            "Emission model fidelity (baseline): simulated {:.0} USD against {:.0} USD recorded; mean absolute error per step {}, per miner and step {} ({} steps compared).",
+            f["simulated_usd"].as_f64().unwrap_or(0.0),
+            f["recorded_usd"].as_f64().unwrap_or(0.0),
+            pct("total_mape"),
+            pct("miner_mape"),
+            f["steps_compared"].as_u64().unwrap_or(0)
+        ));
+    }
+    out
+}
+
 /// The self-contained HTML: no script, no external reference; charts are inline SVG.
 pub fn html(s: &Summary, charts: &[Chart]) -> String {
     let mut o = String::new();
@@ -275,6 +302,9 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
         );
     }
     let _ = writeln!(o, "<h2>Data notes</h2>");
+    for line in run_notes(s) {
+        let _ = writeln!(o, "<p>{}</p>", esc(&line));
+    }
     if s.data_notes.is_empty() {
         let _ = writeln!(o, "<p>None: every value came from the inputs, nothing was left out or defaulted.</p>");
     } else {
@@ -338,6 +368,9 @@ pub fn markdown(s: &Summary, charts: &[Chart]) -> String {
         let _ = writeln!(o, "### {}\n\n![{}](charts/{}.png)\n\n{}\n", c.title, c.title, c.name, c.caption);
     }
     let _ = writeln!(o, "## Data notes\n");
+    for line in run_notes(s) {
+        let _ = writeln!(o, "{line}\n");
+    }
     if s.data_notes.is_empty() {
         let _ = writeln!(o, "None: every value came from the inputs, nothing was left out or defaulted.\n");
     } else {

@@ -61,6 +61,10 @@ pub struct Summary {
     pub adversaries: Vec<OutcomeSummary>,
     /// Every warning and fallback the run took (from `run.json`).
     pub data_notes: Notes,
+    /// Closed loop or open loop (`run.json` "feedback").
+    pub feedback: Option<String>,
+    /// The baseline's simulated payments against the recorded ones (`run.json`).
+    pub emission_fidelity: Option<serde_json::Value>,
     pub reproducibility: Reproducibility,
 }
 
@@ -498,6 +502,8 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         policies: metrics,
         adversaries,
         data_notes: serde_json::from_value(run.run["data_notes"].clone()).unwrap_or_default(),
+        feedback: run.run["feedback"].as_str().map(str::to_string),
+        emission_fidelity: Some(run.run["emission_fidelity"].clone()).filter(|v| !v.is_null()),
         reproducibility,
     };
     let mut files: Vec<String> =

@@ -9,6 +9,7 @@ mod monthly;
 pub mod monthly_r1;
 pub mod num;
 pub mod projection;
+pub mod schedule;
 pub mod weekly;
 
 #[cfg(test)]
@@ -65,6 +66,8 @@ pub enum Debt {
     /// Unitless debt weights (from 30 November 2025: normalised targets, or targets over
     /// projected emissions), with the USD still owed behind them.
     Weights { weights: Vec<Num>, remaining: Vec<f64> },
+    /// `production`: the debt of the release in force (index into the schedule).
+    Era(usize, Box<Debt>),
 }
 
 /// What a model may read beside the ledgers.
@@ -151,7 +154,7 @@ fn settle_realized(dust: &[f64], debt: &Debt) -> Payout {
     match debt {
         Debt::Weights { weights, remaining } => num::settle(dust, weights, remaining),
         Debt::Remaining(r) => num::settle(dust, &r.iter().map(|x| Num::F64(*x)).collect::<Vec<_>>(), r),
-        Debt::DustOnly => Payout::from_pre_burn(dust.to_vec(), vec![0.0; n]),
+        Debt::DustOnly | Debt::Era(..) => Payout::from_pre_burn(dust.to_vec(), vec![0.0; n]),
     }
 }
 
@@ -163,6 +166,7 @@ pub const MODELS: &[&str] = &[
     "monthly-2025-11-30",
     "cumulative-2025-12-05",
     "weekly-hwm-843e57e0",
+    "production",
 ];
 
 /// A payout model by name.
@@ -174,6 +178,7 @@ pub fn model(name: &str) -> Result<Box<dyn PayoutModel>, InputError> {
         "monthly-2025-11-30" => Ok(Box::new(monthly_r1::MonthlyR1)),
         "cumulative-2025-12-05" => Ok(Box::new(cumulative::Cumulative)),
         "weekly-hwm-843e57e0" => Ok(Box::new(weekly::Weekly)),
+        "production" => Ok(Box::new(schedule::Schedule::production())),
         other => Err(InputError::Usage(format!("unknown payout model {other:?} (known: {})", MODELS.join(", ")))),
     }
 }

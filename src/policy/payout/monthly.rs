@@ -89,7 +89,7 @@ impl PayoutModel for Monthly {
         }
         match debt {
             Debt::DustOnly => Payout::from_pre_burn(dust.to_vec(), vec![0.0; n]),
-            Debt::Weights { .. } => super::settle_realized(dust, debt),
+            Debt::Weights { .. } | Debt::Era(..) => super::settle_realized(dust, debt),
             Debt::Remaining(remaining) => {
                 // Quirk kept: USD compared with a unitless dust weight.
                 let pre_burn: Vec<f64> =
