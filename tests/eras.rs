@@ -247,3 +247,104 @@ fn the_eras_scenario_pays_each_step_by_the_release_in_force() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("before the first release"), "{}", stderr(&o));
 }
+
+#[test]
+fn with_metagraph_hotkeys_and_a_bucket_history_only_registered_bucket_holders_are_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = ledgers(dir.path());
+    let (a, b, c) = hotkeys();
+    let elim = ms("2025-11-25T00:00:00Z");
+    let buckets = write(
+        dir.path(),
+        "b.csv",
+        format!(
+            "hotkey,timestamp_ms,bucket\n{a},0,MAINCOMP\n{b},0,PROBATION\n{b},{elim},ELIMINATED\n{c},0,CHALLENGE\n"
+        )
+        .as_bytes(),
+    );
+    // C holds a bucket but is not registered (a zombie); B is eliminated on the 25th.
+    let m = write(dir.path(), "m.json", format!(r#"{{"hotkeys": ["{a}", "{b}"]}}"#).as_bytes());
+    let out = dir.path().join("out");
+    let o = dustlab(&[
+        "replay",
+        "--ledgers",
+        l.to_str().unwrap(),
+        "--buckets",
+        buckets.to_str().unwrap(),
+        "--metagraph",
+        m.to_str().unwrap(),
+        "--start",
+        "2025-11-20",
+        "--end",
+        "2025-11-28",
+        "--policy",
+        "ptn-collateral",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+    let at = |d: &str| -> Vec<String> {
+        let t = ms(d).to_string();
+        csv.lines()
+            .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+            .filter(|f| f[2] == t && f[4] != "burn")
+            .map(|f| f[3].clone())
+            .collect()
+    };
+    assert_eq!(at("2025-11-24T00:00:00Z"), vec![a.clone(), b.clone()]);
+    assert_eq!(at("2025-11-25T00:00:00Z"), vec![a.clone()]);
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(run["present_rule"].as_str().unwrap().starts_with("registered"), "{}", run["present_rule"]);
+}
+
+#[test]
+fn preset_production_follows_each_releases_dust() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_ledgers.json.gz");
+    let m = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_metagraph.json");
+    let out = dir.path().join("out");
+    let o = dustlab(&[
+        "replay",
+        "--ledgers",
+        sample.to_str().unwrap(),
+        "--metagraph",
+        m.to_str().unwrap(),
+        "--start",
+        "2025-11-10",
+        "--end",
+        "2026-01-20",
+        "--payout",
+        "production",
+        "--policy",
+        "production",
+        "--policy",
+        "ptn-collateral",
+        "--policy",
+        "ptn-2025-12-05",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+    let dust = |policy: &str, day: &str| -> Vec<String> {
+        let t = ms(day).to_string();
+        csv.lines()
+            .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+            .filter(|f| f[1] == policy && f[2] == t)
+            .map(|f| f[6].clone())
+            .collect()
+    };
+    // In November (6 Nov release) production's dust is ptn-collateral's; in January (R2) it is
+    // ptn-2025-12-05's, whose realized metric differs.
+    assert_eq!(dust("production", "2025-11-20T00:00:00Z"), dust("ptn-collateral", "2025-11-20T00:00:00Z"));
+    assert_eq!(dust("production", "2026-01-15T00:00:00Z"), dust("ptn-2025-12-05", "2026-01-15T00:00:00Z"));
+    assert_ne!(dust("ptn-collateral", "2026-01-15T00:00:00Z"), dust("ptn-2025-12-05", "2026-01-15T00:00:00Z"));
+    // Its knobs are the releases': overriding one is refused.
+    let p = write(dir.path(), "p.toml", b"preset = \"production\"\nlookback_days = 7\n");
+    let o = weights_at_nov(&sample, &["--policy", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("lookback_days"), "{}", stderr(&o));
+}

@@ -327,6 +327,16 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries, notes })
 }
 
+/// The rule the engine applies to decide who is scored (see `Engine::present_rule`).
+fn present_rule(scenario: &Scenario) -> crate::replay::engine::PresentRule {
+    let buckets = scenario.buckets.is_some() || scenario.population.is_some();
+    if buckets && scenario.metagraphs.as_ref().is_some_and(|m| m.lists_hotkeys()) {
+        crate::replay::engine::PresentRule::Registered
+    } else {
+        crate::replay::engine::PresentRule::LedgerSpan
+    }
+}
+
 /// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
 /// common ones), then the report beside the tables, then `run.json` again with the report's
 /// seconds and every file of the run (`dustlab report DIR` reads only those).
@@ -352,6 +362,7 @@ fn finish(
         "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
         "policies": scenario.policies,
         "feedback": scenario.feedback.to_string(),
+        "present_rule": present_rule(scenario).to_string(),
         "data_notes": notes,
     });
     // The release in force at every step, when a policy is paid by production's schedule.

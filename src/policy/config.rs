@@ -124,6 +124,9 @@ pub struct DustPolicy {
     pub smoothing: Smoothing,
     /// The payout model this policy's release used (see `payout`).
     pub payout: String,
+    /// Follow the dust of the release in force at each step (`preset = "production"`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dust_by_era: bool,
 }
 
 impl DustPolicy {
@@ -219,8 +222,15 @@ impl DustPolicy {
 }
 
 /// Names of the production presets.
-pub const PRESETS: &[&str] =
-    &["static", "ptn-dynamic", "ptn-collateral", "ptn-2025-11-30", "ptn-2025-12-05", "ptn-weekly-843e57e0"];
+pub const PRESETS: &[&str] = &[
+    "static",
+    "ptn-dynamic",
+    "ptn-collateral",
+    "ptn-2025-11-30",
+    "ptn-2025-12-05",
+    "ptn-weekly-843e57e0",
+    "production",
+];
 
 fn production_floors() -> BTreeMap<String, f64> {
     [("CHALLENGE", 1.0), ("PLAGIARISM", 1.0), ("PROBATION", 2.0), ("MAINCOMP", 3.0), ("unknown", 0.0)]
@@ -249,6 +259,7 @@ pub fn preset(name: &str) -> Result<DustPolicy, InputError> {
         collateral: None,
         smoothing: Smoothing::None,
         payout: "monthly-2025-10-31".into(),
+        dust_by_era: false,
     };
     let collateral_rule =
         || Some(CollateralRule { bucket: challenge(), percentile: 0.25, cap: 10, min_collateral_usd: 150_000.0 });
@@ -269,6 +280,13 @@ pub fn preset(name: &str) -> Result<DustPolicy, InputError> {
             name: "ptn-collateral".into(),
             collateral: collateral_rule(),
             payout: "monthly-2025-11-06".into(),
+            ..dynamic
+        }),
+        "production" => Ok(DustPolicy {
+            name: "production".into(),
+            collateral: collateral_rule(),
+            payout: "production".into(),
+            dust_by_era: true,
             ..dynamic
         }),
         "ptn-2025-11-30" => Ok(realized("ptn-2025-11-30", "monthly-2025-11-30")),
@@ -296,6 +314,14 @@ pub fn from_toml_table(table: toml::Table, origin: &str) -> Result<DustPolicy, I
         Some(other) => return Err(InputError::file(origin, format!("`preset` must be a string, got {other}"))),
     };
     let base = preset(&preset_name).map_err(|e| InputError::file(origin, e))?;
+    if base.dust_by_era
+        && let Some(k) = table.keys().find(|k| !matches!(k.as_str(), "name" | "dust" | "payout"))
+    {
+        return Err(InputError::file(
+            origin,
+            format!("preset \"production\" follows each release's dust: `{k}` cannot be set (only name, dust, payout)"),
+        ));
+    }
     let mut merged = toml::Table::try_from(&base).map_err(|e| InputError::file(origin, e))?;
     if base.collateral.is_none() && !table.contains_key("collateral") {
         merged.remove("collateral");

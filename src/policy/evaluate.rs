@@ -25,6 +25,16 @@ pub fn evaluate(
     collateral: &[f64],
     ctx: &Context,
 ) -> Result<Evaluation, InputError> {
+    // `preset = "production"`: the dust of the release in force at the view's instant.
+    let era_policy;
+    let policy = if policy.dust_by_era {
+        let phases = super::payout::schedule::Schedule::production().dust_phases(policy)?;
+        let k = phases.partition_point(|ph| ph.0 <= view.t).saturating_sub(1);
+        era_policy = phases.into_iter().nth(k).map(|ph| ph.1).unwrap_or_else(|| policy.clone());
+        &era_policy
+    } else {
+        policy
+    };
     let scores = window_scores(policy, view);
     let dust = dust_weights(policy, buckets, &scores, collateral);
     let payout = payout.weights(view, &dust, ctx)?;

@@ -89,9 +89,11 @@ pub struct Engine<'a> {
     pub policies: &'a [DustPolicy],
     models: Vec<Box<dyn PayoutModel>>,
     /// Per policy: index of its window spec and of its payout model.
-    policy_window: Vec<usize>,
+    /// Per policy, its dust phases: (valid from, window index, the dust policy in force). One
+    /// phase for a policy; one per release for `preset = "production"`.
+    policy_window: Vec<Vec<(i64, usize, DustPolicy)>>,
     policy_model: Vec<usize>,
-    window_reps: Vec<&'a DustPolicy>,
+    window_reps: Vec<DustPolicy>,
     pub steps: Vec<i64>,
     pub step_ms: i64,
     pub burn: &'static str,
@@ -119,6 +121,25 @@ pub struct Engine<'a> {
     pub price: Source,
     /// Per policy, in a closed loop: USD it paid, by (hotkey id, checkpoint timestamp).
     paid: Vec<HashMap<(u32, i64), f64>>,
+}
+
+/// How the replay decides who is scored at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresentRule {
+    /// A bucket-history row at or before `t` that is not ELIMINATED, and registered in the
+    /// metagraph in force at `t` (production's rule).
+    Registered,
+    /// From a ledger's first checkpoint until one step after its last (the heuristic).
+    LedgerSpan,
+}
+
+impl std::fmt::Display for PresentRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PresentRule::Registered => "registered in the metagraph and holding a challenge-period bucket (production's rule)",
+            PresentRule::LedgerSpan => "from a ledger's first checkpoint until one step after its last (no metagraph hotkeys or bucket history)",
+        })
+    }
 }
 
 /// Whether the debt side reads what each policy paid (closed loop) or the ledgers' record.
@@ -151,6 +172,17 @@ impl<'a> Engine<'a> {
         self.price = price.clone();
     }
 
+    /// Who is scored at `t`. Production scores the hotkeys that hold a challenge-period bucket
+    /// and are registered in the metagraph, in ledger-file order: with metagraph hotkeys and a
+    /// bucket history that is exact; without them a ledger's span stands in for it.
+    pub fn present_rule(&self) -> PresentRule {
+        if self.buckets.is_some() && self.metagraph.is_some_and(|m| m.lists_hotkeys()) {
+            PresentRule::Registered
+        } else {
+            PresentRule::LedgerSpan
+        }
+    }
+
     /// Whether policy `pi` reads its own payments: a closed loop on a model with a debt side.
     fn closed_loop(&self, pi: usize) -> bool {
         self.feedback == Feedback::Simulated && self.policies[pi].payout != "dust-only"
@@ -180,13 +212,22 @@ impl<'a> Engine<'a> {
         let mut models = Vec::new();
         let (mut policy_window, mut policy_model) = (Vec::new(), Vec::new());
         for p in policies {
-            let key = window_key(p);
-            let wi = windows.iter().position(|k| *k == key).unwrap_or_else(|| {
-                windows.push(key);
-                window_reps.push(p);
-                windows.len() - 1
-            });
-            policy_window.push(wi);
+            let phases: Vec<(i64, DustPolicy)> = if p.dust_by_era {
+                crate::policy::payout::schedule::Schedule::production().dust_phases(p)?
+            } else {
+                vec![(i64::MIN, p.clone())]
+            };
+            let mut own = Vec::new();
+            for (from, q) in phases {
+                let key = window_key(&q);
+                let wi = windows.iter().position(|k| *k == key).unwrap_or_else(|| {
+                    windows.push(key);
+                    window_reps.push(q.clone());
+                    windows.len() - 1
+                });
+                own.push((from, wi, q));
+            }
+            policy_window.push(own);
             let mi = match model_names.iter().position(|m| *m == p.payout) {
                 Some(i) => i,
                 None => {
@@ -253,9 +294,19 @@ impl<'a> Engine<'a> {
         let shared: Vec<Shared> = self.steps[range.clone()]
             .par_iter()
             .map(|&t| {
-                let present: Vec<usize> = (0..store.len())
-                    .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
-                    .collect();
+                let present: Vec<usize> =
+                    match (self.present_rule(), self.buckets, self.metagraph.and_then(|g| g.at(t))) {
+                        (PresentRule::Registered, Some(history), Some(graph)) => (0..store.len())
+                            .filter(|&m| {
+                                let hk = store.miners[m].hotkey.as_str();
+                                let holds = history.at(hk, t).is_some_and(|b| b.as_str() != "ELIMINATED");
+                                holds && (graph.hotkeys.is_empty() || graph.is_registered(hk))
+                            })
+                            .collect(),
+                        _ => (0..store.len())
+                            .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
+                            .collect(),
+                    };
                 let view = AsOf::of_subset(store, &present, t);
                 let mut bucket_fallback = Vec::new();
                 let buckets: Vec<Status> = (0..view.len())
@@ -343,7 +394,7 @@ impl<'a> Engine<'a> {
             n_ids,
             progress,
         };
-        let (policies, models) = (self.policies, &self.models);
+        let models = &self.models;
         let (policy_window, policy_model) = (&self.policy_window, &self.policy_model);
         let run = |pi: usize,
                    rows: &mut Rows,
@@ -351,9 +402,8 @@ impl<'a> Engine<'a> {
                    paid: &mut HashMap<(u32, i64), f64>,
                    shares: Option<&[f64]>| {
             loop_.policy(
-                &policies[pi],
+                &policy_window[pi],
                 models[policy_model[pi]].as_ref(),
-                policy_window[pi],
                 policy_model[pi],
                 closed[pi].then_some(paid),
                 shares,
@@ -418,9 +468,8 @@ impl Loop<'_> {
     #[allow(clippy::too_many_arguments)]
     fn policy(
         &self,
-        policy: &DustPolicy,
+        phases: &[(i64, usize, DustPolicy)],
         model: &dyn PayoutModel,
-        wi: usize,
         mi: usize,
         mut paid: Option<&mut HashMap<(u32, i64), f64>>,
         baseline_shares: Option<&[f64]>,
@@ -455,6 +504,10 @@ impl Loop<'_> {
         let step_days = self.step_ms as f64 / crate::time::MS_PER_DAY as f64;
         for ((step, sh), g) in self.range.clone().zip(self.shared).zip(self.groups) {
             let t = self.steps[step];
+            // The dust phase in force (the first before any phase starts).
+            let k = phases.partition_point(|ph| ph.0 <= t).saturating_sub(1);
+            let (_, wi, policy) = &phases[k];
+            let wi = *wi;
             let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
             if policy.smoothing != Smoothing::None {
                 smooth(policy, &mut dust, &sh.present, self.hotkey_ids, prev, step as u32);

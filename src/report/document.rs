@@ -239,6 +239,9 @@ fn run_notes(s: &Summary) -> Vec<String> {
         ),
         _ => {}
     }
+    if let Some(r) = &s.present_rule {
+        out.push(format!("Who is scored at each step: {r}."));
+    }
     if let Some(f) = &s.emission_fidelity {
         let pct = |k: &str| f[k].as_f64().map(|x| format!("{:.1} %", 100.0 * x)).unwrap_or_else(|| "-".into());
         out.push(format!(

@@ -63,6 +63,8 @@ pub struct Summary {
     pub data_notes: Notes,
     /// Closed loop or open loop (`run.json` "feedback").
     pub feedback: Option<String>,
+    /// Who was scored at each step (`run.json` "present_rule").
+    pub present_rule: Option<String>,
     /// The baseline's simulated payments against the recorded ones (`run.json`).
     pub emission_fidelity: Option<serde_json::Value>,
     pub reproducibility: Reproducibility,
@@ -503,6 +505,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         adversaries,
         data_notes: serde_json::from_value(run.run["data_notes"].clone()).unwrap_or_default(),
         feedback: run.run["feedback"].as_str().map(str::to_string),
+        present_rule: run.run["present_rule"].as_str().map(str::to_string),
         emission_fidelity: Some(run.run["emission_fidelity"].clone()).filter(|v| !v.is_null()),
         reproducibility,
     };

@@ -23,6 +23,8 @@ struct EraFile {
 struct EraEntry {
     from: TimeValue,
     release: String,
+    /// The dust preset the release shipped (what `preset = "production"` follows).
+    preset: String,
     payout: String,
 }
 
@@ -30,6 +32,7 @@ struct EraEntry {
 pub struct Era {
     pub from_ms: i64,
     pub release: String,
+    pub preset: String,
     pub model: Box<dyn PayoutModel>,
 }
 
@@ -46,11 +49,12 @@ impl Schedule {
                 return Err(InputError::file(origin, "an era cannot be paid by `production` itself"));
             }
             let from_ms = e.from.resolve().map_err(|err| InputError::file(origin, err))?;
-            eras.push(Era {
-                from_ms,
-                release: e.release,
-                model: model(&e.payout).map_err(|err| InputError::file(origin, err))?,
-            });
+            if e.preset == "production" {
+                return Err(InputError::file(origin, "an era's dust cannot be `production` itself"));
+            }
+            crate::policy::preset(&e.preset).map_err(|err| InputError::file(origin, err))?;
+            let model = model(&e.payout).map_err(|err| InputError::file(origin, err))?;
+            eras.push(Era { from_ms, release: e.release, preset: e.preset, model });
         }
         if eras.is_empty() {
             return Err(InputError::file(origin, "the schedule names no [[era]]"));
@@ -63,6 +67,24 @@ impl Schedule {
 
     pub fn production() -> Schedule {
         Schedule::parse(PRODUCTION_ERAS, "scenarios/production-eras.toml").expect("the shipped schedule parses")
+    }
+
+    /// The dust policy of each release, from its date: what `preset = "production"` follows.
+    /// The policy's name and base DUST carry over; its other knobs are the release's.
+    pub fn dust_phases(
+        &self,
+        p: &crate::policy::DustPolicy,
+    ) -> Result<Vec<(i64, crate::policy::DustPolicy)>, InputError> {
+        self.eras
+            .iter()
+            .map(|e| {
+                let mut q = crate::policy::preset(&e.preset)?;
+                q.name = p.name.clone();
+                q.dust = p.dust;
+                q.payout = p.payout.clone();
+                Ok((e.from_ms, q))
+            })
+            .collect()
     }
 
     /// Index of the era in force at `t`.
