@@ -348,3 +348,16 @@ fn preset_production_follows_each_releases_dust() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("lookback_days"), "{}", stderr(&o));
 }
+
+#[test]
+fn inspect_reads_a_metagraph_and_names_a_bad_key() {
+    let m = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_metagraph.json");
+    let o = dustlab(&["inspect", m.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("256 uid(s)") && stdout(&o).contains("sum 147.5"), "{}", stdout(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "m.json", br#"{"emission": [1, "x"], "tao_to_usd_rate": NaN}"#);
+    let o = dustlab(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("m.json") && stderr(&o).contains("emission"), "{}", stderr(&o));
+}

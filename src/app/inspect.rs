@@ -14,6 +14,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     if args.file.is_dir() {
         return inspect_snapshots(&args.file);
     }
+    if let Some(m) = as_metagraph(&args.file)? {
+        print_metagraph(&m);
+        return Ok(());
+    }
     let set = io::read_raw(&args.file)?;
     let errors = report(&args.file, &set);
     print!("{}", summary::summarize(&set));
@@ -25,6 +29,48 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// A metagraph JSON file (an object without `ledgers` whose keys are all metagraph keys), read
+/// and checked; None for anything else (then it is read as ledgers).
+fn as_metagraph(path: &Path) -> Result<Option<crate::ledger::metagraph::Metagraph>, InputError> {
+    use crate::ledger::metagraph::{KEYS, Metagraph};
+    let Ok(bytes) = std::fs::read(path) else { return Ok(None) };
+    if bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(b"PAR1") {
+        return Ok(None);
+    }
+    let strict = crate::ledger::json_read::strict_json(&bytes);
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(&strict) else {
+        return Ok(None);
+    };
+    if obj.is_empty() || !obj.keys().all(|k| KEYS.contains(&k.as_str())) {
+        return Ok(None);
+    }
+    Metagraph::parse(&bytes, &path.display().to_string()).map(Some)
+}
+
+fn print_metagraph(m: &crate::ledger::metagraph::Metagraph) {
+    let e = m.emission.as_ref();
+    println!("{}", m.source);
+    println!(
+        "metagraph     {} hotkey(s); burn uid 229: {}; uid 220: {}",
+        m.hotkeys.len(),
+        m.hotkey_at(229).unwrap_or("(none: placeholder burn_uid_229)"),
+        m.hotkey_at(220).unwrap_or("(none: placeholder burn_uid_220)")
+    );
+    println!(
+        "emission      {} ({:?}); sum {}",
+        e.map(|l| format!("{} uid(s)", l.len())).unwrap_or_else(|| "missing (R2 raises)".into()),
+        m.emission_dtype,
+        e.map(|l| l.iter().fold(0.0, |a, x| a + x).to_string()).unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "reserves      TAO {} rao, ALPHA {} rao",
+        m.tao_reserve_rao.map(|x| x.to_string()).unwrap_or_else(|| "missing".into()),
+        m.alpha_reserve_rao.map(|x| x.to_string()).unwrap_or_else(|| "missing".into())
+    );
+    println!("TAO price     {:?}", m.tao_to_usd_rate);
+    println!("timestamp     {}", m.timestamp_ms.map(format_ms).unwrap_or_else(|| "none".into()));
 }
 
 /// Prints every problem of one file; returns the error count.

@@ -144,6 +144,8 @@ pub struct Panel {
     pub lines: Vec<Line>,
     /// Tick labels for x (e.g. dates), by x value.
     pub x_format: Option<fn(f64) -> String>,
+    /// Vertical markers (x, label): release boundaries on a time axis.
+    pub markers: Vec<(f64, String)>,
 }
 
 /// Several panels stacked vertically under one title.
@@ -192,6 +194,21 @@ impl Plot for Lines {
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.filled()))).map_err(err)?;
                 }
                 draw_line(&mut chart, points, i, label)?;
+            }
+            for (k, (x, label)) in panel.markers.iter().filter(|(x, _)| *x >= x0 && *x <= x1).enumerate() {
+                let grey = RGBColor(110, 110, 110);
+                // Staggered so close boundaries keep readable labels.
+                let y_text = y1 - (y1 - y0) * 0.06 * (k % 3) as f64;
+                chart
+                    .draw_series(DashedLineSeries::new([(*x, y0), (*x, y1)], 4, 3, grey.stroke_width(1)))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!(" {label}"),
+                        (*x, y_text),
+                        ("sans-serif", 11).into_font().color(&grey),
+                    )))
+                    .map_err(err)?;
             }
             if panel.lines.iter().any(|l| !l.0.is_empty()) {
                 legend(&mut chart, SeriesLabelPosition::UpperLeft)?;

@@ -232,6 +232,22 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         &run.outcomes.iter().filter(|o| order.contains(&o.policy.as_str())).cloned().collect::<Vec<_>>(),
     );
 
+    // Release boundaries inside the run's span (from run.json), marked on every time axis.
+    let era_markers: Vec<(f64, String)> = {
+        let mut out = Vec::new();
+        let mut last: Option<&str> = None;
+        for e in run.run["era_per_step"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let release = e["release"].as_str();
+            if last.is_some()
+                && release != last
+                && let (Some(t), Some(r)) = (e["at_ms"].as_i64(), release)
+            {
+                out.push((days(t), r.to_string()));
+            }
+            last = release;
+        }
+        out
+    };
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir)?;
     let mut charts = Vec::new();
@@ -247,6 +263,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             x_label: "date (UTC)".into(),
             y_label: "dust weight (× DUST)".into(),
             x_format: Some(date_label),
+            markers: era_markers.clone(),
             lines: m
                 .dust_by_bucket
                 .iter()
@@ -317,6 +334,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 x_label: "dust weight (× DUST)".into(),
                 y_label: "miners".into(),
                 x_format: Some(|x| format!("{x:.1}")),
+                markers: Vec::new(),
                 lines: groups
                     .into_iter()
                     .map(|(b, ds)| {
@@ -356,6 +374,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         x_label: "miner (sorted by change)".into(),
         y_label: "reward change (USD over the replay)".into(),
         x_format: None,
+        markers: Vec::new(),
         lines,
     };
     let svg = render(&Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480))?;
@@ -372,6 +391,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         x_label: "date (UTC)".into(),
         y_label: format!("miners at the {what} (%)"),
         x_format: Some(date_label),
+        markers: era_markers.clone(),
         lines: metrics
             .iter()
             .map(|m| (m.policy.clone(), x_days.iter().zip(get(m)).map(|(x, v)| (*x, 100.0 * v)).collect(), None))
@@ -445,6 +465,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             x_label: "date (UTC)".into(),
             y_label: "cumulative reward (USD)".into(),
             x_format: Some(date_label),
+            markers: era_markers.clone(),
             lines: m
                 .dust_by_bucket
                 .iter()
