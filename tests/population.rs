@@ -67,6 +67,10 @@ fn stats() -> (Stats, dustlab::population::generate::Population) {
     changes.sort_by_key(|c| c.0);
     for (i, (t, h, s)) in changes.iter().enumerate() {
         match s {
+            // The true bucket history ends a departed miner with an ELIMINATED row.
+            Some(s) if s.as_str() == "ELIMINATED" => {
+                alive.remove(h);
+            }
             Some(s) => {
                 current.insert(h, (*s).clone());
                 alive.insert(h);

@@ -69,6 +69,10 @@ pub struct PopulationParams {
     /// Shares of the initial slots already MAINCOMP and PROBATION at the start (assumption).
     pub initial_maincomp_share: f64,
     pub initial_probation_share: f64,
+    /// Record emissions unrounded and leave statuses as they were when paid (no back-fill), so
+    /// a closed-loop replay of the paying policy can reproduce the record exactly (validation).
+    #[serde(default)]
+    pub exact_record: bool,
 }
 
 fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -162,6 +166,7 @@ impl Default for PopulationParams {
             tao_walk_sd: 0.03,
             initial_maincomp_share: 0.2,
             initial_probation_share: 0.05,
+            exact_record: false,
         }
     }
 }
@@ -376,6 +381,10 @@ impl Sim<'_> {
                 None => self.buckets.push((hk.clone(), at, status)),
             }
         }
+        if let EventKind::Eliminated(_) = kind {
+            // Out from the end of its last period: the next evaluation no longer scores it.
+            self.buckets.push((hk.clone(), self.ts(k), Status::parse("ELIMINATED")));
+        }
         self.events.push(Event { at_ms: self.ts(k) - CHECKPOINT_MS, hotkey: hk, kind });
     }
 
@@ -510,9 +519,10 @@ pub fn generate(p: &PopulationParams) -> Population {
             let (equity, peak, account, rp, rap) = (m.equity, m.peak, m.account, m.risk_profile, m.rap);
             let mut cp = performance_checkpoint(ts, net, equity, peak, account, forex, rp, rap, &mut sim.rng);
             let alpha = weights.get(mi).copied().unwrap_or(0.0) * p.pool_alpha_per_day / per_day as f64;
-            cp.chunk_emissions_alpha = round_to(alpha, 6);
-            cp.chunk_emissions_tao = round_to(alpha * alpha_tao, 9);
-            cp.chunk_emissions_usd = round_to(alpha * alpha_tao * tao_usd, 4);
+            let round = |x: f64, d: i32| if p.exact_record { x } else { round_to(x, d) };
+            cp.chunk_emissions_alpha = round(alpha, 6);
+            cp.chunk_emissions_tao = round(alpha * alpha_tao, 9);
+            cp.chunk_emissions_usd = round(alpha * alpha_tao * tao_usd, 4);
             cp.avg_alpha_to_tao_rate = round_to(alpha_tao, 6);
             cp.avg_tao_to_usd_rate = round_to(tao_usd, 2);
             let eliminated = dd >= p.drawdown_limit;
@@ -537,7 +547,9 @@ pub fn generate(p: &PopulationParams) -> Population {
         .into_iter()
         .filter(|m| !m.checkpoints.is_empty())
         .map(|mut m| {
-            backfill(&mut m);
+            if !p.exact_record {
+                backfill(&mut m);
+            }
             collateral.push((m.hotkey.clone(), m.collateral_usd));
             Ledger { key: m.hotkey.clone(), hotkey: m.hotkey, checkpoints: m.checkpoints }
         })

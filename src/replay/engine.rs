@@ -303,8 +303,14 @@ impl<'a> Engine<'a> {
                                 holds && (graph.hotkeys.is_empty() || graph.is_registered(hk))
                             })
                             .collect(),
+                        // The ledger-span heuristic; a bucket-history row ELIMINATED still ends a miner.
                         _ => (0..store.len())
                             .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
+                            .filter(|&m| {
+                                !self.buckets.is_some_and(|h| {
+                                    h.at(&store.miners[m].hotkey, t).is_some_and(|b| b.as_str() == "ELIMINATED")
+                                })
+                            })
                             .collect(),
                     };
                 let view = AsOf::of_subset(store, &present, t);
