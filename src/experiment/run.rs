@@ -76,6 +76,46 @@ fn load_files(paths: &[PathBuf], lenient: bool, notes: &mut Notes) -> Result<Led
     Ok(merged)
 }
 
+/// A realized-era measure reads PnL 0 from a checkpoint in the earlier layout (gain/loss only):
+/// production would, silently; the run says how many.
+fn old_layout_note(set: &LedgerSet, scenario: &Scenario, notes: &mut Notes) {
+    let realized = scenario.policies.iter().any(|p| {
+        p.metric.reads_realized()
+            || p.dust_by_era
+            || matches!(
+                p.payout.as_str(),
+                "monthly-2025-11-30" | "cumulative-2025-12-05" | "weekly-hwm-843e57e0" | "production"
+            )
+    });
+    if !realized {
+        return;
+    }
+    let mut count = 0;
+    let mut miners = Vec::new();
+    for l in &set.ledgers {
+        let n = l
+            .checkpoints
+            .iter()
+            .filter(|c| {
+                (c.pnl_gain.is_some() || c.pnl_loss.is_some()) && c.realized_pnl.is_none() && c.unrealized_pnl.is_none()
+            })
+            .count();
+        if n > 0 {
+            count += n;
+            miners.push(l.hotkey.clone());
+        }
+    }
+    notes.add(
+        "old_layout",
+        count,
+        format!(
+            "checkpoints in the earlier layout (pnl_gain/pnl_loss, no realized_pnl/unrealized_pnl) of {} miner(s): realized-era measures read their PnL as 0, as production would",
+            miners.len()
+        ),
+        miners,
+    );
+}
+
 fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
     let first = set.ledgers.iter().filter_map(|l| l.checkpoints.first()).map(|c| c.timestamp_ms).min()?;
     let last = set.ledgers.iter().filter_map(|l| l.checkpoints.last()).map(|c| c.timestamp_ms).max()?;
@@ -158,6 +198,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     };
     let buckets: Option<History<Status>> = scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
     let collateral: Option<History<f64>> = scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
+    if let Data::Files(set) = &data {
+        old_layout_note(set, scenario, &mut notes);
+    }
     let (data_start, data_end) = match &data {
         Data::Files(set) => data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,

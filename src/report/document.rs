@@ -102,6 +102,27 @@ fn tables(s: &Summary) -> Vec<Table> {
         .collect();
     out.push(("Alignment: does dust follow the window score?".into(), head, rows));
 
+    if !s.eras.is_empty() {
+        let head = ["release in force", "policy", "steps", "paid as dust", "burned", "miners' reward (USD)"]
+            .map(String::from)
+            .to_vec();
+        let rows = s
+            .eras
+            .iter()
+            .map(|e| {
+                vec![
+                    e.release.clone(),
+                    e.policy.clone(),
+                    e.steps.to_string(),
+                    pct(e.dust_share),
+                    pct(e.burn_share),
+                    format!("{:.2}", e.reward_usd_miners),
+                ]
+            })
+            .collect();
+        out.push(("Eras: where dust matters under each release".into(), head, rows));
+    }
+
     let mut head = vec!["policy".to_string(), "miners' reward (USD)".to_string()];
     head.extend(buckets.iter().map(|b| format!("{b} (USD)")));
     head.extend(

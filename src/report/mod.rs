@@ -48,6 +48,19 @@ pub struct Reproducibility {
     pub scenario_text: Option<String>,
 }
 
+/// One policy's payout mix under one release: where dust matters in each era.
+#[derive(Debug, Clone, Serialize)]
+pub struct EraRow {
+    pub release: String,
+    pub policy: String,
+    pub steps: usize,
+    /// Mean over the era's steps of the weight paid as dust (payout = dust weight).
+    pub dust_share: f64,
+    /// Mean burn weight.
+    pub burn_share: f64,
+    pub reward_usd_miners: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub scenario: String,
@@ -67,6 +80,8 @@ pub struct Summary {
     pub present_rule: Option<String>,
     /// The baseline's simulated payments against the recorded ones (`run.json`).
     pub emission_fidelity: Option<serde_json::Value>,
+    /// Per release in force and policy: dust and burn shares (runs paid by `production`).
+    pub eras: Vec<EraRow>,
     pub reproducibility: Reproducibility,
 }
 
@@ -232,6 +247,52 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         &run.outcomes.iter().filter(|o| order.contains(&o.policy.as_str())).cloned().collect::<Vec<_>>(),
     );
 
+    // Per release in force: each policy's dust and burn shares and miners' reward.
+    let release_of: std::collections::HashMap<i64, String> = run.run["era_per_step"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| Some((e["at_ms"].as_i64()?, e["release"].as_str()?.to_string())))
+        .collect();
+    let mut eras: Vec<EraRow> = Vec::new();
+    if !release_of.is_empty() {
+        let mut releases: Vec<String> = Vec::new();
+        for t in &step_ms {
+            if let Some(r) = release_of.get(t)
+                && !releases.contains(r)
+            {
+                releases.push(r.clone());
+            }
+        }
+        for release in &releases {
+            let steps: Vec<i64> = step_ms.iter().copied().filter(|t| release_of.get(t) == Some(release)).collect();
+            for name in &order {
+                let (mut dust, mut burn_w, mut usd) = (0.0, 0.0, 0.0);
+                for i in (0..st.policy.len())
+                    .filter(|&i| st.policy[i] == *name && release_of.get(&st.at_ms[i]) == Some(release))
+                {
+                    if st.bucket[i] == "burn" {
+                        burn_w += st.final_w[i];
+                    } else {
+                        usd += st.reward_usd[i];
+                        if st.payout[i] == st.dust[i] {
+                            dust += st.final_w[i];
+                        }
+                    }
+                }
+                let n = steps.len().max(1) as f64;
+                eras.push(EraRow {
+                    release: release.clone(),
+                    policy: name.to_string(),
+                    steps: steps.len(),
+                    dust_share: dust / n,
+                    burn_share: burn_w / n,
+                    reward_usd_miners: usd,
+                });
+            }
+        }
+    }
     // Release boundaries inside the run's span (from run.json), marked on every time axis.
     let era_markers: Vec<(f64, String)> = {
         let mut out = Vec::new();
@@ -528,6 +589,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         feedback: run.run["feedback"].as_str().map(str::to_string),
         present_rule: run.run["present_rule"].as_str().map(str::to_string),
         emission_fidelity: Some(run.run["emission_fidelity"].clone()).filter(|v| !v.is_null()),
+        eras,
         reproducibility,
     };
     let mut files: Vec<String> =
