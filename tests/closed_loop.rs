@@ -27,7 +27,7 @@ fn rows(out: &Path, policy: &str) -> std::collections::BTreeMap<(i64, String), (
         .map(|f| {
             (
                 (f[2].parse().unwrap(), f[3].to_string()),
-                (f[7].parse().unwrap(), f[8].parse().unwrap(), f[10].parse().unwrap()),
+                (f[7].parse().unwrap(), f[9].parse().unwrap(), f[11].parse().unwrap()),
             )
         })
         .collect()

@@ -231,7 +231,7 @@ fn the_eras_scenario_pays_each_step_by_the_release_in_force() {
         .lines()
         .map(|l| l.split(',').collect::<Vec<_>>())
         .find(|f| f[1] == "production" && f[2] == jan15 && f[4] == "burn")
-        .map(|f| f[8].parse().unwrap())
+        .map(|f| f[9].parse().unwrap())
         .unwrap();
     assert!(burn > 0.5, "R2 burns the surplus: {burn}");
     // Before the schedule's first release, production is refused.

@@ -4,3 +4,4 @@ pub mod adversary;
 pub mod fidelity;
 pub mod policy;
 pub mod rows;
+pub mod verdict;

@@ -23,6 +23,16 @@ pub struct Row {
     pub reward_usd: f64,
     pub delta_usd: f64,
     pub baseline_usd: f64,
+    /// The debt term `max(debt, dust)` compared with dust (0 on dust only).
+    pub debt: f64,
+    /// The baseline's dust-paid reward for the same miner and step (see [`dust_paid`]).
+    pub baseline_dust_paid: f64,
+}
+
+/// The part of a reward that exists because of dust: when `max(debt, dust)` took the dust, the
+/// share of the weight above the debt term. All of it before activation or on dust only.
+pub fn dust_paid(reward_usd: f64, dust: f64, payout: f64, debt: f64) -> f64 {
+    if dust > debt && payout > 0.0 && payout == dust { reward_usd * ((dust - debt) / dust) } else { 0.0 }
 }
 
 /// Floor and ceiling of a bucket under the policy (both in weight units).
@@ -101,6 +111,17 @@ pub struct MinerDelta {
     pub delta_pct: Option<f64>,
 }
 
+/// One miner's dust-paid reward against the baseline's.
+#[derive(Debug, Clone, Serialize)]
+pub struct DustDelta {
+    pub hotkey: String,
+    pub dust_paid_usd: f64,
+    pub baseline_dust_paid_usd: f64,
+    pub delta_usd: f64,
+    /// In % of the baseline's dust-paid reward (None when the baseline paid no dust).
+    pub delta_pct: Option<f64>,
+}
+
 /// Everything the report says about one policy.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyMetrics {
@@ -126,6 +147,14 @@ pub struct PolicyMetrics {
     pub churn: f64,
     /// Miners whose reward falls more than 10% against the baseline.
     pub losers_over_10pct: usize,
+    /// Dust-paid reward (USD) per bucket, under this policy and under the baseline.
+    pub dust_paid_usd_by_bucket: BTreeMap<String, f64>,
+    pub baseline_dust_paid_usd_by_bucket: BTreeMap<String, f64>,
+    /// Miners whose dust-paid reward falls more than 10% against the baseline's.
+    pub dust_losers_over_10pct: usize,
+    /// Largest changes of dust-paid reward, ranked by % change (USD beside).
+    pub dust_winners: Vec<DustDelta>,
+    pub dust_losers: Vec<DustDelta>,
     pub winners: Vec<MinerDelta>,
     pub losers: Vec<MinerDelta>,
     /// Every miner's delta, sorted ascending (for the chart).
@@ -163,6 +192,9 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
     let mut reward_rho = Vec::new();
     let n_miners = names.miners.len();
     let mut per_miner = vec![(0.0f64, 0.0f64, 0.0f64, false); n_miners];
+    // Per miner: (dust-paid, baseline dust-paid); per bucket the same.
+    let mut dust_miner = vec![(0.0f64, 0.0f64); n_miners];
+    let (mut dust_b, mut base_dust_b) = (vec![0.0; n_buckets], vec![0.0; n_buckets]);
     let (mut prev_w, mut cur_w) = (vec![0.0f64; n_miners], vec![0.0f64; n_miners]);
     let (mut prev_ids, mut cur_ids): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     // The step each id was last seen at: membership in O(1) for the churn.
@@ -204,6 +236,11 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
             e.1 += r.delta_usd;
             e.2 += r.baseline_usd;
             e.3 = true;
+            let dp = self::dust_paid(r.reward_usd, r.dust, r.payout, r.debt);
+            dust_miner[r.miner as usize].0 += dp;
+            dust_miner[r.miner as usize].1 += r.baseline_dust_paid;
+            dust_b[r.bucket as usize] += dp;
+            base_dust_b[r.bucket as usize] += r.baseline_dust_paid;
             if r.payout == r.dust {
                 dust_paid += r.final_w;
             }
@@ -283,6 +320,40 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
     let winners = deltas.iter().filter(|d| d.delta_usd >= 0.005).take(10).cloned().collect();
     let losers = deltas.iter().rev().filter(|d| d.delta_usd <= -0.005).take(10).cloned().collect();
     let rewards: Vec<f64> = deltas.iter().map(|d| d.reward_usd).collect();
+    let mut dust_deltas: Vec<DustDelta> = per_miner
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.3)
+        .map(|(i, _)| {
+            let (p, b) = dust_miner[i];
+            DustDelta {
+                hotkey: names.miners[i].clone(),
+                dust_paid_usd: p,
+                baseline_dust_paid_usd: b,
+                delta_usd: p - b,
+                delta_pct: if b > 0.0 { Some(100.0 * (p - b) / b) } else { None },
+            }
+        })
+        .collect();
+    // Ranked by % change (miners the baseline paid no dust last), then USD, then hotkey.
+    dust_deltas.sort_by(|a, b| {
+        let key = |d: &DustDelta| d.delta_pct.unwrap_or(f64::NEG_INFINITY);
+        key(b).total_cmp(&key(a)).then(b.delta_usd.total_cmp(&a.delta_usd)).then(a.hotkey.cmp(&b.hotkey))
+    });
+    let dust_losers_over_10pct = dust_deltas.iter().filter(|d| d.delta_pct.is_some_and(|p| p < -10.0)).count();
+    let dust_winners: Vec<DustDelta> = dust_deltas
+        .iter()
+        .filter(|d| d.delta_pct.is_some_and(|p| p > 0.0) && d.delta_usd >= 0.005)
+        .take(10)
+        .cloned()
+        .collect();
+    let dust_losers: Vec<DustDelta> = dust_deltas
+        .iter()
+        .rev()
+        .filter(|d| d.delta_pct.is_some_and(|p| p < 0.0) && d.delta_usd <= -0.005)
+        .take(10)
+        .cloned()
+        .collect();
     let mut deltas_sorted: Vec<f64> = deltas.iter().map(|d| d.delta_usd).collect();
     deltas_sorted.sort_by(f64::total_cmp);
     let mean = |v: &[f64]| if v.is_empty() { None } else { Some(v.iter().sum::<f64>() / v.len() as f64) };
@@ -319,6 +390,11 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
         dust_share: dust_paid / steps,
         churn: if churn_steps > 0 { churn_total / churn_steps as f64 } else { 0.0 },
         losers_over_10pct: deltas.iter().filter(|d| d.delta_pct.is_some_and(|p| p < -10.0)).count(),
+        dust_paid_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), dust_b[b])).collect(),
+        baseline_dust_paid_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), base_dust_b[b])).collect(),
+        dust_losers_over_10pct,
+        dust_winners,
+        dust_losers,
         winners,
         losers,
         deltas_sorted,
@@ -365,6 +441,8 @@ mod tests {
             reward_usd: usd,
             delta_usd: delta,
             baseline_usd: usd - delta,
+            debt: 0.0,
+            baseline_dust_paid: usd - delta,
         };
         // floor 1, ceiling 2: step 0 a at the floor, b at the ceiling; step 1 both between.
         let rows = [

@@ -2,7 +2,7 @@
 //! formula, deltas against engine policy 0. Sweeps and attacks use it; the report reads the
 //! same values back from the results table, which the same formula wrote.
 
-use super::policy::{Names, Row};
+use super::policy::{Names, Row, dust_paid};
 use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
 
@@ -26,6 +26,8 @@ pub fn from_engine(engine: &Engine, pi: usize, em: &Emission) -> Vec<Row> {
                 reward_usd,
                 delta_usd: reward_usd - baseline_usd,
                 baseline_usd,
+                debt: rows.debt[i],
+                baseline_dust_paid: dust_paid(baseline_usd, base.dust[i], base.payout[i], base.debt[i]),
             }
         })
         .collect()

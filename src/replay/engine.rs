@@ -51,6 +51,8 @@ pub struct Rows {
     pub window_score: Vec<f64>,
     pub dust: Vec<f64>,
     pub payout: Vec<f64>,
+    /// The debt term compared with dust (see `Payout::debt`).
+    pub debt: Vec<f64>,
     pub final_w: Vec<f64>,
 }
 
@@ -534,6 +536,7 @@ impl Loop<'_> {
                 rows.window_score.push(scores[k]);
                 rows.dust.push(dust[k]);
                 rows.payout.push(pay.pre_burn.get(k).copied().unwrap_or(pay.final_w[k]));
+                rows.debt.push(pay.debt.get(k).copied().unwrap_or(0.0));
                 rows.final_w.push(pay.final_w[k]);
             }
             rows.step.push(step as u32);
@@ -542,6 +545,7 @@ impl Loop<'_> {
             rows.window_score.push(0.0);
             rows.dust.push(0.0);
             rows.payout.push(pay.burn_weight());
+            rows.debt.push(0.0);
             rows.final_w.push(pay.burn_weight());
             if let (Some(o), Some(credits)) = (overlay.as_mut(), paid.as_deref_mut()) {
                 // The emission model's own expressions (`Emission`), so a credit equals the
@@ -588,6 +592,7 @@ impl Rows {
         self.window_score.reserve(n);
         self.dust.reserve(n);
         self.payout.reserve(n);
+        self.debt.reserve(n);
         self.final_w.reserve(n);
     }
 }

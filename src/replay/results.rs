@@ -15,6 +15,7 @@ pub const COLUMNS: &[&str] = &[
     "window_score",
     "dust_weight",
     "payout_weight",
+    "debt_weight",
     "final_weight",
     "reward_alpha",
     "reward_usd",
@@ -33,6 +34,7 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
     let mut bucket = Vec::with_capacity(total);
     let (mut score, mut dust, mut payout, mut final_w) =
         (Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total));
+    let mut debt = Vec::with_capacity(total);
     let (mut r_alpha, mut r_usd, mut b_usd, mut delta) =
         (Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total));
     for (p, rows) in engine.policies.iter().zip(&engine.rows) {
@@ -48,6 +50,7 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
             score.push(rows.window_score[i]);
             dust.push(rows.dust[i]);
             payout.push(rows.payout[i]);
+            debt.push(rows.debt[i]);
             final_w.push(rows.final_w[i]);
             r_alpha.push(alpha);
             r_usd.push(usd);
@@ -64,6 +67,7 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
         Column::new("window_score".into(), score),
         Column::new("dust_weight".into(), dust),
         Column::new("payout_weight".into(), payout),
+        Column::new("debt_weight".into(), debt),
         Column::new("final_weight".into(), final_w),
         Column::new("reward_alpha".into(), r_alpha),
         Column::new("reward_usd".into(), r_usd),

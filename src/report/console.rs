@@ -20,6 +20,30 @@ pub fn short_hotkey(h: &str) -> String {
 
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
+    // The answer first: one verdict per candidate.
+    for v in &s.verdicts {
+        let exploit = match (&v.exploitability, &v.exploit_by) {
+            (Some(b), Some(by)) => format!("exploitability {:.2} USD [{:.2}, {:.2}] ({by})", b.mean, b.p5, b.p95),
+            _ => "exploitability not tested".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<22} {:<11} Δalignment {:>7}  hierarchy {:<14} dust losers >10% {:>3}  {}",
+            v.policy,
+            v.verdict.to_uppercase(),
+            v.alignment_delta.map(|d| format!("{d:+.3}")).unwrap_or_else(|| "-".into()),
+            if v.hierarchy_violation_steps > 0 {
+                format!("BROKEN ({})", v.hierarchy_violation_steps)
+            } else {
+                "kept".into()
+            },
+            v.dust_losers_over_10pct,
+            exploit
+        );
+    }
+    if !s.verdicts.is_empty() {
+        let _ = writeln!(out, "(verdicts against {}; rules in report.html)\n", s.baseline);
+    }
     let mut buckets: Vec<&String> = s.policies.iter().flat_map(|m| m.reward_usd_by_bucket.keys()).collect();
     buckets.sort();
     buckets.dedup();

@@ -18,6 +18,8 @@ pub struct Steps {
     pub window_score: Vec<f64>,
     pub dust: Vec<f64>,
     pub payout: Vec<f64>,
+    /// The debt term compared with dust (0 for runs written before the column existed).
+    pub debt: Vec<f64>,
     pub final_w: Vec<f64>,
     pub reward_alpha: Vec<f64>,
     pub reward_usd: Vec<f64>,
@@ -88,6 +90,11 @@ impl RunDir {
             window_score: col_f64(&df, "window_score").map_err(err)?,
             dust: col_f64(&df, "dust_weight").map_err(err)?,
             payout: col_f64(&df, "payout_weight").map_err(err)?,
+            debt: if df.column("debt_weight").is_ok() {
+                col_f64(&df, "debt_weight").map_err(err)?
+            } else {
+                vec![0.0; df.height()]
+            },
             final_w: col_f64(&df, "final_weight").map_err(err)?,
             reward_alpha: col_f64(&df, "reward_alpha").map_err(err)?,
             reward_usd: col_f64(&df, "reward_usd").map_err(err)?,

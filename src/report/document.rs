@@ -247,6 +247,48 @@ th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1
 figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#333}pre{background:#f4f4f4;padding:.8em;overflow-x:auto;font-size:.8em}\
 .meta{color:#444}@media print{body{margin:0;max-width:none}h2,h3{page-break-after:avoid}figure svg{max-height:9in;width:auto}}";
 
+/// The verdict table: one row per candidate, the verdict first.
+pub fn verdict_table(s: &Summary) -> Table {
+    let mut buckets: Vec<String> = s.verdicts.iter().flat_map(|v| v.dust_paid_change_pct.keys().cloned()).collect();
+    buckets.sort();
+    buckets.dedup();
+    let mut head = vec!["candidate".to_string(), "verdict".to_string(), "Δ alignment".to_string()];
+    head.extend(buckets.iter().map(|b| format!("dust-paid {b}")));
+    head.extend(
+        ["miners losing > 10% of dust", "hierarchy", "exploitability (USD, 5–95%)", "Δ churn", "eras"]
+            .map(String::from),
+    );
+    let rows = s
+        .verdicts
+        .iter()
+        .map(|v| {
+            let mut r = vec![
+                v.policy.clone(),
+                v.verdict.to_uppercase(),
+                v.alignment_delta.map(|d| format!("{d:+.3}")).unwrap_or_else(|| "-".into()),
+            ];
+            r.extend(buckets.iter().map(|b| match v.dust_paid_change_pct.get(b).copied().flatten() {
+                Some(p) => format!("{p:+.1}%"),
+                None => "-".into(),
+            }));
+            r.push(v.dust_losers_over_10pct.to_string());
+            r.push(if v.hierarchy_violation_steps > 0 {
+                format!("BROKEN on {} steps", v.hierarchy_violation_steps)
+            } else {
+                "kept".into()
+            });
+            r.push(match (&v.exploitability, &v.exploit_by) {
+                (Some(b), Some(by)) => format!("{:.2} [{:.2}, {:.2}] ({by})", b.mean, b.p5, b.p95),
+                _ => "not tested".into(),
+            });
+            r.push(format!("{:+.5}", v.churn_delta));
+            r.push(if v.eras.is_empty() { "-".into() } else { v.eras.join("; ") });
+            r
+        })
+        .collect();
+    (format!("Verdict: each candidate against {}", s.baseline), head, rows)
+}
+
 /// How the run was closed (feedback) and how far its emission model drifts from the record.
 fn run_notes(s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
@@ -295,6 +337,38 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
         esc(&s.baseline),
         format_date(s.day_ms)
     );
+    let (title, head, rows) = verdict_table(s);
+    let _ = writeln!(
+        o,
+        "<h2>{}</h2>\n<table class=\"verdict\">\n<tr>{}</tr>",
+        esc(&title),
+        head.iter().map(|h| format!("<th>{}</th>", esc(h))).collect::<String>()
+    );
+    for r in &rows {
+        let _ = writeln!(
+            o,
+            "<tr>{}</tr>",
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| if i == 1 {
+                    format!("<td><b>{}</b></td>", esc(c))
+                } else {
+                    format!("<td>{}</td>", esc(c))
+                })
+                .collect::<String>()
+        );
+    }
+    if rows.is_empty() {
+        let _ = writeln!(o, "<tr><td colspan=\"{}\">no candidate: the run has one policy</td></tr>", head.len());
+    }
+    let _ = writeln!(o, "</table>\n<ul class=\"rules\">");
+    for r in &s.verdict_rules {
+        let _ = writeln!(o, "<li>{}</li>", esc(r));
+    }
+    if let Some(h) = &s.exploitability_hint {
+        let _ = writeln!(o, "<li><b>{}</b></li>", esc(h));
+    }
+    let _ = writeln!(o, "</ul>");
     let _ = writeln!(o, "<h2>Executive summary</h2>\n<ul>");
     for line in &s.executive_summary {
         let _ = writeln!(o, "<li>{}</li>", esc(line));
@@ -375,6 +449,21 @@ pub fn markdown(s: &Summary, charts: &[Chart]) -> String {
         s.baseline,
         format_date(s.day_ms)
     );
+    let (title, head, rows) = verdict_table(s);
+    let _ = writeln!(o, "## {title}\n");
+    let _ = writeln!(o, "| {} |", head.join(" | "));
+    let _ = writeln!(o, "|{}", " --- |".repeat(head.len()));
+    for r in &rows {
+        let _ = writeln!(o, "| {} |", r.join(" | "));
+    }
+    let _ = writeln!(o);
+    for r in &s.verdict_rules {
+        let _ = writeln!(o, "- {r}");
+    }
+    if let Some(h) = &s.exploitability_hint {
+        let _ = writeln!(o, "- **{h}**");
+    }
+    let _ = writeln!(o);
     let _ = writeln!(o, "## Executive summary\n");
     for line in &s.executive_summary {
         let _ = writeln!(o, "- {line}");

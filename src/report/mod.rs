@@ -64,6 +64,11 @@ pub struct EraRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub scenario: String,
+    /// One verdict per candidate against the baseline: the report's first section.
+    pub verdicts: Vec<crate::metrics::verdict::Verdict>,
+    pub verdict_rules: Vec<String>,
+    /// How to test exploitability when the run had no adversaries.
+    pub exploitability_hint: Option<String>,
     pub baseline: String,
     pub first_step_ms: i64,
     pub last_step_ms: i64,
@@ -211,6 +216,14 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         buckets: &bucket_names,
         burn: burn.and_then(|b| miner_ids.get(b).copied()),
     };
+    // The baseline's dust-paid reward per (step, hotkey), for every policy's comparison.
+    let baseline_dust: std::collections::HashMap<(i64, &str), f64> = (0..st.policy.len())
+        .filter(|&i| st.policy[i] == baseline)
+        .map(|i| {
+            let dp = crate::metrics::policy::dust_paid(st.reward_usd[i], st.dust[i], st.payout[i], st.debt[i]);
+            ((st.at_ms[i], st.hotkey[i].as_str()), dp)
+        })
+        .collect();
     let mut metrics = Vec::new();
     // Per policy, the chosen day's (bucket, window score, dust in DUST units) of each miner.
     type DayPoints = Vec<(String, f64, f64)>;
@@ -232,6 +245,8 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 reward_usd: st.reward_usd[i],
                 delta_usd: delta_usd[i],
                 baseline_usd: baseline_usd[i],
+                debt: st.debt[i],
+                baseline_dust_paid: baseline_dust.get(&(st.at_ms[i], st.hotkey[i].as_str())).copied().unwrap_or(0.0),
             })
             .collect();
         at_day.push((
@@ -575,7 +590,26 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             .collect(),
         scenario_text: run.scenario_text.clone(),
     };
+    let releases: Vec<String> = {
+        let mut r: Vec<String> = Vec::new();
+        for e in &eras {
+            if !r.contains(&e.release) {
+                r.push(e.release.clone());
+            }
+        }
+        r
+    };
+    let verdicts = crate::metrics::verdict::verdicts(&metrics, &baseline, &adversaries, &releases);
+    let exploitability_hint = adversaries.is_empty().then(|| {
+        let file = run.run["scenario_file"].as_str().unwrap_or("SCENARIO.toml");
+        format!(
+            "exploitability not tested: this run has no adversaries. Add [[adversary]] blocks (see scenarios/attack-suite.toml) and replay, or search the worst case with `dustlab attack {file} --policy NAME`."
+        )
+    });
     let summary = Summary {
+        verdicts,
+        verdict_rules: crate::metrics::verdict::rules(),
+        exploitability_hint,
         scenario: run.run["scenario"].as_str().unwrap_or("replay").to_string(),
         executive_summary: document::executive(&metrics, &adversaries, &baseline),
         baseline,

@@ -35,13 +35,16 @@ pub struct Payout {
     pub pre_burn: Vec<f64>,
     /// Per miner: remaining USD owed by the debt model (0 before activation).
     pub remaining_usd: Vec<f64>,
+    /// Per miner: the debt term `max(debt, dust)` compared with dust (remaining USD in the
+    /// November 2025 releases, the unitless debt weight from 30 November 2025, 0 on dust only).
+    pub debt: Vec<f64>,
 }
 
 impl Payout {
     /// From pre-burn weights through the burn step.
     pub fn from_pre_burn(pre_burn: Vec<f64>, remaining_usd: Vec<f64>) -> Payout {
         let (final_w, burn) = burn_step(&pre_burn);
-        Payout { final_w, burn, pre_burn, remaining_usd }
+        Payout { final_w, burn, pre_burn, debt: remaining_usd.clone(), remaining_usd }
     }
     /// The entries in production's final order (sorted only when asked for).
     pub fn entries(&self) -> Vec<(Target, f64)> {

@@ -80,10 +80,22 @@ impl PayoutModel for Monthly {
         match (self.edges, n) {
             (EdgeRules::Release20251031, 0) => return Payout::default(),
             (EdgeRules::Release20251031, 1) => {
-                return Payout { final_w: vec![1.0], burn: None, pre_burn: vec![1.0], remaining_usd: vec![0.0] };
+                return Payout {
+                    final_w: vec![1.0],
+                    burn: None,
+                    pre_burn: vec![1.0],
+                    remaining_usd: vec![0.0],
+                    debt: vec![0.0],
+                };
             }
             (EdgeRules::Release20251106, 0) => {
-                return Payout { final_w: vec![], burn: Some(1.0), pre_burn: vec![], remaining_usd: vec![] };
+                return Payout {
+                    final_w: vec![],
+                    burn: Some(1.0),
+                    pre_burn: vec![],
+                    remaining_usd: vec![],
+                    debt: vec![],
+                };
             }
             _ => {}
         }

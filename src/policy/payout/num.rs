@@ -56,7 +56,8 @@ pub fn settle(dust: &[f64], debt: &[Num], remaining: &[f64]) -> Payout {
         // All doubles: the shared burn step (and its tests) apply as they are.
         let pre: Vec<f64> = combined.iter().map(|c| c.value()).collect();
         let (final_w, burn) = burn_step(&pre);
-        return Payout { final_w, burn, pre_burn: pre, remaining_usd: remaining.to_vec() };
+        let debt = debt.iter().map(|d| d.value()).collect();
+        return Payout { final_w, burn, pre_burn: pre, remaining_usd: remaining.to_vec(), debt };
     }
     let s = combined.iter().fold(Num::F64(0.0), |acc, w| acc.add(*w));
     let pre: Vec<f64> = combined.iter().map(|c| c.value()).collect();
@@ -65,7 +66,13 @@ pub fn settle(dust: &[f64], debt: &[Num], remaining: &[f64]) -> Payout {
         Num::F32(s32) => (combined.iter().map(|c| (c.value() as f32 / s32) as f64).collect(), None),
         Num::F64(_) => unreachable!("a float32 weight makes S float32"),
     };
-    Payout { final_w, burn, pre_burn: pre, remaining_usd: remaining.to_vec() }
+    Payout {
+        final_w,
+        burn,
+        pre_burn: pre,
+        remaining_usd: remaining.to_vec(),
+        debt: debt.iter().map(|d| d.value()).collect(),
+    }
 }
 
 #[cfg(test)]
