@@ -181,24 +181,31 @@ fn tables(s: &Summary) -> Vec<Table> {
     ));
 
     for m in s.policies.iter().filter(|m| m.policy != s.baseline) {
-        let head = ["", "hotkey", "reward (USD)", "change (USD)", "change (%)"].map(String::from).to_vec();
-        let fmt = |kind: &str, d: &crate::metrics::policy::MinerDelta| {
+        // Ranked by the % change of dust-paid reward (what the policy moves), USD beside it;
+        // full hotkeys are in the CSV and summary.json.
+        let head = ["", "hotkey", "dust-paid (USD)", "change (%)", "change (USD)", "total reward change (USD)"]
+            .map(String::from)
+            .to_vec();
+        let total_delta =
+            |h: &str| m.winners.iter().chain(&m.losers).find(|d| d.hotkey == h).map(|d| format!("{:+.2}", d.delta_usd));
+        let fmt = |kind: &str, d: &crate::metrics::policy::DustDelta| {
             vec![
                 kind.to_string(),
-                d.hotkey.clone(),
-                usd(d.reward_usd),
-                format!("{:+.2}", d.delta_usd),
+                crate::report::console::short_hotkey(&d.hotkey),
+                usd(d.dust_paid_usd),
                 d.delta_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "n/a".into()),
+                format!("{:+.2}", d.delta_usd),
+                total_delta(&d.hotkey).unwrap_or_else(|| "-".into()),
             ]
         };
         let rows = m
-            .winners
+            .dust_winners
             .iter()
             .take(5)
             .map(|d| fmt("winner", d))
-            .chain(m.losers.iter().take(5).map(|d| fmt("loser", d)))
+            .chain(m.dust_losers.iter().take(5).map(|d| fmt("loser", d)))
             .collect();
-        out.push((format!("Largest winners and losers: {} against {}", m.policy, s.baseline), head, rows));
+        out.push((format!("Who gains, who loses (dust-paid reward): {} against {}", m.policy, s.baseline), head, rows));
     }
     if !s.adversaries.is_empty() {
         let band = |b: &Option<crate::metrics::adversary::Band>, scale: f64| {
