@@ -62,4 +62,14 @@ fn with_adversaries_exploitability_has_a_band() {
     );
     assert_eq!(v["exploit_by"], "sybil-split");
     assert!(summary["exploitability_hint"].is_null());
+    // Policy metrics over every run, not run 0: mean, band, and the paired difference.
+    let over = &summary["over_runs"]["short"]["reward_score_spearman"];
+    let (lo, mean, hi) = (over["p5"].as_f64().unwrap(), over["mean"].as_f64().unwrap(), over["p95"].as_f64().unwrap());
+    assert!(lo <= mean && mean <= hi);
+    let d = over["difference"]["mean"].as_f64().unwrap();
+    assert_eq!(v["alignment_delta"].as_f64().unwrap(), d, "the verdict reads the mean per-run difference");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(run["policy_metrics_over_runs"]["production"]["churn"]["mean"].is_number());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Policy metrics over all 3 runs"));
 }

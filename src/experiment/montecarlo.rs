@@ -27,6 +27,8 @@ pub enum Base {
 
 pub struct RunResult {
     pub outcomes: Vec<Outcome>,
+    /// Per policy, its scalar metrics in this run (every run, not only run 0).
+    pub metrics: Vec<(String, std::collections::BTreeMap<String, f64>)>,
     /// Run 0 keeps its long table and its data notes.
     pub frame: Option<DataFrame>,
     pub notes: Notes,
@@ -144,6 +146,12 @@ pub fn run_one(
     let engine = replay(scenario, &prep, &scenario.policies, steps)?;
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
     let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, run as u32);
+    let metrics = (0..engine.policies.len())
+        .map(|pi| {
+            let row = super::sweep::exec::metrics_row(&engine, pi, &em, &outcomes, run as u32);
+            (engine.policies[pi].name.clone(), row)
+        })
+        .collect();
     let (frame, notes) = if keep_frame {
         let mut notes = engine.notes();
         notes.extend(em.notes(steps));
@@ -151,5 +159,5 @@ pub fn run_one(
     } else {
         (None, Notes::default())
     };
-    Ok(RunResult { outcomes, frame, notes })
+    Ok(RunResult { outcomes, metrics, frame, notes })
 }

@@ -339,6 +339,35 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     bar.finish_and_clear();
     let mut outcomes = Vec::new();
     let mut first = None;
+    // Per policy and metric, the value of every run: the report shows mean and 5–95% band, and
+    // for a candidate the band of its per-run difference from the baseline (runs share their
+    // populations, so the paired difference is what the runs can tell apart).
+    let value = |r: &montecarlo::RunResult, policy: &str, key: &str| {
+        r.metrics.iter().find(|(p, _)| p == policy).and_then(|(_, m)| m.get(key).copied()).filter(|v| v.is_finite())
+    };
+    let baseline = scenario.policies[0].name.clone();
+    let over_runs: serde_json::Map<String, serde_json::Value> = scenario
+        .policies
+        .iter()
+        .map(|p| {
+            let bands: serde_json::Map<String, serde_json::Value> = OVER_RUNS
+                .iter()
+                .map(|k| {
+                    let v: Vec<f64> = runs.iter().filter_map(|r| value(r, &p.name, k)).collect();
+                    let d: Vec<f64> =
+                        runs.iter().filter_map(|r| Some(value(r, &p.name, k)? - value(r, &baseline, k)?)).collect();
+                    let mut band = serde_json::json!(outcome::Band::of(&v));
+                    if p.name != baseline
+                        && let Some(b) = outcome::Band::of(&d)
+                    {
+                        band["difference"] = serde_json::json!(b);
+                    }
+                    (k.to_string(), band)
+                })
+                .collect();
+            (p.name.clone(), serde_json::Value::Object(bands))
+        })
+        .collect();
     for r in runs {
         if first.is_none() {
             first = Some(r.frame);
@@ -363,12 +392,26 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         "inputs": {"population": scenario.population},
         "adversaries": scenario.adversaries,
         "outcome_summary": outcome_summaries,
+        "policy_metrics_over_runs": over_runs,
         "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
     });
     let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
     let dir = folder.commit()?;
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries, notes })
 }
+
+/// The metrics a Monte Carlo run reports over all its runs (mean and 5–95% band).
+const OVER_RUNS: &[&str] = &[
+    "reward_score_spearman",
+    "share_at_floor",
+    "share_at_ceiling",
+    "dust_share",
+    "burn_share",
+    "churn",
+    "gini",
+    "reward_usd_miners",
+    "steps_with_violations",
+];
 
 /// The rule the engine applies to decide who is scored (see `Engine::present_rule`).
 fn present_rule(scenario: &Scenario) -> crate::replay::engine::PresentRule {

@@ -55,12 +55,15 @@ fn worst(adversaries: &[OutcomeSummary], policy: &str) -> Option<(Band, String)>
         .max_by(|a, b| a.0.mean.total_cmp(&b.0.mean))
 }
 
-/// The verdict of every candidate (every policy after the baseline).
+/// The verdict of every candidate (every policy after the baseline). `alignment`: the change
+/// in alignment when known better than one run's (the mean per-run difference over a Monte
+/// Carlo run's runs); None: from `metrics`.
 pub fn verdicts(
     metrics: &[PolicyMetrics],
     baseline: &str,
     adversaries: &[OutcomeSummary],
     eras: &[String],
+    alignment: &dyn Fn(&str) -> Option<f64>,
 ) -> Vec<Verdict> {
     let Some(base) = metrics.iter().find(|m| m.policy == baseline) else { return Vec::new() };
     let base_exploit = worst(adversaries, baseline);
@@ -68,10 +71,11 @@ pub fn verdicts(
         .iter()
         .filter(|m| m.policy != baseline)
         .map(|m| {
-            let alignment_delta = match (m.reward_score_spearman, base.reward_score_spearman) {
-                (Some(a), Some(b)) => Some(a - b),
-                _ => None,
-            };
+            let alignment_delta =
+                alignment(&m.policy).or(match (m.reward_score_spearman, base.reward_score_spearman) {
+                    (Some(a), Some(b)) => Some(a - b),
+                    _ => None,
+                });
             let dust_paid_change_pct: BTreeMap<String, Option<f64>> = m
                 .dust_paid_usd_by_bucket
                 .iter()

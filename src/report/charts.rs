@@ -62,30 +62,118 @@ fn ink(i: usize) -> RGBColor {
     INK[i % INK.len()]
 }
 
-/// One line: solid, dashed or dotted by index, with a marker every few points.
-fn draw_line<DB: DrawingBackend>(
+/// How a series is drawn: colour, line pattern (0 solid, 1 dashed, 2 dotted) and marker
+/// (0 circle, 1 triangle, 2 cross). Fixed per bucket and per policy position, so a bucket or a
+/// policy looks the same in every chart and legend (and in grey-scale print).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: RGBColor,
+    pub pattern: usize,
+    pub marker: usize,
+}
+
+/// The bucket's own style, else the `i`-th policy style.
+pub fn style_for(label: &str, i: usize) -> Style {
+    let fixed = |c: usize, pattern: usize, marker: usize| Style { color: INK[c], pattern, marker };
+    match label {
+        "CHALLENGE" => fixed(0, 0, 0),
+        "PROBATION" => fixed(1, 1, 1),
+        "MAINCOMP" => fixed(2, 2, 2),
+        "PLAGIARISM" => fixed(4, 0, 1),
+        "unknown" => fixed(3, 1, 2),
+        "ENTITY" => fixed(5, 2, 0),
+        _ => Style { color: ink(i), pattern: i % 3, marker: (i / 3 + i) % 3 },
+    }
+}
+
+/// Splits a series where the x gap is over 1.5 × its usual step: no line across an absence.
+fn runs(points: &[(f64, f64)]) -> Vec<&[(f64, f64)]> {
+    let mut steps: Vec<f64> = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0.0).collect();
+    steps.sort_by(f64::total_cmp);
+    let Some(&usual) = steps.first() else { return vec![points] };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for k in 1..points.len() {
+        if points[k].0 - points[k - 1].0 > 1.5 * usual {
+            out.push(&points[start..k]);
+            start = k;
+        }
+    }
+    out.push(&points[start..]);
+    out
+}
+
+/// 1.2 M, 20 k, 3.5: tick labels a person reads at a glance.
+pub fn si(v: f64) -> String {
+    let a = v.abs();
+    let (x, unit) = if a >= 1e9 {
+        (v / 1e9, " G")
+    } else if a >= 1e6 {
+        (v / 1e6, " M")
+    } else if a >= 1e4 {
+        (v / 1e3, " k")
+    } else {
+        (v, "")
+    };
+    let text = if x.fract().abs() < 1e-9 || x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else if x.abs() >= 0.01 || x == 0.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.1e}")
+    };
+    format!("{text}{unit}")
+}
+
+/// One line in its style, with a marker every few points; the legend shows the same.
+fn draw_line<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<
+        'a,
         DB,
         Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
     >,
     points: &[(f64, f64)],
-    i: usize,
+    st: Style,
     label: &str,
 ) -> Result<(), String> {
-    let style = ShapeStyle { color: ink(i).to_rgba(), filled: false, stroke_width: 2 };
-    let pattern = i % 3;
-    let anno = match pattern {
-        0 => chart.draw_series(LineSeries::new(points.iter().copied(), style)).map_err(err)?,
-        1 => chart.draw_series(DashedLineSeries::new(points.iter().copied(), 8, 5, style)).map_err(err)?,
-        _ => chart.draw_series(DashedLineSeries::new(points.iter().copied(), 2, 4, style)).map_err(err)?,
-    };
-    let c = ink(i);
-    anno.label(label).legend(move |(x, y)| {
-        PathElement::new(vec![(x, y), (x + 18, y)], ShapeStyle { color: c.to_rgba(), filled: false, stroke_width: 2 })
-    });
+    let c = st.color;
+    let style = ShapeStyle { color: c.to_rgba(), filled: false, stroke_width: 2 };
+    let mut first = true;
+    for run in runs(points) {
+        let anno = match st.pattern {
+            0 => chart.draw_series(LineSeries::new(run.iter().copied(), style)).map_err(err)?,
+            1 => chart.draw_series(DashedLineSeries::new(run.iter().copied(), 8, 5, style)).map_err(err)?,
+            _ => chart.draw_series(DashedLineSeries::new(run.iter().copied(), 2, 4, style)).map_err(err)?,
+        };
+        if first && !label.is_empty() {
+            first = false;
+            let (pattern, marker) = (st.pattern, st.marker);
+            anno.label(label).legend(move |(x, y)| {
+                let s = ShapeStyle { color: c.to_rgba(), filled: false, stroke_width: 2 };
+                // The line's own pattern (three segments) and marker, relative to the anchor.
+                let segs: [(i32, i32); 3] = match pattern {
+                    0 => [(0, 24), (0, 0), (0, 0)],
+                    1 => [(0, 8), (14, 22), (24, 24)],
+                    _ => [(0, 3), (10, 13), (20, 23)],
+                };
+                let mark: Vec<(i32, i32)> = match marker {
+                    0 => vec![(9, -2), (11, -4), (13, -4), (15, -2), (15, 2), (13, 4), (11, 4), (9, 2), (9, -2)],
+                    1 => vec![(12, -5), (16, 3), (8, 3), (12, -5)],
+                    _ => vec![(8, -4), (16, 4), (12, 0), (8, 4), (16, -4)],
+                };
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(segs[0].0, 0), (segs[0].1, 0)], s)
+                    + PathElement::new(vec![(segs[1].0, 0), (segs[1].1, 0)], s)
+                    + PathElement::new(vec![(segs[2].0, 0), (segs[2].1, 0)], s)
+                    + PathElement::new(mark, ShapeStyle { color: c.to_rgba(), filled: false, stroke_width: 2 })
+            });
+        }
+    }
     let every = (points.len() / 12).max(1);
     let marks = points.iter().step_by(every).copied();
-    match i % 3 {
+    match st.marker {
         0 => chart.draw_series(marks.map(|p| Circle::new(p, 3, c.filled()))).map_err(err)?,
         1 => chart.draw_series(marks.map(|p| TriangleMarker::new(p, 4, c.filled()))).map_err(err)?,
         _ => chart.draw_series(marks.map(|p| Cross::new(p, 4, c.stroke_width(2)))).map_err(err)?,
@@ -171,7 +259,8 @@ impl Plot for Lines {
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(err)?;
             let fmt = panel.x_format;
-            let x_fmt = move |x: &f64| fmt.map(|f| f(*x)).unwrap_or_else(|| format!("{x:.0}"));
+            let x_fmt = move |x: &f64| fmt.map(|f| f(*x)).unwrap_or_else(|| si(*x));
+            let y_fmt = |y: &f64| si(*y);
             chart
                 .configure_mesh()
                 .x_desc(&panel.x_label)
@@ -179,13 +268,14 @@ impl Plot for Lines {
                 .x_labels(6)
                 .y_labels(6)
                 .x_label_formatter(&x_fmt)
+                .y_label_formatter(&y_fmt)
                 .light_line_style(RGBColor(235, 235, 235))
                 .label_style(("sans-serif", 12))
                 .draw()
                 .map_err(err)?;
             for (i, (label, points, band)) in panel.lines.iter().enumerate() {
                 if let Some(band) = band {
-                    let c = ink(i).mix(0.15);
+                    let c = style_for(label, i).color.mix(0.15);
                     let poly: Vec<(f64, f64)> = band
                         .iter()
                         .map(|(x, _, hi)| (*x, *hi))
@@ -193,7 +283,7 @@ impl Plot for Lines {
                         .collect();
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.filled()))).map_err(err)?;
                 }
-                draw_line(&mut chart, points, i, label)?;
+                draw_line(&mut chart, points, style_for(label, i), label)?;
             }
             for (k, (x, label)) in panel.markers.iter().filter(|(x, _)| *x >= x0 && *x <= x1).enumerate() {
                 let grey = RGBColor(110, 110, 110);

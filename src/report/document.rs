@@ -82,15 +82,15 @@ fn tables(s: &Summary) -> Vec<Table> {
         b.dedup();
         b
     };
+    // Per-bucket Spearman of score and dust is 1 by construction under a monotone
+    // normalisation (max, the production rule): it stays in summary.json, not in the table.
     let mut head = vec!["policy".to_string()];
-    head.extend(buckets.iter().map(|b| format!("Spearman {b}")));
     head.extend(["reward vs PnL Spearman", "at floor", "at ceiling", "hierarchy violations (steps)"].map(String::from));
     let rows = s
         .policies
         .iter()
         .map(|m| {
             let mut r = vec![m.policy.clone()];
-            r.extend(buckets.iter().map(|b| rho(m.spearman_by_bucket.get(b).copied().flatten())));
             r.extend([
                 rho(m.reward_score_spearman),
                 pct(m.share_at_floor),
@@ -101,6 +101,10 @@ fn tables(s: &Summary) -> Vec<Table> {
         })
         .collect();
     out.push(("Alignment: does dust follow the window score?".into(), head, rows));
+
+    if let Some(t) = over_runs_table(s) {
+        out.push(t);
+    }
 
     if !s.eras.is_empty() {
         let head = ["release in force", "policy", "steps", "paid as dust", "burned", "miners' reward (USD)"]
@@ -253,6 +257,68 @@ table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border:1px sol
 th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0;page-break-inside:avoid}\
 figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#333}pre{background:#f4f4f4;padding:.8em;overflow-x:auto;font-size:.8em}\
 .meta{color:#444}@media print{body{margin:0;max-width:none}h2,h3{page-break-after:avoid}figure svg{max-height:9in;width:auto}}";
+
+/// Monte Carlo: every policy's metrics over all runs, mean [5–95%]; a candidate whose band is
+/// wider than its difference from the baseline is flagged (the runs cannot tell them apart).
+fn over_runs_table(s: &Summary) -> Option<Table> {
+    let v = s.over_runs.as_ref()?.as_object()?;
+    let keys = [
+        ("reward_score_spearman", "alignment"),
+        ("dust_share", "dust share"),
+        ("burn_share", "burn share"),
+        ("churn", "churn / step"),
+        ("reward_usd_miners", "miners' reward (USD)"),
+    ];
+    let runs = s.reproducibility.runs.unwrap_or(1);
+    let mut head = vec!["policy".to_string()];
+    head.extend(keys.iter().map(|(_, l)| l.to_string()));
+    head.push("difference from the baseline not resolved (5–95% band of the per-run difference spans 0)".into());
+    let rows = s
+        .policies
+        .iter()
+        .filter_map(|pm| v.get(&pm.policy).map(|m| (&pm.policy, m)))
+        .map(|(policy, m)| {
+            let mut r = vec![policy.clone()];
+            let mut wide = Vec::new();
+            for (k, label) in keys {
+                let b = &m[k];
+                let (mean, p5, p95) = (b["mean"].as_f64(), b["p5"].as_f64(), b["p95"].as_f64());
+                r.push(match (mean, p5, p95) {
+                    (Some(x), Some(lo), Some(hi)) => format!("{} [{}, {}]", fmt_num(x), fmt_num(lo), fmt_num(hi)),
+                    _ => "-".into(),
+                });
+                // The per-run difference from the baseline: a band that straddles 0 is wider
+                // than the effect it qualifies.
+                let d = &b["difference"];
+                if let (Some(lo), Some(hi)) = (d["p5"].as_f64(), d["p95"].as_f64())
+                    && lo < 0.0
+                    && hi > 0.0
+                {
+                    wide.push(label);
+                }
+            }
+            r.push(if policy == &s.baseline {
+                "(baseline)".into()
+            } else if wide.is_empty() {
+                "no".into()
+            } else {
+                wide.join(", ")
+            });
+            r
+        })
+        .collect();
+    Some((format!("Policy metrics over all {runs} runs: mean [5–95%]"), head, rows))
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}
 
 /// The verdict table: one row per candidate, the verdict first.
 pub fn verdict_table(s: &Summary) -> Table {

@@ -87,6 +87,8 @@ pub struct Summary {
     pub emission_fidelity: Option<serde_json::Value>,
     /// Per release in force and policy: dust and burn shares (runs paid by `production`).
     pub eras: Vec<EraRow>,
+    /// Monte Carlo: per policy and metric, mean and 5–95% band over every run (`run.json`).
+    pub over_runs: Option<serde_json::Value>,
     pub reproducibility: Reproducibility,
 }
 
@@ -599,7 +601,10 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         }
         r
     };
-    let verdicts = crate::metrics::verdict::verdicts(&metrics, &baseline, &adversaries, &releases);
+    // Over a Monte Carlo run's runs, alignment is judged by the mean per-run difference.
+    let over = run.run["policy_metrics_over_runs"].clone();
+    let alignment = |p: &str| -> Option<f64> { over[p]["reward_score_spearman"]["difference"]["mean"].as_f64() };
+    let verdicts = crate::metrics::verdict::verdicts(&metrics, &baseline, &adversaries, &releases, &alignment);
     let exploitability_hint = adversaries.is_empty().then(|| {
         let file = run.run["scenario_file"].as_str().unwrap_or("SCENARIO.toml");
         format!(
@@ -624,6 +629,8 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         present_rule: run.run["present_rule"].as_str().map(str::to_string),
         emission_fidelity: Some(run.run["emission_fidelity"].clone()).filter(|v| !v.is_null()),
         eras,
+        over_runs: Some(run.run["policy_metrics_over_runs"].clone())
+            .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
         reproducibility,
     };
     let mut files: Vec<String> =
