@@ -463,28 +463,29 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         svg,
     });
 
-    // 5. Share at floor and at ceiling over time.
-    let share_panel = |what: &str, get: fn(&PolicyMetrics) -> &Vec<f64>| Panel {
-        title: format!("share of miners at the {what}"),
-        x_label: "date (UTC)".into(),
-        y_label: format!("miners at the {what} (%)"),
-        x_format: Some(date_label),
-        markers: era_markers.clone(),
-        lines: metrics
-            .iter()
-            .map(|m| (m.policy.clone(), x_days.iter().zip(get(m)).map(|(x, v)| (*x, 100.0 * v)).collect(), None))
-            .collect(),
-    };
+    // 5. Share at floor and at ceiling over time: small multiples, one panel per policy.
+    let panels = metrics
+        .iter()
+        .map(|m| Panel {
+            title: format!("{}: share of miners at the floor and at the ceiling", m.policy),
+            x_label: "date (UTC)".into(),
+            y_label: "miners (%)".into(),
+            x_format: Some(date_label),
+            markers: era_markers.clone(),
+            lines: [("at the floor", &m.floor_share_series), ("at the ceiling", &m.ceiling_share_series)]
+                .into_iter()
+                .map(|(label, v)| {
+                    (label.to_string(), x_days.iter().zip(v).map(|(x, y)| (*x, 100.0 * y)).collect(), None)
+                })
+                .collect(),
+        })
+        .collect();
     let title = "Share of miners at the floor and at the ceiling".to_string();
-    let panels =
-        vec![share_panel("floor", |m| &m.floor_share_series), share_panel("ceiling", |m| &m.ceiling_share_series)];
-    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "floor_ceiling", (1100, 700))?;
+    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "floor_ceiling", (1100, h(metrics.len())))?;
     charts.push(Chart {
         name: "floor_ceiling",
         title,
-        caption:
-            "Percentage of present miners whose dust weight equals their bucket's floor (top) or ceiling (bottom)."
-                .into(),
+        caption: "Percentage of present miners whose dust weight equals their bucket's floor or its ceiling, one panel per policy.".into(),
         svg,
     });
 
@@ -535,30 +536,48 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         });
     }
 
-    // 7. Cumulative USD by bucket.
-    let panels = metrics
-        .iter()
-        .map(|m| Panel {
-            title: format!("{}: cumulative reward by bucket", m.policy),
-            x_label: "date (UTC)".into(),
-            y_label: "cumulative reward (USD)".into(),
-            x_format: Some(date_label),
-            markers: era_markers.clone(),
-            lines: m
-                .dust_by_bucket
-                .iter()
-                .map(|(b, s)| (b.clone(), x_days.iter().copied().zip(s.cumulative_usd.iter().copied()).collect(), None))
-                .collect(),
-        })
-        .collect();
-    let title = "Cumulative reward by bucket".to_string();
-    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "cumulative_usd", (1100, h(metrics.len())))?;
-    charts.push(Chart {
-        name: "cumulative_usd",
-        title,
-        caption: "USD paid to each bucket's miners since the first step.".into(),
-        svg,
-    });
+    // 7. Each candidate's cumulative reward difference from the baseline, one panel per bucket.
+    if let Some(base) = metrics.iter().find(|m| m.policy == baseline) {
+        let panels: Vec<Panel> = base
+            .dust_by_bucket
+            .iter()
+            .map(|(b, bs)| Panel {
+                title: format!("{b}: cumulative reward minus {baseline}'s"),
+                x_label: "date (UTC)".into(),
+                y_label: "USD".into(),
+                x_format: Some(date_label),
+                markers: era_markers.clone(),
+                // The baseline stays in as its zero line, so every policy keeps its style.
+                lines: metrics
+                    .iter()
+                    .filter_map(|m| {
+                        let cs = m.dust_by_bucket.get(b)?;
+                        let pts = x_days
+                            .iter()
+                            .zip(cs.cumulative_usd.iter().zip(&bs.cumulative_usd))
+                            .map(|(x, (c, b))| (*x, c - b))
+                            .collect();
+                        Some((m.policy.clone(), pts, None))
+                    })
+                    .collect(),
+            })
+            .collect();
+        if metrics.len() > 1 {
+            let title = format!("Cumulative reward difference from {baseline}, by bucket");
+            let svg = render(
+                &Lines { title: title.clone(), panels },
+                &charts_dir,
+                "cumulative_usd",
+                (1100, h(base.dust_by_bucket.len())),
+            )?;
+            charts.push(Chart {
+                name: "cumulative_usd",
+                title,
+                caption: format!("USD each candidate has paid a bucket's miners since the first step, minus what {baseline} paid them."),
+                svg,
+            });
+        }
+    }
 
     let inputs = run.run["inputs"]
         .as_object()
