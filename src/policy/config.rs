@@ -159,8 +159,9 @@ impl DustPolicy {
             return bad(format!("dust must be a non-negative number, got {}", self.dust));
         }
         // A lookback beyond ten years holds no ledger and would overflow the window arithmetic.
-        if !(self.lookback_days.is_finite() && self.lookback_days > 0.0 && self.lookback_days <= 3650.0) {
-            return bad(format!("lookback_days must be in (0, 3650], got {}", self.lookback_days));
+        // At least one millisecond: a smaller window rounds to none at all.
+        if !(self.lookback_days.is_finite() && self.lookback_ms() >= 1 && self.lookback_days <= 3650.0) {
+            return bad(format!("lookback_days must be in [1 ms, 3650 days], got {}", self.lookback_days));
         }
         let non_negative = |key: &str, x: f64| -> Result<(), InputError> {
             if x.is_finite() && x >= 0.0 {

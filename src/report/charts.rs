@@ -234,6 +234,8 @@ pub struct Panel {
     pub x_format: Option<fn(f64) -> String>,
     /// Vertical markers (x, label): release boundaries on a time axis.
     pub markers: Vec<(f64, String)>,
+    /// Draw each line's points as bars of this width (a histogram) instead of a line.
+    pub bars: Option<f64>,
 }
 
 /// Several panels stacked vertically under one title.
@@ -250,7 +252,11 @@ impl Plot for Lines {
             let all = panel.lines.iter().flat_map(|l| {
                 l.1.iter().copied().chain(l.2.iter().flatten().flat_map(|(x, lo, hi)| [(*x, *lo), (*x, *hi)]))
             });
-            let ((x0, x1), (y0, y1)) = bounds(all);
+            // Bars stand on 0: the axis always includes it and the tallest bar.
+            let floor = panel.bars.map(|_| (f64::NAN, 0.0));
+            let ((x0, x1), (y0, y1)) = bounds(all.chain(
+                floor.into_iter().filter_map(|(_, y)| panel.lines.first().and_then(|l| l.1.first()).map(|p| (p.0, y))),
+            ));
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, ("sans-serif", 16).into_font())
                 .margin(8)
@@ -283,7 +289,27 @@ impl Plot for Lines {
                         .collect();
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.filled()))).map_err(err)?;
                 }
-                draw_line(&mut chart, points, style_for(label, i), label)?;
+                match panel.bars {
+                    None => draw_line(&mut chart, points, style_for(label, i), label)?,
+                    Some(width) => {
+                        let st = style_for(label, i);
+                        let n = panel.lines.len().max(1) as f64;
+                        let w = width / n;
+                        let fill = match i % 3 {
+                            0 => st.color.filled(),
+                            1 => st.color.mix(0.5).filled(),
+                            _ => st.color.stroke_width(2),
+                        };
+                        chart
+                            .draw_series(points.iter().filter(|p| p.1 > 0.0).map(|(x, y)| {
+                                let left = x - width / 2.0 + i as f64 * w;
+                                Rectangle::new([(left, 0.0), (left + w * 0.9, *y)], fill)
+                            }))
+                            .map_err(err)?
+                            .label(label.as_str())
+                            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], fill));
+                    }
+                }
             }
             for (k, (x, label)) in panel.markers.iter().filter(|(x, _)| *x >= x0 && *x <= x1).enumerate() {
                 let grey = RGBColor(110, 110, 110);
@@ -301,7 +327,10 @@ impl Plot for Lines {
                     .map_err(err)?;
             }
             if panel.lines.iter().any(|l| !l.0.is_empty()) {
-                legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+                // A histogram's tall bars sit on the left (the floors): its legend goes right.
+                let at =
+                    if panel.bars.is_some() { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft };
+                legend(&mut chart, at)?;
             }
         }
         Ok(())

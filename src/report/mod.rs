@@ -342,6 +342,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             y_label: "dust weight (× DUST)".into(),
             x_format: Some(date_label),
             markers: era_markers.clone(),
+            bars: None,
             lines: m
                 .dust_by_bucket
                 .iter()
@@ -413,6 +414,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 y_label: "miners".into(),
                 x_format: Some(|x| format!("{x:.1}")),
                 markers: Vec::new(),
+                bars: Some(0.1),
                 lines: groups
                     .into_iter()
                     .map(|(b, ds)| {
@@ -434,7 +436,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
     charts.push(Chart {
         name: "dust_histogram",
         title,
-        caption: "Frequency polygons: miners per 0.1-DUST bin of dust weight, one line per bucket.".into(),
+        caption: "Miners per 0.1-DUST bin of dust weight, one bar colour per bucket.".into(),
         svg,
     });
 
@@ -453,6 +455,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         y_label: "reward change (USD over the replay)".into(),
         x_format: None,
         markers: Vec::new(),
+        bars: None,
         lines,
     };
     let svg = render(&Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480))?;
@@ -472,6 +475,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             y_label: "miners (%)".into(),
             x_format: Some(date_label),
             markers: era_markers.clone(),
+            bars: None,
             lines: [("at the floor", &m.floor_share_series), ("at the ceiling", &m.ceiling_share_series)]
                 .into_iter()
                 .map(|(label, v)| {
@@ -547,6 +551,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 y_label: "USD".into(),
                 x_format: Some(date_label),
                 markers: era_markers.clone(),
+                bars: None,
                 // The baseline stays in as its zero line, so every policy keeps its style.
                 lines: metrics
                     .iter()
