@@ -47,6 +47,20 @@ fn search_beats_a_dense_grid_on_a_planted_case() {
     let found = search(&eval, &spec, &AttackSpec { samples: 4, refine: 6, seed: 9 }).unwrap();
     assert!(found.excess_usd >= best_grid, "search {} < grid {best_grid}", found.excess_usd);
     assert_eq!(found.params, vec![("k".to_string(), dim.high)]);
+    // The planted worst case sits on the range's edge: said, and printed at its precision.
+    assert_eq!(found.on_bound, vec!["k".to_string()]);
+    assert_eq!(dustlab::experiment::attack::natural(dim, found.params[0].1), "12");
+    assert!(found.excess_pct.is_some_and(|p| p > 0.0));
+    // A timing burst never outlasts its period, whatever the search tries.
+    let timing = AdversarySpec {
+        strategy: "window-timing".into(),
+        period_days: 3.0,
+        burst_days: 9.0,
+        ..AdversarySpec::default()
+    };
+    let t = search(&eval, &timing, &AttackSpec { samples: 6, refine: 3, seed: 2 }).unwrap();
+    let get = |k: &str| t.params.iter().find(|p| p.0 == k).unwrap().1;
+    assert!(get("burst_days") <= get("period_days"), "{:?}", t.params);
     // Deterministic: the same seed finds the same case.
     let again = search(&eval, &spec, &AttackSpec { samples: 4, refine: 6, seed: 9 }).unwrap();
     assert_eq!(again.excess_usd, found.excess_usd);

@@ -33,17 +33,19 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     let mut folder = RunFolder::begin(&target)?;
     let mut notes = Notes::default();
     let found = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet, &mut notes)?;
-    let mut csv = String::from("policy,adversary,strategy,excess_usd,evaluations,params\n");
+    let mut csv = String::from("policy,adversary,strategy,excess_usd,excess_pct,evaluations,params,on_bound\n");
     for w in &found {
         let params: Vec<String> = w.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         csv.push_str(&format!(
-            "{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{}\n",
             policy.name,
             w.adversary,
             w.strategy,
             w.excess_usd,
+            w.excess_pct.map(|p| p.to_string()).unwrap_or_default(),
             w.evaluations,
-            params.join(" ")
+            params.join(" "),
+            w.on_bound.join(" ")
         ));
     }
     let path = folder.file("attack.csv");
@@ -60,12 +62,35 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
         notes.print();
         eprintln!("worst cases against {} over {} run(s):", policy.name, scenario.runs);
         for w in &found {
-            let params: Vec<String> = w.params.iter().map(|(k, v)| format!("{k} = {v:.4}")).collect();
+            let params: Vec<String> = w
+                .params
+                .iter()
+                .zip(&w.bounds)
+                .map(|((k, v), d)| {
+                    let edge =
+                        if w.on_bound.contains(k) { " (on the bound: the worst case may lie beyond)" } else { "" };
+                    format!("{k} = {}{edge}", crate::experiment::attack::natural(d, *v))
+                })
+                .collect();
+            let ranges: Vec<String> = w
+                .bounds
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} in [{}, {}]",
+                        d.key,
+                        crate::experiment::attack::natural(d, d.low),
+                        crate::experiment::attack::natural(d, d.high)
+                    )
+                })
+                .collect();
             eprintln!(
-                "  {:<24} excess {:>12.2} USD over its twin  ({}; {} evaluations)",
+                "  {:<24} excess {:>12.2} USD ({}) over its twin  ({}; searched {}; {} evaluations)",
                 w.adversary,
                 w.excess_usd,
+                w.excess_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "-".into()),
                 params.join(", "),
+                ranges.join(", "),
                 w.evaluations
             );
         }

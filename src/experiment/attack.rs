@@ -57,6 +57,19 @@ fn with(spec: &AdversarySpec, dims: &[Dimension], x: &[f64]) -> AdversarySpec {
     s
 }
 
+/// A strategy's own constraints on a candidate: a timing burst never outlasts its period.
+fn repair(strategy: &str, dims: &[Dimension], mut x: Vec<f64>) -> Vec<f64> {
+    if strategy == "window-timing" {
+        let at = |k: &str| dims.iter().position(|d| d.key == k);
+        if let (Some(p), Some(b)) = (at("period_days"), at("burst_days"))
+            && x[b] > x[p]
+        {
+            x[b] = x[p];
+        }
+    }
+    x
+}
+
 fn clamp(d: &Dimension, v: f64) -> f64 {
     let v = v.clamp(d.low, d.high);
     if d.integer { v.round() } else { v }
@@ -92,6 +105,13 @@ pub struct Evaluator<'a> {
 impl Evaluator<'_> {
     /// Mean excess reward (USD) over the honest twin, over the runs.
     pub fn excess(&self, spec: &AdversarySpec) -> anyhow::Result<f64> {
+        Ok(self.measure(spec)?.0)
+    }
+
+    /// Mean excess over the twin in USD and in % of the twin's reward (runs where the twin
+    /// earned something), over the runs.
+    pub fn measure(&self, spec: &AdversarySpec) -> anyhow::Result<(f64, Option<f64>)> {
+        let (mut pct_sum, mut pct_n) = (0.0, 0usize);
         let mut total = 0.0;
         let policies = std::slice::from_ref(self.policy);
         for (run, pop) in self.populations.iter().enumerate() {
@@ -100,9 +120,14 @@ impl Evaluator<'_> {
             let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
             let o = outcomes(&engine, &em, std::slice::from_ref(spec), &prep.injected, run as u32);
             total += o.first().map(|o| o.excess_usd).unwrap_or(0.0);
+            if let Some(p) = o.first().and_then(|o| o.excess_pct) {
+                pct_sum += p;
+                pct_n += 1;
+            }
             self.progress.inc(1);
         }
-        Ok(total / self.populations.len().max(1) as f64)
+        let pct = if pct_n > 0 { Some(pct_sum / pct_n as f64) } else { None };
+        Ok((total / self.populations.len().max(1) as f64, pct))
     }
 }
 
@@ -113,7 +138,25 @@ pub struct WorstCase {
     pub adversary: String,
     pub params: Vec<(String, f64)>,
     pub excess_usd: f64,
+    /// The same excess in % of the honest twin's reward (mean over runs where the twin earned).
+    pub excess_pct: Option<f64>,
     pub evaluations: usize,
+    /// Searched parameters whose worst case sits on a bound of the range: the true worst case
+    /// may lie beyond it.
+    pub on_bound: Vec<String>,
+    /// The searched ranges, for the reader.
+    pub bounds: Vec<Dimension>,
+}
+
+/// A parameter at its natural precision: `12` for an integer, `2.45` rather than `2.4500`.
+pub fn natural(d: &Dimension, v: f64) -> String {
+    if d.integer {
+        format!("{v:.0}")
+    } else {
+        let t = format!("{v:.4}");
+        let t = t.trim_end_matches('0').trim_end_matches('.');
+        t.to_string()
+    }
 }
 
 /// Random search then coordinate refinement for one adversary block.
@@ -121,9 +164,10 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
     let dims = space(&spec.strategy);
     let mut rng = seed::rng(settings.seed, 0xa77a);
     let mut evaluations = 0;
-    let mut score = |x: &[f64]| -> anyhow::Result<f64> {
+    let mut pct_of_best = None;
+    let mut score = |x: &[f64]| -> anyhow::Result<(f64, Option<f64>)> {
         evaluations += 1;
-        eval.excess(&with(spec, &dims, x))
+        eval.measure(&with(spec, &dims, x))
     };
     // The block's own values are the first candidate.
     let start: Vec<f64> = dims
@@ -144,12 +188,17 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
             clamp(d, current)
         })
         .collect();
-    let mut best = (score(&start)?, start);
+    let start = repair(&spec.strategy, &dims, start);
+    let (s0, p0) = score(&start)?;
+    pct_of_best = p0.or(pct_of_best);
+    let mut best = (s0, start);
     for _ in 0..settings.samples {
         let x: Vec<f64> = dims.iter().map(|d| clamp(d, d.low + (d.high - d.low) * rng.random::<f64>())).collect();
-        let s = score(&x)?;
+        let x = repair(&spec.strategy, &dims, x);
+        let (s, p) = score(&x)?;
         if s > best.0 {
             best = (s, x);
+            pct_of_best = p;
         }
     }
     let mut steps: Vec<f64> =
@@ -160,12 +209,14 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
             for sign in [1.0, -1.0] {
                 let mut x = best.1.clone();
                 x[i] = clamp(&dims[i], x[i] + sign * steps[i]);
-                if x[i] == best.1[i] {
+                let x = repair(&spec.strategy, &dims, x);
+                if x == best.1 {
                     continue;
                 }
-                let s = score(&x)?;
+                let (s, p) = score(&x)?;
                 if s > best.0 {
                     best = (s, x);
+                    pct_of_best = p;
                     improved = true;
                 }
             }
@@ -176,11 +227,22 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
             }
         }
     }
+    let on_bound = dims
+        .iter()
+        .zip(&best.1)
+        .filter(|(d, v)| {
+            (**v - d.low).abs() <= 1e-9 * d.low.abs().max(1.0) || (**v - d.high).abs() <= 1e-9 * d.high.abs().max(1.0)
+        })
+        .map(|(d, _)| d.key.clone())
+        .collect();
     Ok(WorstCase {
         strategy: spec.strategy.clone(),
         adversary: spec.label(),
         params: dims.iter().map(|d| d.key.clone()).zip(best.1.iter().copied()).collect(),
         excess_usd: best.0,
+        excess_pct: pct_of_best,
         evaluations,
+        on_bound,
+        bounds: dims,
     })
 }
