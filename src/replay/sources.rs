@@ -177,7 +177,8 @@ pub fn read_collateral(path: &Path) -> Result<History<f64>, InputError> {
                 text.trim().parse::<f64>().map_err(|_| format!("{text:?} is not a number"))?
             }
         };
-        if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(format!("{x} is not a finite number ≥ 0 (USD)")) }
+        // Negative is a value production reads (as 0 in the collateral rule); NaN and inf are not.
+        if x.is_finite() { Ok(x) } else { Err(format!("{x} is not a finite number (USD)")) }
     })
 }
 
