@@ -243,6 +243,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             served_by.iter_mut().for_each(|s| *s = label.clone());
         }
         Data::Snapshots(snaps) => {
+            // Each snapshot is a new store: the closed loop carries its payments across them.
+            engine.keep_credits = true;
             for (i, snap) in snaps.iter().enumerate() {
                 let until = snaps.get(i + 1).map(|s| s.taken_ms).unwrap_or(i64::MAX);
                 let a = steps.partition_point(|&t| t < snap.taken_ms);

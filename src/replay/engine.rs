@@ -121,8 +121,11 @@ pub struct Engine<'a> {
     /// The emission model's pool and price, for the payments a closed loop credits.
     pub pool: Source,
     pub price: Source,
-    /// Per policy, in a closed loop: USD it paid, by (hotkey id, checkpoint timestamp).
+    /// Per policy, in a closed loop: USD it paid, by (hotkey id, checkpoint timestamp). Kept
+    /// only when `keep_credits` (a replay over several snapshots rebuilds its payments from it).
     paid: Vec<HashMap<(u32, i64), f64>>,
+    /// Whether the closed loop's payments must outlive a segment (snapshot replays).
+    pub keep_credits: bool,
 }
 
 /// How the replay decides who is scored at a step.
@@ -265,6 +268,7 @@ impl<'a> Engine<'a> {
             pool: Source::Constant(DEFAULT_POOL),
             price: Source::Ledgers,
             paid: vec![HashMap::new(); policies.len()],
+            keep_credits: false,
         })
     }
 
@@ -401,6 +405,7 @@ impl<'a> Engine<'a> {
             metagraph: self.metagraph,
             n_ids,
             progress,
+            keep_credits: self.keep_credits,
         };
         let models = &self.models;
         let (policy_window, policy_model) = (&self.policy_window, &self.policy_model);
@@ -467,6 +472,7 @@ struct Loop<'s> {
     metagraph: Option<&'s crate::ledger::metagraph::MetagraphSeries>,
     n_ids: usize,
     progress: &'s (dyn Fn(u64) + Sync),
+    keep_credits: bool,
 }
 
 impl Loop<'_> {
@@ -573,7 +579,9 @@ impl Loop<'_> {
                         let each = usd / (j - i) as f64;
                         for (slot, &ts) in o[m][i..j].iter_mut().zip(&series.ts[i..j]) {
                             *slot += each;
-                            *credits.entry((self.hotkey_ids[m], ts)).or_default() += each;
+                            if self.keep_credits {
+                                *credits.entry((self.hotkey_ids[m], ts)).or_default() += each;
+                            }
                         }
                     }
                 }
