@@ -69,6 +69,13 @@ fn sweep_rows_equal_separate_replays_of_each_variant() {
     let html = std::fs::read_to_string(out.join("sweep_report.html")).unwrap();
     assert!(html.contains("gini by lookback_days × ceiling_width") && html.contains("Pareto front"));
     assert!(out.join("best.toml").exists());
+    // Every variant gets a verdict against the baseline, by the report's rules.
+    let sj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let words = sj["verdicts"].as_object().unwrap();
+    assert_eq!(words.len(), 4);
+    assert!(words.values().all(|w| ["better", "worse", "trade-off", "infeasible"].contains(&w.as_str().unwrap())));
+    assert!(html.contains("Verdicts against the baseline"));
     // The search starts from the configured adversary, so it finds at least its mean excess.
     for r in table.iter().filter(|r| r["run"] == 0.0) {
         let same: Vec<f64> = table

@@ -63,6 +63,11 @@ pub fn scalars<'a>(
     let opt = |x: Option<f64>| x.unwrap_or(f64::NAN);
     out.insert("reward_usd_miners".into(), m.reward_usd_miners);
     out.insert("reward_score_spearman".into(), opt(m.reward_score_spearman));
+    out.insert("dust_losers_over_10pct".into(), m.dust_losers_over_10pct as f64);
+    for (b, v) in &m.dust_paid_usd_by_bucket {
+        let base = m.baseline_dust_paid_usd_by_bucket.get(b).copied().unwrap_or(0.0);
+        out.insert(format!("dust_paid_change_pct_{b}"), if base > 0.0 { 100.0 * (v - base) / base } else { f64::NAN });
+    }
     out.insert("share_at_floor".into(), m.share_at_floor);
     out.insert("share_at_ceiling".into(), m.share_at_ceiling);
     out.insert("hierarchy_violations".into(), m.hierarchy_violations as f64);
@@ -157,6 +162,47 @@ pub fn pareto(rows: &[SweepRow]) -> Vec<String> {
     points.iter().filter(|(_, p)| !points.iter().any(|(_, q)| dominates(q, p))).map(|(n, _)| n.to_string()).collect()
 }
 
+/// Each variant's verdict against the baseline (means over runs), by the report's rules
+/// (`metrics::verdict::rules`): infeasible, better, worse or trade-off.
+pub fn verdicts(rows: &[SweepRow]) -> BTreeMap<String, String> {
+    use crate::metrics::verdict::{ALIGNMENT_TOLERANCE, BUCKET_LOSS_PCT, EXPLOIT_TOLERANCE};
+    let bad: Vec<String> = infeasible(rows).into_iter().map(|x| x.0).collect();
+    let mut by_variant: BTreeMap<&str, Vec<&SweepRow>> = BTreeMap::new();
+    for r in rows {
+        by_variant.entry(r.variant.as_str()).or_default().push(r);
+    }
+    let mean = |rs: &[&SweepRow], k: &str| {
+        let v: Vec<f64> = rs.iter().filter_map(|r| r.metrics.get(k).copied()).filter(|x| x.is_finite()).collect();
+        if v.is_empty() { None } else { Some(v.iter().sum::<f64>() / v.len() as f64) }
+    };
+    by_variant
+        .into_iter()
+        .map(|(name, rs)| {
+            let word = if bad.iter().any(|b| b == name) {
+                "infeasible"
+            } else {
+                let align = mean(&rs, "alignment_delta");
+                let exploit = mean(&rs, "exploitability_pct");
+                let base_exploit = mean(&rs, "baseline_exploitability_pct");
+                let more_exploitable = matches!((exploit, base_exploit), (Some(e), Some(b)) if e > b + EXPLOIT_TOLERANCE * b.abs().max(1e-9));
+                let keys: Vec<&String> =
+                    rs[0].metrics.keys().filter(|k| k.starts_with("dust_paid_change_pct_")).collect();
+                let bucket_loss = keys.iter().any(|k| mean(&rs, k).is_some_and(|p| p < -BUCKET_LOSS_PCT));
+                let aligned = align.is_none_or(|d| d >= -ALIGNMENT_TOLERANCE);
+                let less_aligned = align.is_some_and(|d| d < -ALIGNMENT_TOLERANCE);
+                if aligned && !more_exploitable && !bucket_loss {
+                    "better"
+                } else if less_aligned && (more_exploitable || bucket_loss) {
+                    "worse"
+                } else {
+                    "trade-off"
+                }
+            };
+            (name.to_string(), word.to_string())
+        })
+        .collect()
+}
+
 /// SHA-256 of what defines a sweep (scenario text, every variant before sharding, runs,
 /// clock): shards of one sweep share it, so `merge` can refuse shards of different sweeps.
 fn sweep_hash(scenario: &Scenario, variants: &[Variant], steps: &[i64]) -> String {
@@ -208,6 +254,8 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
             break;
         }
         let prep = montecarlo::prepare(scenario, &base, run)?;
+        // The baseline's own figures in this run, for every variant's verdict.
+        let mut baseline_row: Option<BTreeMap<String, f64>> = None;
         for part in variants.chunks(chunk) {
             let policies: Vec<DustPolicy> =
                 std::iter::once(baseline.clone()).chain(part.iter().map(|v| v.policy.clone())).collect();
@@ -218,12 +266,20 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
                 notes.extend(em.notes(&steps));
             }
             let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, run as u32);
+            let base_row =
+                baseline_row.get_or_insert_with(|| metrics_row(&engine, 0, &em, &outcomes, run as u32)).clone();
             let new: Vec<SweepRow> = part
                 .par_iter()
                 .enumerate()
                 .map(|(k, v)| {
                     let mut metrics = metrics_row(&engine, k + 1, &em, &outcomes, run as u32);
                     metrics.insert("steps".into(), steps.len() as f64);
+                    let get = |m: &BTreeMap<String, f64>, key: &str| m.get(key).copied().unwrap_or(f64::NAN);
+                    metrics.insert(
+                        "alignment_delta".into(),
+                        get(&metrics, "reward_score_spearman") - get(&base_row, "reward_score_spearman"),
+                    );
+                    metrics.insert("baseline_exploitability_pct".into(), get(&base_row, "exploitability_pct"));
                     SweepRow {
                         variant: v.policy.name.clone(),
                         variant_index: v.index as u32,
@@ -275,7 +331,8 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     }
     let heat = super::report::HeatmapSpec { metrics: spec.heatmaps.as_deref(), slice: spec.slice.as_deref() };
     if !variants.is_empty() {
-        let f = super::report::Front { pareto: &front, infeasible: &bad };
+        let words = verdicts(&rows);
+        let f = super::report::Front { pareto: &front, infeasible: &bad, verdicts: &words };
         super::report::write(&dir, &scenario.name, &rows, &variants, &f, best_toml.as_deref(), &heat)?;
     }
     let (k, n) = opts.shard.unwrap_or((1, 1));
@@ -291,6 +348,7 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         "sweep_variants": all_variants.len(),
         "pareto_front": front,
         "infeasible": bad.iter().map(|(n, why)| serde_json::json!({"variant": n, "why": why})).collect::<Vec<_>>(),
+        "verdicts": verdicts(&rows),
         "data_notes": notes,
     });
     let mut run_json = run_json;

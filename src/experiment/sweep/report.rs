@@ -44,6 +44,8 @@ pub struct HeatmapSpec<'a> {
 pub struct Front<'a> {
     pub pareto: &'a [String],
     pub infeasible: &'a [(String, String)],
+    /// Each variant's verdict against the baseline.
+    pub verdicts: &'a BTreeMap<String, String>,
 }
 
 pub fn write(
@@ -55,7 +57,7 @@ pub fn write(
     best_toml: Option<&str>,
     heat: &HeatmapSpec,
 ) -> anyhow::Result<()> {
-    let Front { pareto: front, infeasible } = *front;
+    let Front { pareto: front, infeasible, verdicts } = *front;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir)?;
     let knobs: Vec<String> =
@@ -186,28 +188,46 @@ pub fn write(
         format!("# dustlab sweep: {name}\n\n{} variants, {} rows.\n\n## Pareto front\n\n", variants.len(), rows.len());
     let _ = writeln!(
         html,
-        "<h2>Pareto front</h2>\n<table>\n<tr><th>variant</th>{}<th>alignment</th><th>{}</th></tr>",
+        "<h2>Pareto front</h2>\n<table>\n<tr><th>variant</th><th>verdict</th>{}<th>alignment</th><th>{}</th></tr>",
         knobs.iter().map(|k| format!("<th>{}</th>", esc(k))).collect::<String>(),
         esc(second)
     );
     let _ = writeln!(
         md,
-        "| variant | {} | alignment | {second} |\n|{}",
+        "| variant | verdict | {} | alignment | {second} |\n|{}",
         knobs.join(" | "),
-        " --- |".repeat(knobs.len() + 3)
+        " --- |".repeat(knobs.len() + 4)
     );
     for v in variants.iter().filter(|v| front.contains(&v.policy.name)) {
         let params: Vec<String> = v.params.iter().map(|p| fmt_param(&p.1)).collect();
         let (x, y) = point(v).unwrap_or((f64::NAN, f64::NAN));
+        let word = verdicts.get(&v.policy.name).map(String::as_str).unwrap_or("-");
         let _ = writeln!(
             html,
-            "<tr><td>{}</td>{}<td>{x:.4}</td><td>{y:.4}</td></tr>",
+            "<tr><td>{}</td><td><b>{}</b></td>{}<td>{x:.4}</td><td>{y:.4}</td></tr>",
             v.policy.name,
+            esc(&word.to_uppercase()),
             params.iter().map(|p| format!("<td>{}</td>", esc(p))).collect::<String>()
         );
-        let _ = writeln!(md, "| {} | {} | {x:.4} | {y:.4} |", v.policy.name, params.join(" | "));
+        let _ =
+            writeln!(md, "| {} | {} | {} | {x:.4} | {y:.4} |", v.policy.name, word.to_uppercase(), params.join(" | "));
     }
     let _ = writeln!(html, "</table>");
+    let count = |w: &str| verdicts.values().filter(|v| v.as_str() == w).count();
+    let counts = format!(
+        "Verdicts against the baseline (means over runs): {} better, {} trade-off, {} worse, {} infeasible.",
+        count("better"),
+        count("trade-off"),
+        count("worse"),
+        count("infeasible")
+    );
+    let _ = writeln!(html, "<p>{}</p>\n<ul>", esc(&counts));
+    let _ = writeln!(md, "\n{counts}\n");
+    for r in crate::metrics::verdict::rules() {
+        let _ = writeln!(html, "<li>{}</li>", esc(&r));
+        let _ = writeln!(md, "- {r}");
+    }
+    let _ = writeln!(html, "</ul>");
     if front.is_empty() {
         let _ = writeln!(html, "<p><b>No feasible variant</b>: every variant breaks a hard constraint (below).</p>");
         let _ = writeln!(md, "\n**No feasible variant**: every variant breaks a hard constraint (below).");
