@@ -232,13 +232,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let tick = |n: u64| bar.inc(n);
     let mut served_by: Vec<String> = vec![String::new(); steps.len()];
     let mut extra_read = 0.0;
-    let mut fidelity = None;
+    // One store serves a file replay: kept for the fidelity check against its record.
+    let mut files_store = None;
     match &data {
         Data::Files(set) => {
             let store = Store::from_set(set);
             engine.run_segment(&store, 0..steps.len(), data_end, &tick)?;
-            let em = Emission::of(&engine, &scenario.pool, &scenario.price);
-            fidelity = Some(crate::metrics::fidelity::fidelity(&engine, &store, &em));
+            files_store = Some(store);
             let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             served_by.iter_mut().for_each(|s| *s = label.clone());
         }
@@ -267,6 +267,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     }
     bar.finish_and_clear();
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+    let fidelity = files_store.as_ref().map(|store| crate::metrics::fidelity::fidelity(&engine, store, &em));
     notes.extend(engine.notes());
     notes.extend(em.notes(&steps));
     let mut df = results::frame(&engine, &em, 0)?;
@@ -415,16 +416,6 @@ const OVER_RUNS: &[&str] = &[
     "steps_with_violations",
 ];
 
-/// The rule the engine applies to decide who is scored (see `Engine::present_rule`).
-fn present_rule(scenario: &Scenario) -> crate::replay::engine::PresentRule {
-    let buckets = scenario.buckets.is_some() || scenario.population.is_some();
-    if buckets && scenario.metagraphs.as_ref().is_some_and(|m| m.lists_hotkeys()) {
-        crate::replay::engine::PresentRule::Registered
-    } else {
-        crate::replay::engine::PresentRule::LedgerSpan
-    }
-}
-
 /// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
 /// common ones), then the report beside the tables, then `run.json` again with the report's
 /// seconds and every file of the run (`dustlab report DIR` reads only those).
@@ -450,7 +441,12 @@ fn finish(
         "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
         "policies": scenario.policies,
         "feedback": scenario.feedback.to_string(),
-        "present_rule": present_rule(scenario).to_string(),
+        // The engine's own rule; a synthetic population brings its true bucket history.
+        "present_rule": crate::replay::engine::PresentRule::of(
+            scenario.buckets.is_some() || scenario.population.is_some(),
+            scenario.metagraphs.as_ref()
+        )
+        .to_string(),
         "data_notes": notes,
     });
     // The release in force at every step, when a policy is paid by production's schedule.

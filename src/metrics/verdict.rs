@@ -29,6 +29,32 @@ pub fn rules() -> Vec<String> {
     ]
 }
 
+/// The one verdict rule (see [`rules`]), for a report's candidates and a sweep's variants:
+/// `alignment_delta` (None: unknown), the largest excess over the twin of candidate and
+/// baseline (None: not tested), and the change of dust-paid reward per bucket in %.
+pub fn word(
+    infeasible: bool,
+    alignment_delta: Option<f64>,
+    exploit: Option<f64>,
+    baseline_exploit: Option<f64>,
+    dust_paid_change_pct: impl IntoIterator<Item = f64>,
+) -> &'static str {
+    let more_exploitable =
+        matches!((exploit, baseline_exploit), (Some(e), Some(b)) if e > b + EXPLOIT_TOLERANCE * b.abs().max(1e-9));
+    let bucket_loss = dust_paid_change_pct.into_iter().any(|p| p < -BUCKET_LOSS_PCT);
+    let aligned = alignment_delta.is_none_or(|d| d >= -ALIGNMENT_TOLERANCE);
+    let less_aligned = alignment_delta.is_some_and(|d| d < -ALIGNMENT_TOLERANCE);
+    if infeasible {
+        "infeasible"
+    } else if aligned && !more_exploitable && !bucket_loss {
+        "better"
+    } else if less_aligned && (more_exploitable || bucket_loss) {
+        "worse"
+    } else {
+        "trade-off"
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub policy: String,
@@ -85,22 +111,13 @@ pub fn verdicts(
                 })
                 .collect();
             let exploit = worst(adversaries, &m.policy);
-            let bucket_loss = dust_paid_change_pct.values().flatten().any(|p| *p < -BUCKET_LOSS_PCT);
-            let more_exploitable = match (&exploit, &base_exploit) {
-                (Some((c, _)), Some((b, _))) => c.mean > b.mean + EXPLOIT_TOLERANCE * b.mean.abs().max(1e-9),
-                _ => false,
-            };
-            let aligned = alignment_delta.is_none_or(|d| d >= -ALIGNMENT_TOLERANCE);
-            let less_aligned = alignment_delta.is_some_and(|d| d < -ALIGNMENT_TOLERANCE);
-            let verdict = if m.steps_with_violations > 0 {
-                "infeasible"
-            } else if aligned && !more_exploitable && !bucket_loss {
-                "better"
-            } else if less_aligned && (more_exploitable || bucket_loss) {
-                "worse"
-            } else {
-                "trade-off"
-            };
+            let verdict = word(
+                m.steps_with_violations > 0,
+                alignment_delta,
+                exploit.as_ref().map(|e| e.0.mean),
+                base_exploit.as_ref().map(|e| e.0.mean),
+                dust_paid_change_pct.values().flatten().copied(),
+            );
             Verdict {
                 policy: m.policy.clone(),
                 verdict: verdict.into(),

@@ -61,6 +61,17 @@ fn decay(ts: i64, t: i64, h_ms: Option<f64>) -> f64 {
     }
 }
 
+/// `sum` plus the open loss of checkpoint `last` (min(0, unrealized) × its penalty), added last.
+fn with_open_loss(s: &Slice, sum: f64, last: Option<usize>, t: i64, h_ms: Option<f64>) -> f64 {
+    match last {
+        Some(k) => {
+            let open = s.unrealized[k].min(0.0) * s.penalty[k];
+            sum + if h_ms.is_some() { open * decay(s.ts[k], t, h_ms) } else { open }
+        }
+        None => sum,
+    }
+}
+
 /// The penalised PnL of the checkpoints `keep` selects: Σ realized × penalty, then, for the
 /// last selected checkpoint only, min(0, unrealized) × its penalty (added last). Empty: 0.
 pub fn open_loss(s: &Slice, keep: impl Fn(&Status) -> bool, t: i64, h_ms: Option<f64>) -> f64 {
@@ -73,13 +84,7 @@ pub fn open_loss(s: &Slice, keep: impl Fn(&Status) -> bool, t: i64, h_ms: Option
             last = Some(k);
         }
     }
-    match last {
-        Some(k) => {
-            let open = s.unrealized[k].min(0.0) * s.penalty[k];
-            sum + if h_ms.is_some() { open * decay(s.ts[k], t, h_ms) } else { open }
-        }
-        None => sum,
-    }
+    with_open_loss(s, sum, last, t, h_ms)
 }
 
 /// The weekly release's high-water-mark measure: walking the selected checkpoints with a
@@ -99,13 +104,7 @@ pub fn hwm(s: &Slice, keep: impl Fn(&Status) -> bool, t: i64, h_ms: Option<f64>)
             last = Some(k);
         }
     }
-    match last {
-        Some(k) => {
-            let open = s.unrealized[k].min(0.0) * s.penalty[k];
-            sum + if h_ms.is_some() { open * decay(s.ts[k], t, h_ms) } else { open }
-        }
-        None => sum,
-    }
+    with_open_loss(s, sum, last, t, h_ms)
 }
 
 /// Σ chunk_usd of the selected checkpoints, left to right from an exact 0.

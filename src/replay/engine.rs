@@ -138,6 +138,17 @@ pub enum PresentRule {
     LedgerSpan,
 }
 
+impl PresentRule {
+    /// Production's rule needs a bucket history and metagraph hotkeys; else the heuristic.
+    pub fn of(has_buckets: bool, metagraph: Option<&crate::ledger::metagraph::MetagraphSeries>) -> PresentRule {
+        if has_buckets && metagraph.is_some_and(|m| m.lists_hotkeys()) {
+            PresentRule::Registered
+        } else {
+            PresentRule::LedgerSpan
+        }
+    }
+}
+
 impl std::fmt::Display for PresentRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -181,11 +192,7 @@ impl<'a> Engine<'a> {
     /// and are registered in the metagraph, in ledger-file order: with metagraph hotkeys and a
     /// bucket history that is exact; without them a ledger's span stands in for it.
     pub fn present_rule(&self) -> PresentRule {
-        if self.buckets.is_some() && self.metagraph.is_some_and(|m| m.lists_hotkeys()) {
-            PresentRule::Registered
-        } else {
-            PresentRule::LedgerSpan
-        }
+        PresentRule::of(self.buckets.is_some(), self.metagraph)
     }
 
     /// Whether policy `pi` reads its own payments: a closed loop on a model with a debt side.

@@ -165,7 +165,6 @@ pub fn pareto(rows: &[SweepRow]) -> Vec<String> {
 /// Each variant's verdict against the baseline (means over runs), by the report's rules
 /// (`metrics::verdict::rules`): infeasible, better, worse or trade-off.
 pub fn verdicts(rows: &[SweepRow]) -> BTreeMap<String, String> {
-    use crate::metrics::verdict::{ALIGNMENT_TOLERANCE, BUCKET_LOSS_PCT, EXPLOIT_TOLERANCE};
     let bad: Vec<String> = infeasible(rows).into_iter().map(|x| x.0).collect();
     let mut by_variant: BTreeMap<&str, Vec<&SweepRow>> = BTreeMap::new();
     for r in rows {
@@ -178,26 +177,14 @@ pub fn verdicts(rows: &[SweepRow]) -> BTreeMap<String, String> {
     by_variant
         .into_iter()
         .map(|(name, rs)| {
-            let word = if bad.iter().any(|b| b == name) {
-                "infeasible"
-            } else {
-                let align = mean(&rs, "alignment_delta");
-                let exploit = mean(&rs, "exploitability_pct");
-                let base_exploit = mean(&rs, "baseline_exploitability_pct");
-                let more_exploitable = matches!((exploit, base_exploit), (Some(e), Some(b)) if e > b + EXPLOIT_TOLERANCE * b.abs().max(1e-9));
-                let keys: Vec<&String> =
-                    rs[0].metrics.keys().filter(|k| k.starts_with("dust_paid_change_pct_")).collect();
-                let bucket_loss = keys.iter().any(|k| mean(&rs, k).is_some_and(|p| p < -BUCKET_LOSS_PCT));
-                let aligned = align.is_none_or(|d| d >= -ALIGNMENT_TOLERANCE);
-                let less_aligned = align.is_some_and(|d| d < -ALIGNMENT_TOLERANCE);
-                if aligned && !more_exploitable && !bucket_loss {
-                    "better"
-                } else if less_aligned && (more_exploitable || bucket_loss) {
-                    "worse"
-                } else {
-                    "trade-off"
-                }
-            };
+            let keys: Vec<&String> = rs[0].metrics.keys().filter(|k| k.starts_with("dust_paid_change_pct_")).collect();
+            let word = crate::metrics::verdict::word(
+                bad.iter().any(|b| b == name),
+                mean(&rs, "alignment_delta"),
+                mean(&rs, "exploitability_pct"),
+                mean(&rs, "baseline_exploitability_pct"),
+                keys.iter().filter_map(|k| mean(&rs, k)),
+            );
             (name.to_string(), word.to_string())
         })
         .collect()

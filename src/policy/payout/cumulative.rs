@@ -5,7 +5,7 @@
 use super::monthly_r1::{clamp, normalised, targets};
 use super::num::Num;
 use super::projection::{DEC_2025_MS, Daily, NOV_2025_MS, monthly_horizon, project_r2};
-use super::{Context, Debt, Payout, PayoutModel, UnknownBucket};
+use super::{Context, Debt, PayoutModel, UnknownBucket};
 use crate::error::InputError;
 use crate::ledger::store::AsOf;
 use crate::policy::pnl::{self, PnlMetric};
@@ -54,10 +54,6 @@ impl PayoutModel for Cumulative {
         let remaining = Self::remaining(view, ctx);
         let weights = over_projection(&targets(&remaining, horizon), daily);
         Ok(Debt::Weights { weights, remaining })
-    }
-
-    fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
-        super::settle_realized(dust, debt)
     }
 
     fn unknown_bucket(&self) -> UnknownBucket {

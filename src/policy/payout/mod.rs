@@ -135,8 +135,11 @@ pub trait PayoutModel: Send + Sync {
     fn name(&self) -> &'static str;
     /// The debt side at the view's instant; an error where the release raises (no weights).
     fn debt(&self, view: &AsOf, ctx: &Context) -> Result<Debt, InputError>;
-    /// Final weights from each miner's dust weight (file order) and the debt.
-    fn settle(&self, dust: &[f64], debt: &Debt) -> Payout;
+    /// Final weights from each miner's dust weight (file order) and the debt; by default the
+    /// realized-era settle (`max(debt, dust)` and the burn step, float32 where the debt is).
+    fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
+        settle_realized(dust, debt)
+    }
     /// Weights at the view's instant.
     fn weights(&self, view: &AsOf, dust: &[f64], ctx: &Context) -> Result<Payout, InputError> {
         Ok(self.settle(dust, &self.debt(view, ctx)?))

@@ -4,7 +4,7 @@
 
 use super::num::Num;
 use super::projection::{DEC_2025_MS, monthly_horizon, project_r2};
-use super::{Context, Debt, Payout, PayoutModel, UnknownBucket};
+use super::{Context, Debt, PayoutModel, UnknownBucket};
 use crate::error::InputError;
 use crate::ledger::store::AsOf;
 use crate::policy::pnl::{self, PnlMetric};
@@ -72,10 +72,6 @@ impl PayoutModel for MonthlyR1 {
         }
         let weights = normalised(&targets(&remaining, horizon));
         Ok(Debt::Weights { weights, remaining })
-    }
-
-    fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
-        super::settle_realized(dust, debt)
     }
 
     fn unknown_bucket(&self) -> UnknownBucket {

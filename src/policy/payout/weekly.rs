@@ -5,7 +5,7 @@
 use super::cumulative::over_projection;
 use super::monthly_r1::{clamp, targets};
 use super::projection::{Daily, NOV_2025_MS, project_r3, weekly_boundary, weekly_horizon};
-use super::{Context, Debt, Payout, PayoutModel, UnknownBucket};
+use super::{Context, Debt, PayoutModel, UnknownBucket};
 use crate::error::InputError;
 use crate::ledger::store::AsOf;
 use crate::policy::pnl::{self, PnlMetric};
@@ -47,10 +47,6 @@ impl PayoutModel for Weekly {
         };
         let weights = over_projection(&targets(&remaining, horizon), daily);
         Ok(Debt::Weights { weights, remaining })
-    }
-
-    fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
-        super::settle_realized(dust, debt)
     }
 
     fn unknown_bucket(&self) -> UnknownBucket {
