@@ -145,7 +145,7 @@ impl Metagraph {
         self.hotkeys.get(uid).map(String::as_str)
     }
 
-    /// Whether a hotkey is registered (when the metagraph lists hotkeys at all).
+    /// Whether a hotkey is registered (a scan: one-off questions; a replay asks its series).
     pub fn is_registered(&self, hotkey: &str) -> bool {
         self.hotkeys.iter().any(|h| h == hotkey)
     }
@@ -155,18 +155,35 @@ impl Metagraph {
 #[derive(Debug, Clone, Default)]
 pub struct MetagraphSeries {
     /// (valid from, metagraph), oldest first; `i64::MIN` when one file serves every step.
-    pub items: Vec<(i64, Metagraph)>,
+    items: Vec<(i64, Metagraph)>,
+    /// Each snapshot's hotkeys as a set: a replay asks "registered?" per miner and step.
+    registered: Vec<std::collections::HashSet<String>>,
 }
 
 impl MetagraphSeries {
+    /// From dated metagraphs, oldest first.
+    pub fn new(items: Vec<(i64, Metagraph)>) -> MetagraphSeries {
+        let registered = items.iter().map(|(_, m)| m.hotkeys.iter().cloned().collect()).collect();
+        MetagraphSeries { items, registered }
+    }
+
     pub fn single(m: Metagraph) -> MetagraphSeries {
-        MetagraphSeries { items: vec![(i64::MIN, m)] }
+        MetagraphSeries::new(vec![(i64::MIN, m)])
+    }
+
+    fn index_at(&self, t: i64) -> Option<usize> {
+        self.items.partition_point(|(ts, _)| *ts <= t).checked_sub(1)
     }
 
     /// The newest metagraph taken at or before `t` (None before the first snapshot).
     pub fn at(&self, t: i64) -> Option<&Metagraph> {
-        let j = self.items.partition_point(|(ts, _)| *ts <= t);
-        if j == 0 { None } else { Some(&self.items[j - 1].1) }
+        self.index_at(t).map(|j| &self.items[j].1)
+    }
+
+    /// Whether `hotkey` is registered in the metagraph in force at `t` (every hotkey is when
+    /// that snapshot lists none).
+    pub fn registered_at(&self, t: i64, hotkey: &str) -> bool {
+        self.index_at(t).is_some_and(|j| self.items[j].1.hotkeys.is_empty() || self.registered[j].contains(hotkey))
     }
 
     /// Whether any snapshot lists hotkeys (then registration decides who is scored).

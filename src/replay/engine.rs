@@ -307,34 +307,38 @@ impl<'a> Engine<'a> {
         let shared: Vec<Shared> = self.steps[range.clone()]
             .par_iter()
             .map(|&t| {
-                let present: Vec<usize> =
-                    match (self.present_rule(), self.buckets, self.metagraph.and_then(|g| g.at(t))) {
-                        (PresentRule::Registered, Some(history), Some(graph)) => (0..store.len())
-                            .filter(|&m| {
-                                let hk = store.miners[m].hotkey.as_str();
-                                let holds = history.at(hk, t).is_some_and(|b| b.as_str() != "ELIMINATED");
-                                holds && (graph.hotkeys.is_empty() || graph.is_registered(hk))
-                            })
-                            .collect(),
-                        // The ledger-span heuristic; a bucket-history row ELIMINATED still ends a miner.
-                        _ => (0..store.len())
-                            .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
-                            .filter(|&m| {
-                                !self.buckets.is_some_and(|h| {
-                                    h.at(&store.miners[m].hotkey, t).is_some_and(|b| b.as_str() == "ELIMINATED")
-                                })
-                            })
-                            .collect(),
-                    };
+                // Each candidate's bucket-history row at `t`, looked up once: presence and the
+                // bucket below both read it.
+                let history_at = |m: usize| self.buckets.and_then(|h| h.at(&store.miners[m].hotkey, t));
+                let eliminated = |b: Option<&Status>| b.is_some_and(|b| b.as_str() == "ELIMINATED");
+                let selected: Vec<(usize, Option<&Status>)> = match (self.present_rule(), self.metagraph) {
+                    (PresentRule::Registered, Some(graphs)) if graphs.at(t).is_some() => (0..store.len())
+                        .filter_map(|m| {
+                            let b = history_at(m);
+                            let registered = graphs.registered_at(t, &store.miners[m].hotkey);
+                            (b.is_some() && !eliminated(b) && registered).then_some((m, b))
+                        })
+                        .collect(),
+                    // The ledger-span heuristic; a bucket-history row ELIMINATED still ends a miner.
+                    _ => (0..store.len())
+                        .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
+                        .filter_map(|m| {
+                            let b = history_at(m);
+                            (!eliminated(b)).then_some((m, b))
+                        })
+                        .collect(),
+                };
+                let present: Vec<usize> = selected.iter().map(|x| x.0).collect();
                 let view = AsOf::of_subset(store, &present, t);
                 let mut bucket_fallback = Vec::new();
-                let buckets: Vec<Status> = (0..view.len())
-                    .map(|k| {
-                        let given = self.buckets.map(|h| h.at(view.hotkey(k), t).cloned());
-                        if let Some(None) = given {
-                            bucket_fallback.push(present[k]);
+                let buckets: Vec<Status> = selected
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (m, given))| {
+                        if self.buckets.is_some() && given.is_none() {
+                            bucket_fallback.push(*m);
                         }
-                        given.flatten().or_else(|| view.checkpoint_status(k).cloned()).unwrap_or(Status::Unknown)
+                        given.cloned().or_else(|| view.checkpoint_status(k).cloned()).unwrap_or(Status::Unknown)
                     })
                     .collect();
                 let collateral: Vec<f64> = (0..view.len())

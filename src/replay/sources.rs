@@ -216,7 +216,7 @@ pub fn read_metagraphs(path: &Path) -> Result<crate::ledger::metagraph::Metagrap
             ));
         }
     }
-    Ok(MetagraphSeries { items })
+    Ok(MetagraphSeries::new(items))
 }
 
 /// One dated snapshot of the validator's ledger file.
