@@ -91,7 +91,12 @@ fn sample_is_valid_and_regenerates_identically() {
         std::fs::read(sample()).unwrap(),
         "the README's command regenerates data/ byte for byte"
     );
-    for side in ["sample_ledgers.collateral.csv", "sample_ledgers.buckets.csv"] {
+    for side in [
+        "sample_ledgers.collateral.csv",
+        "sample_ledgers.buckets.csv",
+        "sample_ledgers.calibration.md",
+        "sample_ledgers.calibration.json",
+    ] {
         let bundled = sample().with_file_name(side);
         assert_eq!(std::fs::read(dir.path().join(side)).unwrap(), std::fs::read(bundled).unwrap(), "{side}");
     }

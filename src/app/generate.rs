@@ -7,14 +7,17 @@ use crate::cli::GenerateArgs;
 use crate::error::InputError;
 use crate::experiment::scenario::Scenario;
 use crate::ledger::io::{self, Format};
+use anyhow::Context;
+
+use crate::population::calibration::calibrate;
 use crate::population::generate::{PopulationParams, generate};
 use crate::time::{MS_PER_DAY, parse_time};
 
-/// `<stem>.<what>.csv` beside the output file.
+/// `<stem>.<what>` beside the output file.
 fn beside(out: &Path, what: &str) -> std::path::PathBuf {
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("population");
     let stem = name.split('.').next().unwrap_or(name);
-    out.with_file_name(format!("{stem}.{what}.csv"))
+    out.with_file_name(format!("{stem}.{what}"))
 }
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
@@ -55,21 +58,34 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     for (hk, c) in &pop.collateral {
         csv.push_str(&format!("{hk},{c}\n"));
     }
-    let coll_path = beside(&args.out, "collateral");
+    let coll_path = beside(&args.out, "collateral.csv");
     std::fs::write(&coll_path, csv)?;
     let mut csv = String::from("hotkey,timestamp_ms,bucket\n");
     for (hk, t, s) in &pop.buckets {
         csv.push_str(&format!("{hk},{t},{s}\n"));
     }
-    let buckets_path = beside(&args.out, "buckets");
+    let buckets_path = beside(&args.out, "buckets.csv");
     std::fs::write(&buckets_path, csv)?;
+    let mut cal = calibrate(&params, &pop);
+    cal.ledgers_sha256 = crate::report::sha256_of(&args.out);
+    let cal_md = beside(&args.out, "calibration.md");
+    std::fs::write(&cal_md, cal.markdown()).with_context(|| format!("cannot write {}", cal_md.display()))?;
+    let cal_json = beside(&args.out, "calibration.json");
+    std::fs::write(&cal_json, serde_json::to_string_pretty(&cal)? + "\n")
+        .with_context(|| format!("cannot write {}", cal_json.display()))?;
     eprintln!(
-        "wrote {} ledgers, {} checkpoints to {} (collateral: {}, true buckets: {})",
+        "wrote {} ledgers, {} checkpoints to {} (collateral: {}, true buckets: {}, calibration: {})",
         pop.set.ledgers.len(),
         pop.set.checkpoint_count(),
         args.out.display(),
         coll_path.display(),
-        buckets_path.display()
+        buckets_path.display(),
+        cal_md.display()
     );
+    let out_of_range: Vec<&str> =
+        cal.rows.iter().filter(|r| r.in_range == Some(false)).map(|r| r.statistic.as_str()).collect();
+    if !out_of_range.is_empty() {
+        eprintln!("warning: outside its calibration target: {}", out_of_range.join("; "));
+    }
     Ok(())
 }

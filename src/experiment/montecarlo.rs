@@ -9,6 +9,7 @@ use crate::ledger::{LedgerSet, Status};
 use crate::metrics::adversary::{self as outcome, Outcome};
 use crate::notes::Notes;
 use crate::population::adversary::{self, AdversarySpec, Context, Injected};
+use crate::population::calibration::{Calibration, calibrate};
 use crate::population::generate::{PopulationParams, generate};
 use crate::population::seed;
 use crate::replay::emission::Emission;
@@ -32,6 +33,8 @@ pub struct RunResult {
     /// Run 0 keeps its long table and its data notes.
     pub frame: Option<DataFrame>,
     pub notes: Notes,
+    /// Run 0 of a synthetic population: how it compares with the real subnet.
+    pub calibration: Option<Calibration>,
 }
 
 /// The population span a run trades over: (first checkpoint, newest checkpoint).
@@ -59,6 +62,7 @@ pub struct Prepared {
     pub injected: Vec<Injected>,
     /// The newest checkpoint (presence treats ledgers reaching it as alive).
     pub data_end: i64,
+    pub calibration: Option<Calibration>,
 }
 
 /// A run's population before adversaries: ledgers, true buckets, collateral.
@@ -68,16 +72,23 @@ pub struct RunPopulation {
     pub buckets: Option<History<Status>>,
     pub collateral: History<f64>,
     pub span: (i64, i64),
+    /// Run 0 of a synthetic population only (the report shows one run's calibration).
+    pub calibration: Option<Calibration>,
 }
 
 /// Run `run`'s population: generated anew (synthetic) or the files' (cloned).
 pub fn population(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<RunPopulation> {
+    let mut calibration = None;
     let (set, buckets, collateral) = match base {
         Base::Files { set, buckets, collateral } => {
             (set.clone(), buckets.clone(), collateral.clone().unwrap_or_default())
         }
         Base::Synthetic(p) => {
-            let pop = generate(&PopulationParams { seed: run_seed(scenario.seed, run), ..p.clone() });
+            let params = PopulationParams { seed: run_seed(scenario.seed, run), ..p.clone() };
+            let pop = generate(&params);
+            if run == 0 {
+                calibration = Some(calibrate(&params, &pop));
+            }
             let mut b = History::new();
             for (h, t, s) in &pop.buckets {
                 b.insert(h, *t, s.clone());
@@ -90,12 +101,12 @@ pub fn population(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Resul
         }
     };
     let span = span(base).ok_or_else(|| anyhow::anyhow!("the population holds no checkpoint"))?;
-    Ok(RunPopulation { set, buckets, collateral, span })
+    Ok(RunPopulation { set, buckets, collateral, span, calibration })
 }
 
 /// Injects `adversaries` into a run's population (their generators seeded by (seed, run, j)).
 pub fn inject_all(seed_value: u64, run: usize, adversaries: &[AdversarySpec], pop: RunPopulation) -> Prepared {
-    let RunPopulation { mut set, buckets, mut collateral, span: (first, last) } = pop;
+    let RunPopulation { mut set, buckets, mut collateral, span: (first, last), calibration } = pop;
     let start = first - CHECKPOINT_MS;
     let ctx = Context { start_ms: start, steps: ((last - start) / CHECKPOINT_MS) as usize, population: &set };
     let mut injected: Vec<Injected> = Vec::new();
@@ -110,7 +121,7 @@ pub fn inject_all(seed_value: u64, run: usize, adversaries: &[AdversarySpec], po
         collateral.insert(&l.key, i64::MIN, c);
         set.ledgers.push(l);
     }
-    Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last }
+    Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last, calibration }
 }
 
 /// Builds run `run`'s population: generated (synthetic) or cloned (files), adversaries injected.
@@ -142,7 +153,8 @@ pub fn run_one(
     run: usize,
     keep_frame: bool,
 ) -> anyhow::Result<RunResult> {
-    let prep = prepare(scenario, base, run)?;
+    let mut prep = prepare(scenario, base, run)?;
+    let calibration = prep.calibration.take();
     let engine = replay(scenario, &prep, &scenario.policies, steps)?;
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
     let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, run as u32);
@@ -159,5 +171,5 @@ pub fn run_one(
     } else {
         (None, Notes::default())
     };
-    Ok(RunResult { outcomes, metrics, frame, notes })
+    Ok(RunResult { outcomes, metrics, frame, notes, calibration })
 }

@@ -16,6 +16,7 @@ use crate::ledger::store::Store;
 use crate::ledger::{LedgerSet, Status};
 use crate::metrics::adversary::{self as outcome, OutcomeSummary};
 use crate::notes::Notes;
+use crate::population::calibration::Calibration;
 use crate::replay::clock;
 use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
@@ -122,6 +123,42 @@ fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
     Some((first, last))
 }
 
+/// The calibration `generate` wrote beside a ledger file (`<stem>.calibration.json`), when it
+/// is that file's: a replay of a synthetic population then shows how it compares with the
+/// real subnet. One that is unreadable or belongs to another file is noted, not used.
+fn sibling_calibration(scenario: &Scenario, notes: &mut Notes) -> Option<serde_json::Value> {
+    let ledger = match scenario.ledgers.as_slice() {
+        [one] if one.is_file() => one,
+        _ => return None,
+    };
+    let name = ledger.file_name()?.to_str()?;
+    let path = ledger.with_file_name(format!("{}.calibration.json", name.split('.').next()?));
+    let text = std::fs::read_to_string(&path).ok()?;
+    let shown = path.display().to_string();
+    let cal: Calibration = match serde_json::from_str(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            notes.add(
+                "calibration_unreadable",
+                1,
+                format!("calibration file {shown} is unreadable ({e}): not shown"),
+                vec![shown],
+            );
+            return None;
+        }
+    };
+    if cal.ledgers_sha256.is_none() || cal.ledgers_sha256 != crate::report::sha256_of(ledger) {
+        notes.add(
+            "calibration_mismatch",
+            1,
+            format!("calibration file {shown} was written for another version of {}: not shown", ledger.display()),
+            vec![shown],
+        );
+        return None;
+    }
+    Some(serde_json::json!({"source": shown, "calibration": cal}))
+}
+
 /// SHA-256 of every input file (a snapshot directory hashes its files in name order).
 fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Value> {
     scenario
@@ -201,6 +238,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     if let Data::Files(set) = &data {
         old_layout_note(set, scenario, &mut notes);
     }
+    let calibration = sibling_calibration(scenario, &mut notes);
     let (data_start, data_end) = match &data {
         Data::Files(set) => data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
@@ -283,6 +321,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             "alpha_to_usd": scenario.price.to_string(),
         },
         "emission_fidelity": fidelity,
+        "calibration": calibration,
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
     });
@@ -325,6 +364,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     let t_read = Instant::now();
     let mut notes = Notes::default();
     let base = load_base(scenario, &mut notes)?;
+    let file_calibration = sibling_calibration(scenario, &mut notes);
     let steps = base_steps(scenario, &base, opts.start, opts.end)?;
     let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
@@ -342,6 +382,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     bar.finish_and_clear();
     let mut outcomes = Vec::new();
     let mut first = None;
+    let mut calibration = None;
     // Per policy and metric, the value of every run: the report shows mean and 5–95% band, and
     // for a candidate the band of its per-run difference from the baseline (runs share their
     // populations, so the paired difference is what the runs can tell apart).
@@ -375,6 +416,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         if first.is_none() {
             first = Some(r.frame);
             notes.extend(r.notes);
+            calibration = r.calibration;
         }
         outcomes.extend(r.outcomes);
     }
@@ -396,6 +438,9 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         "adversaries": scenario.adversaries,
         "outcome_summary": outcome_summaries,
         "policy_metrics_over_runs": over_runs,
+        "calibration": calibration
+            .map(|c| serde_json::json!({"source": "run 0's population", "calibration": c}))
+            .or(file_calibration),
         "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
     });
     let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;

@@ -35,8 +35,8 @@ pub struct PopulationParams {
     pub probation_days: f64,
     /// MAINCOMP places per asset class (DOMAIN: top 25).
     pub maincomp_per_class: usize,
-    /// 30-day penalty-adjusted return a miner needs before it can be promoted (assumption,
-    /// tuned so 20–30% of challengers pass, DOMAIN).
+    /// 30-day penalty-adjusted return per unit of its volatility a challenger needs before it
+    /// can be promoted (assumption, tuned with the churn: see `calibration::CHURN_COMPROMISE`).
     pub promotion_hurdle: f64,
     /// Max drawdown that eliminates (DOMAIN: 10%).
     pub drawdown_limit: f64,
@@ -146,16 +146,16 @@ impl Default for PopulationParams {
             challenge_max_days: 90.0,
             probation_days: 60.0,
             maincomp_per_class: 25,
-            promotion_hurdle: 0.025,
+            promotion_hurdle: 0.6,
             drawdown_limit: 0.10,
             plagiarism_daily: 0.0005,
             plagiarism_review_days: 14.0,
             plagiarism_eliminate: 0.7,
             forex_share: 0.3,
             monthly_drift_mean: 0.0,
-            monthly_drift_sd: 0.025,
-            vol_12h_median: 0.004,
-            vol_log_sd: 0.5,
+            monthly_drift_sd: 0.02,
+            vol_12h_median: 0.0025,
+            vol_log_sd: 0.3,
             t_dof: 4.0,
             zero_collateral_share: 0.1,
             low_collateral_share: 0.15,
@@ -165,7 +165,7 @@ impl Default for PopulationParams {
             alpha_walk_sd: 0.02,
             tao_walk_sd: 0.03,
             initial_maincomp_share: 0.2,
-            initial_probation_share: 0.05,
+            initial_probation_share: 0.2,
             exact_record: false,
         }
     }
@@ -182,7 +182,7 @@ struct Miner {
     rap: f64,
     status: Status,
     /// Step at which the current status began.
-    since: usize,
+    since: i64,
     /// Step of registration (may precede the first step for the initial population).
     registered: i64,
     equity: f64,
@@ -221,6 +221,8 @@ pub struct Population {
     pub collateral: Vec<(String, f64)>,
     pub buckets: Vec<(String, i64, Status)>,
     pub events: Vec<Event>,
+    /// Hotkeys of the forex miners (the rest trade crypto): MAINCOMP places are per class.
+    pub forex: std::collections::HashSet<String>,
 }
 
 fn hotkey(rng: &mut seed::Rng) -> String {
@@ -270,7 +272,7 @@ fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status
         risk_profile,
         rap: round_to(rng.random_range(0.2..1.0), 4),
         status: status.clone(),
-        since: k,
+        since: k as i64,
         registered: k as i64,
         equity: 1.0,
         peak: 1.0,
@@ -284,17 +286,34 @@ fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status
 impl Miner {
     fn set_status(&mut self, s: Status, k: usize) {
         self.status = s.clone();
-        self.since = k;
+        self.since = k as i64;
         self.status_changes.push((self.checkpoints.len(), s));
     }
-    /// Ranking score for promotion: penalty-adjusted return over the last 30 days (since
-    /// the first checkpoint for a younger ledger; an incumbent's head start counts).
+    /// Ranking score for promotion: the last 30 days' penalty-adjusted return per unit of its
+    /// volatility (since the first checkpoint for a younger ledger; an incumbent's head start
+    /// counts). Production ranks by risk-adjusted measures, so steady miners are promoted over
+    /// lucky volatile ones — and, being steady, they stay, which is what holds MAINCOMP and
+    /// PROBATION places long enough for DOMAIN's churn.
     fn score(&self) -> f64 {
         let n = self.checkpoints.len();
+        let w = n.min(60);
         let base = if n > 60 { self.checkpoints[n - 61].portfolio_return } else { 1.0 };
-        (self.equity / base - 1.0) * self.risk_profile * self.rap
+        let (mut prev, mut sum, mut sum2) = (base, 0.0, 0.0);
+        for c in &self.checkpoints[n - w..] {
+            let r = c.portfolio_return / prev - 1.0;
+            prev = c.portfolio_return;
+            sum += r;
+            sum2 += r * r;
+        }
+        let var = if w > 1 { ((sum2 - sum * sum / w as f64) / (w - 1) as f64).max(0.0) } else { 0.0 };
+        let risk = (var.sqrt() * (w as f64).sqrt()).max(RISK_FLOOR);
+        (self.equity / base - 1.0) / risk * self.risk_profile * self.rap
     }
 }
+
+/// Lowest window volatility a score divides by, so a miner that barely trades is not ranked
+/// first for a tiny steady gain.
+const RISK_FLOOR: f64 = 0.01;
 
 /// One 12-hour return: drift plus Student-t noise scaled to the miner's volatility.
 pub(crate) fn draw_return(drift: f64, vol: f64, t: &StudentT<f64>, t_scale: f64, rng: &mut seed::Rng) -> f64 {
@@ -477,6 +496,11 @@ pub fn generate(p: &PopulationParams) -> Population {
             let age = sim.rng.random_range(0..(p.challenge_max_days as i64 * per_day as i64));
             sim.miners[mi].registered = -age;
         }
+        if sim.miners[mi].status == Status::Probation {
+            // Demoted at some point of the last probation period, not all on the first day.
+            let age = sim.rng.random_range(0..(p.probation_days as i64 * per_day as i64));
+            sim.miners[mi].since = -age;
+        }
         sim.slots.push(mi);
     }
     let t_dist = StudentT::new(p.t_dof).expect("valid dof");
@@ -542,6 +566,7 @@ pub fn generate(p: &PopulationParams) -> Population {
         }
     }
     let mut collateral = Vec::new();
+    let mut forex = std::collections::HashSet::new();
     let Sim { miners, events, buckets, .. } = sim;
     let ledgers = miners
         .into_iter()
@@ -551,6 +576,9 @@ pub fn generate(p: &PopulationParams) -> Population {
                 backfill(&mut m);
             }
             collateral.push((m.hotkey.clone(), m.collateral_usd));
+            if m.forex {
+                forex.insert(m.hotkey.clone());
+            }
             Ledger { key: m.hotkey.clone(), hotkey: m.hotkey, checkpoints: m.checkpoints }
         })
         .collect();
@@ -560,6 +588,7 @@ pub fn generate(p: &PopulationParams) -> Population {
         collateral,
         buckets,
         events,
+        forex,
     }
 }
 
@@ -569,6 +598,8 @@ pub fn generate(p: &PopulationParams) -> Population {
 fn lifecycle(sim: &mut Sim, k: usize) {
     let p = sim.p;
     let days = |since: i64| (k as i64 - since + 1) as f64 / 2.0;
+    // Scores do not change within the day's lifecycle; statuses do.
+    let scores: Vec<f64> = sim.miners.iter().map(|m| if m.alive { m.score() } else { f64::NEG_INFINITY }).collect();
     for slot in 0..sim.slots.len() {
         let mi = sim.slots[slot];
         if !sim.miners[mi].alive {
@@ -588,13 +619,15 @@ fn lifecycle(sim: &mut Sim, k: usize) {
                     })
                     .collect();
                 let eligible = status == Status::Probation || days(sim.miners[mi].registered) >= p.challenge_min_days;
-                let weakest =
-                    mains.iter().copied().min_by(|&a, &b| sim.miners[a].score().total_cmp(&sim.miners[b].score()));
-                let score = sim.miners[mi].score();
-                if eligible && score > p.promotion_hurdle {
+                let weakest = mains.iter().copied().min_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+                let score = scores[mi];
+                // A challenger must also clear the hurdle (which sets the pass rate); a probation
+                // miner only has to rank back into its class's places, as production does.
+                let hurdle = if status == Status::Probation { f64::NEG_INFINITY } else { p.promotion_hurdle };
+                if eligible && score > hurdle {
                     if mains.len() < p.maincomp_per_class {
                         sim.set_status(mi, Status::Maincomp, k + 1, EventKind::Promoted);
-                    } else if let Some(w) = weakest.filter(|&w| score > sim.miners[w].score()) {
+                    } else if let Some(w) = weakest.filter(|&w| score > scores[w]) {
                         sim.set_status(mi, Status::Maincomp, k + 1, EventKind::Promoted);
                         sim.set_status(w, Status::Probation, k + 1, EventKind::Demoted);
                     }
@@ -602,13 +635,13 @@ fn lifecycle(sim: &mut Sim, k: usize) {
                 let (limit, since, reason) = if status == Status::Challenge {
                     (p.challenge_max_days, sim.miners[mi].registered, "challenge")
                 } else {
-                    (p.probation_days, sim.miners[mi].since as i64, "probation")
+                    (p.probation_days, sim.miners[mi].since, "probation")
                 };
                 if sim.miners[mi].status == status && days(since) >= limit {
                     leave = Some(reason);
                 }
             }
-            Status::Plagiarism if days(sim.miners[mi].since as i64) >= p.plagiarism_review_days => {
+            Status::Plagiarism if days(sim.miners[mi].since) >= p.plagiarism_review_days => {
                 if sim.rng.random_bool(p.plagiarism_eliminate) {
                     leave = Some("plagiarism");
                 } else {

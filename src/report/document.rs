@@ -248,7 +248,46 @@ fn tables(s: &Summary) -> Vec<Table> {
             .collect();
         out.push(("Adversaries (mean over runs, 5–95% band)".into(), head, rows));
     }
+    if let Some(c) = &s.calibration {
+        out.push(calibration_table(c));
+    }
     out
+}
+
+/// The synthetic population against the real subnet: every calibrated statistic with its
+/// target, source and whether it is in range.
+fn calibration_table(c: &super::CalibrationSection) -> Table {
+    use crate::population::calibration::{number, target_text, verdict_text};
+    let cal = &c.calibration;
+    let out = cal.rows.iter().filter(|r| r.in_range == Some(false)).count();
+    let title = format!(
+        "Calibration of the synthetic population ({}; {} slots, {} days, seed {}): {}",
+        c.source,
+        cal.slots,
+        cal.days,
+        cal.seed,
+        if out == 0 { "every target met".to_string() } else { format!("{out} statistic(s) OUT OF RANGE") }
+    );
+    let head = ["statistic", "target", "measured", "in range", "source"].map(String::from).to_vec();
+    let rows = cal
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.statistic.clone(),
+                target_text(r.lo, r.hi),
+                number(r.measured),
+                verdict_text(r.in_range).to_string(),
+                r.source.clone(),
+            ]
+        })
+        .collect();
+    (title, head, rows)
+}
+
+/// The compromises a synthetic population's calibration had to make, as paragraphs.
+fn calibration_compromises(s: &Summary) -> Vec<String> {
+    s.calibration.as_ref().map(|c| c.calibration.compromises.clone()).unwrap_or_default()
 }
 
 const CSS: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;color:#111;line-height:1.4}\
@@ -256,7 +295,7 @@ h1{font-size:1.7em}h2{border-bottom:1px solid #999;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border:1px solid #999;padding:.25em .5em;text-align:right}\
 th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0;page-break-inside:avoid}\
 figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#333}pre{background:#f4f4f4;padding:.8em;overflow-x:auto;font-size:.8em}\
-.meta{color:#444}@media print{body{margin:0;max-width:none}h2,h3{page-break-after:avoid}figure svg{max-height:9in;width:auto}}";
+.meta{color:#444}table.prose td:last-child{text-align:left}table.prose td:nth-child(2){white-space:nowrap}@media print{body{margin:0;max-width:none}h2,h3{page-break-after:avoid}figure svg{max-height:9in;width:auto}}";
 
 /// Monte Carlo: every policy's metrics over all runs, mean [5–95%]; a candidate whose band is
 /// wider than its difference from the baseline is flagged (the runs cannot tell them apart).
@@ -448,9 +487,11 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
     }
     let _ = writeln!(o, "</ul>");
     for (title, head, rows) in tables(s) {
+        // A table whose last column is prose (sources) reads left-aligned.
+        let class = if head.last().is_some_and(|h| h == "source") { " class=\"prose\"" } else { "" };
         let _ = writeln!(
             o,
-            "<h2>{}</h2>\n<table>\n<tr>{}</tr>",
+            "<h2>{}</h2>\n<table{class}>\n<tr>{}</tr>",
             esc(&title),
             head.iter().map(|h| format!("<th>{}</th>", esc(h))).collect::<String>()
         );
@@ -458,6 +499,13 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
             let _ = writeln!(o, "<tr>{}</tr>", r.iter().map(|c| format!("<td>{}</td>", esc(c))).collect::<String>());
         }
         let _ = writeln!(o, "</table>");
+    }
+    let compromises = calibration_compromises(s);
+    if !compromises.is_empty() {
+        let _ = writeln!(o, "<h3>Calibration compromises</h3>");
+        for c in compromises {
+            let _ = writeln!(o, "<p>{}</p>", esc(&c));
+        }
     }
     let _ = writeln!(o, "<h2>Charts</h2>");
     for c in charts {
@@ -547,6 +595,13 @@ pub fn markdown(s: &Summary, charts: &[Chart]) -> String {
         let _ = writeln!(o, "|{}", " --- |".repeat(head.len()));
         for r in rows {
             let _ = writeln!(o, "| {} |", r.join(" | "));
+        }
+    }
+    let compromises = calibration_compromises(s);
+    if !compromises.is_empty() {
+        let _ = writeln!(o, "\n### Calibration compromises\n");
+        for c in compromises {
+            let _ = writeln!(o, "{c}\n");
         }
     }
     let _ = writeln!(o, "\n## Charts\n");

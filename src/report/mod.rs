@@ -89,7 +89,17 @@ pub struct Summary {
     pub eras: Vec<EraRow>,
     /// Monte Carlo: per policy and metric, mean and 5–95% band over every run (`run.json`).
     pub over_runs: Option<serde_json::Value>,
+    /// A synthetic population's calibration against the real subnet (`run.json`).
+    pub calibration: Option<CalibrationSection>,
     pub reproducibility: Reproducibility,
+}
+
+/// Where a synthetic population's calibration came from (run 0, or the file beside the
+/// ledgers), and the calibration itself.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CalibrationSection {
+    pub source: String,
+    pub calibration: crate::population::calibration::Calibration,
 }
 
 pub struct Chart {
@@ -655,6 +665,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         eras,
         over_runs: Some(run.run["policy_metrics_over_runs"].clone())
             .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
+        calibration: serde_json::from_value(run.run["calibration"].clone()).ok(),
         reproducibility,
     };
     let mut files: Vec<String> =
