@@ -70,6 +70,26 @@ pub fn gini(x: &[f64]) -> f64 {
     (2.0 * weighted) / (n as f64 * total) - (n as f64 + 1.0) / n as f64
 }
 
+/// A figure at a precision that suits its size (shares to 3 places, counts whole).
+pub fn number(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let a = x.abs();
+    if a > 0.0 && a < 1e-4 {
+        return format!("{x:.2e}");
+    }
+    if a >= 1000.0 || (a >= 10.0 && x.fract() == 0.0) {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 0.1 || a == 0.0 {
+        format!("{x:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{x:.5}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

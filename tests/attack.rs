@@ -35,6 +35,7 @@ fn search_beats_a_dense_grid_on_a_planted_case() {
         populations,
         steps,
         progress: indicatif::ProgressBar::hidden(),
+        without_cache: Default::default(),
     };
     // Planted: under static dust, a sybil split's excess grows with k (k floors for one stream).
     let spec = AdversarySpec { strategy: "sybil-split".into(), k: 2, ..AdversarySpec::default() };
@@ -64,4 +65,59 @@ fn search_beats_a_dense_grid_on_a_planted_case() {
     // Deterministic: the same seed finds the same case.
     let again = search(&eval, &spec, &AttackSpec { samples: 4, refine: 6, seed: 9 }).unwrap();
     assert_eq!(again.excess_usd, found.excess_usd);
+}
+
+const DYNAMIC: &str = r#"name = "whale"
+seed = 4
+runs = 2
+[population]
+miners = 30
+days = 45
+start = "2025-10-01"
+[[policy]]
+preset = "ptn-dynamic"
+payout = "dust-only"
+"#;
+
+#[test]
+fn the_whale_is_measured_by_the_damage_it_does_and_the_search_finds_the_largest_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, DYNAMIC).unwrap();
+    let scenario = Scenario::load(&path).unwrap();
+    let base = load_base(&scenario, &mut Default::default()).unwrap();
+    let (first, last) = montecarlo::span(&base).unwrap();
+    let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
+    let populations = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();
+    let eval = Evaluator {
+        scenario: &scenario,
+        policy: &scenario.policies[0],
+        populations,
+        steps,
+        progress: indicatif::ProgressBar::hidden(),
+        without_cache: Default::default(),
+    };
+    let spec = AdversarySpec { strategy: "whale-compression".into(), factor: 2.0, ..AdversarySpec::default() };
+    // Planted: under max-normalisation a larger account compresses the rivals more.
+    let damage: Vec<(f64, Option<f64>)> = [1.0, 5.0, 20.0, 100.0, 200.0]
+        .iter()
+        .map(|&f| eval.measure(&AdversarySpec { factor: f, ..spec.clone() }).unwrap())
+        .collect();
+    assert!(damage.windows(2).all(|w| w[1].0 > w[0].0), "damage grows with the factor: {damage:?}");
+    assert!(damage[4].0 > 0.0 && damage[4].1.is_some_and(|p| p > 0.0 && p < 100.0), "{damage:?}");
+    let found = search(&eval, &spec, &AttackSpec { samples: 4, refine: 6, seed: 3 }).unwrap();
+    assert_eq!(found.objective, "rivals' reward lost");
+    assert_eq!(found.params, vec![("factor".to_string(), 200.0)], "the largest allowed factor");
+    assert_eq!(found.on_bound, vec!["factor".to_string()]);
+    assert!((found.excess_usd - damage[4].0).abs() <= 1e-9 * damage[4].0.abs());
+    // The run without the whale is cached from the first candidate (factor 1); a fresh
+    // evaluator whose first candidate is factor 200 must agree exactly.
+    let fresh = Evaluator {
+        populations: (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect(),
+        without_cache: Default::default(),
+        progress: indicatif::ProgressBar::hidden(),
+        steps: eval.steps.clone(),
+        ..eval
+    };
+    assert_eq!(fresh.measure(&AdversarySpec { factor: 200.0, ..spec.clone() }).unwrap(), damage[4]);
 }

@@ -33,14 +33,16 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     let mut folder = RunFolder::begin(&target)?;
     let mut notes = Notes::default();
     let found = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet, &mut notes)?;
-    let mut csv = String::from("policy,adversary,strategy,excess_usd,excess_pct,evaluations,params,on_bound\n");
+    let mut csv =
+        String::from("policy,adversary,strategy,objective,objective_usd,objective_pct,evaluations,params,on_bound\n");
     for w in &found {
         let params: Vec<String> = w.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{}\n",
             policy.name,
             w.adversary,
             w.strategy,
+            w.objective,
             w.excess_usd,
             w.excess_pct.map(|p| p.to_string()).unwrap_or_default(),
             w.evaluations,
@@ -84,9 +86,11 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
                     )
                 })
                 .collect();
+            let against = if w.strategy == "whale-compression" { "of its rivals' reward" } else { "over its twin" };
             eprintln!(
-                "  {:<24} excess {:>12.2} USD ({}) over its twin  ({}; searched {}; {} evaluations)",
+                "  {:<24} {} {:>12.2} USD ({}) {against}  ({}; searched {}; {} evaluations)",
                 w.adversary,
+                if w.strategy == "whale-compression" { "damage" } else { "excess" },
                 w.excess_usd,
                 w.excess_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "-".into()),
                 params.join(", "),
@@ -118,7 +122,14 @@ pub fn worst_cases(
     };
     let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
     let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));
-    let eval = Evaluator { scenario, policy, populations, steps, progress: progress.clone() };
+    let eval = Evaluator {
+        scenario,
+        policy,
+        populations,
+        steps,
+        progress: progress.clone(),
+        without_cache: Default::default(),
+    };
     let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect();
     progress.finish_and_clear();
     found

@@ -58,8 +58,15 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     if !args.quiet {
         out.notes.print();
         eprintln!("{}", console::render(&out.summary));
+        let runs = out.outcome_summaries.first().map(|o| o.runs).unwrap_or(scenario.runs);
         if !out.outcome_summaries.is_empty() {
-            eprintln!("adversaries over {} run(s):\n{}", scenario.runs, adversary::render(&out.outcome_summaries));
+            eprintln!("adversaries over {runs} run(s):\n{}", adversary::render(&out.outcome_summaries));
+        }
+        if let Some(p) = out.summary.precision.as_ref().filter(|p| !p.is_empty()) {
+            eprintln!("Monte Carlo precision (standard error above a tenth of the effect):");
+            for line in p {
+                eprintln!("  {line}");
+            }
         }
         eprintln!("wrote {} rows to {}/steps.parquet and steps.csv", out.rows, out.dir.display());
     }

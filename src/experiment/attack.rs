@@ -11,6 +11,7 @@ use crate::experiment::scenario::Scenario;
 use crate::metrics::adversary::outcomes;
 use crate::policy::DustPolicy;
 use crate::population::adversary::AdversarySpec;
+use crate::population::adversary::Injected;
 use crate::population::seed;
 use crate::replay::emission::Emission;
 
@@ -100,6 +101,21 @@ pub struct Evaluator<'a> {
     pub steps: Vec<i64>,
     /// Ticks once per replayed run (hidden when nobody watches).
     pub progress: indicatif::ProgressBar,
+    /// Per run, the rivals' reward without a rival-damaging adversary. The run without the
+    /// whale holds the population and the twin, which are the same whatever the factor, so it
+    /// is replayed once per run, not once per candidate.
+    pub without_cache: std::sync::Mutex<Vec<Option<RivalsWithout>>>,
+}
+
+/// Per adversary block, per policy: the rivals' reward in a run without it (None where the
+/// strategy does no damage to rivals).
+pub type RivalsWithout = Vec<Option<Vec<f64>>>;
+
+/// What the search maximises for a strategy: the damage to its bucket's rivals for the whale
+/// (its own excess over an ordinary-size twin says how much bigger it is, not what it does),
+/// the excess over the honest twin for the others.
+pub fn objective(strategy: &str) -> &'static str {
+    if strategy == "whale-compression" { "rivals' reward lost" } else { "excess over the twin" }
 }
 
 impl Evaluator<'_> {
@@ -108,19 +124,29 @@ impl Evaluator<'_> {
         Ok(self.measure(spec)?.0)
     }
 
-    /// Mean excess over the twin in USD and in % of the twin's reward (runs where the twin
-    /// earned something), over the runs.
+    /// The strategy's objective (see [`objective`]) in USD and in % (of the twin's reward, or of
+    /// the rivals' reward without the adversary), mean over the runs (% over the runs where
+    /// the base earned something).
     pub fn measure(&self, spec: &AdversarySpec) -> anyhow::Result<(f64, Option<f64>)> {
         let (mut pct_sum, mut pct_n) = (0.0, 0usize);
         let mut total = 0.0;
         let policies = std::slice::from_ref(self.policy);
+        let specs = std::slice::from_ref(spec);
         for (run, pop) in self.populations.iter().enumerate() {
-            let prep = montecarlo::inject_all(self.scenario.seed, run, std::slice::from_ref(spec), pop.clone());
+            let prep = montecarlo::inject_all(self.scenario.seed, run, specs, pop.clone());
             let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
             let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
-            let o = outcomes(&engine, &em, std::slice::from_ref(spec), &prep.injected, run as u32);
-            total += o.first().map(|o| o.excess_usd).unwrap_or(0.0);
-            if let Some(p) = o.first().and_then(|o| o.excess_pct) {
+            let without = self.without(run, &prep, spec)?;
+            let o = outcomes(&engine, &em, specs, &prep.injected, &without, run as u32);
+            let (value, pct) = match o.first() {
+                Some(o) if prep.injected.iter().any(|i: &Injected| i.compresses_rivals) => {
+                    (o.rivals_loss_usd.unwrap_or(0.0), o.rivals_loss_pct)
+                }
+                Some(o) => (o.excess_usd, o.excess_pct),
+                None => (0.0, None),
+            };
+            total += value;
+            if let Some(p) = pct {
                 pct_sum += p;
                 pct_n += 1;
             }
@@ -131,14 +157,37 @@ impl Evaluator<'_> {
     }
 }
 
+impl Evaluator<'_> {
+    fn without(&self, run: usize, prep: &montecarlo::Prepared, spec: &AdversarySpec) -> anyhow::Result<RivalsWithout> {
+        if !prep.injected.iter().any(|i| i.compresses_rivals) {
+            return Ok(vec![None; prep.injected.len()]);
+        }
+        if let Some(Some(w)) = self.without_cache.lock().expect("cache").get(run) {
+            return Ok(w.clone());
+        }
+        let policies = std::slice::from_ref(self.policy);
+        let w = montecarlo::rivals_without(self.scenario, prep, std::slice::from_ref(spec), policies, &self.steps)?;
+        let mut cache = self.without_cache.lock().expect("cache");
+        if cache.len() <= run {
+            cache.resize(run + 1, None);
+        }
+        cache[run] = Some(w.clone());
+        Ok(w)
+    }
+}
+
 /// The worst case found for one strategy.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorstCase {
     pub strategy: String,
     pub adversary: String,
     pub params: Vec<(String, f64)>,
+    /// What was maximised ([`objective`]).
+    pub objective: String,
+    /// The objective in USD: excess over the twin, or the rivals' reward lost (the whale).
     pub excess_usd: f64,
-    /// The same excess in % of the honest twin's reward (mean over runs where the twin earned).
+    /// The same in % of the twin's reward, or of the rivals' reward without the whale (mean
+    /// over runs where that base earned).
     pub excess_pct: Option<f64>,
     pub evaluations: usize,
     /// Searched parameters whose worst case sits on a bound of the range: the true worst case
@@ -239,6 +288,7 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
         strategy: spec.strategy.clone(),
         adversary: spec.label(),
         params: dims.iter().map(|d| d.key.clone()).zip(best.1.iter().copied()).collect(),
+        objective: objective(&spec.strategy).to_string(),
         excess_usd: best.0,
         excess_pct: pct_of_best,
         evaluations,

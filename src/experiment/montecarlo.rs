@@ -136,14 +136,50 @@ pub fn replay<'a>(
     policies: &'a [crate::policy::DustPolicy],
     steps: &[i64],
 ) -> anyhow::Result<Engine<'a>> {
+    replay_store(scenario, prep, &prep.store, policies, steps)
+}
+
+/// Replays `policies` on `store` with a prepared run's side inputs.
+fn replay_store<'a>(
+    scenario: &'a Scenario,
+    prep: &'a Prepared,
+    store: &Store,
+    policies: &'a [crate::policy::DustPolicy],
+    steps: &[i64],
+) -> anyhow::Result<Engine<'a>> {
     let mut engine = Engine::new(policies, steps.to_vec(), scenario.step_ms)?;
     engine.buckets = prep.buckets.as_ref();
     engine.collateral = Some(&prep.collateral);
     engine.set_emission(&scenario.pool, &scenario.price);
     engine.feedback = scenario.feedback;
     engine.metagraph = scenario.metagraphs.as_ref();
-    engine.run_segment(&prep.store, 0..steps.len(), prep.data_end, &|_| {})?;
+    engine.run_segment(store, 0..steps.len(), prep.data_end, &|_| {})?;
     Ok(engine)
+}
+
+/// Per adversary block whose damage is to its rivals (the whale): per policy, the rivals'
+/// reward in the same run without that block's adversary hotkeys. `None` for other blocks.
+pub fn rivals_without(
+    scenario: &Scenario,
+    prep: &Prepared,
+    specs: &[AdversarySpec],
+    policies: &[crate::policy::DustPolicy],
+    steps: &[i64],
+) -> anyhow::Result<Vec<Option<Vec<f64>>>> {
+    let everyone = outcome::injected_hotkeys(&prep.injected);
+    prep.injected
+        .iter()
+        .zip(specs)
+        .map(|(inj, spec)| {
+            if !inj.compresses_rivals {
+                return Ok(None);
+            }
+            let store = prep.store.without(&inj.adversary.iter().map(String::as_str).collect());
+            let engine = replay_store(scenario, prep, &store, policies, steps)?;
+            let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+            Ok(Some(outcome::rivals_usd(&engine, &em, &spec.bucket, &everyone)))
+        })
+        .collect()
 }
 
 pub fn run_one(
@@ -157,7 +193,8 @@ pub fn run_one(
     let calibration = prep.calibration.take();
     let engine = replay(scenario, &prep, &scenario.policies, steps)?;
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
-    let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, run as u32);
+    let without = rivals_without(scenario, &prep, &scenario.adversaries, &scenario.policies, steps)?;
+    let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, &without, run as u32);
     let metrics = (0..engine.policies.len())
         .map(|pi| {
             let row = super::sweep::exec::metrics_row(&engine, pi, &em, &outcomes, run as u32);

@@ -371,47 +371,55 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
 
     let t_replay = Instant::now();
     let bar = crate::progress::bar(opts.quiet, scenario.runs as u64, "runs", format!("monte carlo {}", scenario.name));
-    let runs: Vec<montecarlo::RunResult> = (0..scenario.runs)
-        .into_par_iter()
-        .map(|i| {
-            let r = montecarlo::run_one(scenario, &base, &steps, i, i == 0);
-            bar.inc(1);
-            r
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let baseline = scenario.policies[0].name.clone();
+    // `runs = "auto"` adds runs (half as many again each time, seeds continuing) until every
+    // effect's standard error is within a tenth of it, or the bound is reached.
+    let mut runs: Vec<montecarlo::RunResult> = Vec::new();
+    let mut wanted = scenario.runs;
+    let (over_runs, mut imprecise) = loop {
+        let batch: Vec<montecarlo::RunResult> = (runs.len()..wanted)
+            .into_par_iter()
+            .map(|i| {
+                let r = montecarlo::run_one(scenario, &base, &steps, i, i == 0);
+                bar.inc(1);
+                r
+            })
+            .collect::<anyhow::Result<_>>()?;
+        runs.extend(batch);
+        let over_runs = over_runs(scenario, &runs, &baseline);
+        let outcomes: Vec<outcome::Outcome> = runs.iter().flat_map(|r| r.outcomes.iter().cloned()).collect();
+        let imprecise = crate::metrics::precision::warnings(
+            Some(&serde_json::Value::Object(over_runs.clone())),
+            &baseline,
+            &outcome::summarize(&outcomes),
+        );
+        match scenario.runs_auto {
+            Some(max) if !imprecise.is_empty() && wanted < max => {
+                wanted = (wanted + wanted.div_ceil(2)).min(max);
+                bar.set_length(wanted as u64);
+            }
+            _ => break (over_runs, imprecise),
+        }
+    };
     bar.finish_and_clear();
+    let auto = scenario.runs_auto.map(|max| {
+        serde_json::json!({
+            "max_runs": max,
+            "runs": runs.len(),
+            "precise": imprecise.is_empty(),
+            "rule": format!("add runs until every effect's standard error is within {:.0}% of it", 100.0 * crate::metrics::adversary::PRECISE_SHARE),
+        })
+    });
+    if scenario.runs_auto.is_some() && !imprecise.is_empty() {
+        imprecise.insert(
+            0,
+            format!("runs = \"auto\" stopped at its bound of {} runs before every effect was precise", runs.len()),
+        );
+    }
+    let run_count = runs.len();
     let mut outcomes = Vec::new();
     let mut first = None;
     let mut calibration = None;
-    // Per policy and metric, the value of every run: the report shows mean and 5–95% band, and
-    // for a candidate the band of its per-run difference from the baseline (runs share their
-    // populations, so the paired difference is what the runs can tell apart).
-    let value = |r: &montecarlo::RunResult, policy: &str, key: &str| {
-        r.metrics.iter().find(|(p, _)| p == policy).and_then(|(_, m)| m.get(key).copied()).filter(|v| v.is_finite())
-    };
-    let baseline = scenario.policies[0].name.clone();
-    let over_runs: serde_json::Map<String, serde_json::Value> = scenario
-        .policies
-        .iter()
-        .map(|p| {
-            let bands: serde_json::Map<String, serde_json::Value> = OVER_RUNS
-                .iter()
-                .map(|k| {
-                    let v: Vec<f64> = runs.iter().filter_map(|r| value(r, &p.name, k)).collect();
-                    let d: Vec<f64> =
-                        runs.iter().filter_map(|r| Some(value(r, &p.name, k)? - value(r, &baseline, k)?)).collect();
-                    let mut band = serde_json::json!(outcome::Band::of(&v));
-                    if p.name != baseline
-                        && let Some(b) = outcome::Band::of(&d)
-                    {
-                        band["difference"] = serde_json::json!(b);
-                    }
-                    (k.to_string(), band)
-                })
-                .collect();
-            (p.name.clone(), serde_json::Value::Object(bands))
-        })
-        .collect();
     for r in runs {
         if first.is_none() {
             first = Some(r.frame);
@@ -432,7 +440,9 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     let write_secs = t_write.elapsed().as_secs_f64();
     let specific = serde_json::json!({
         "seed": scenario.seed,
-        "runs": scenario.runs,
+        "runs": run_count,
+        "runs_auto": auto,
+        "precision": imprecise,
         "run_seeds": "run i draws its population and adversaries from (seed, i); the long table is run 0's",
         "inputs": {"population": scenario.population},
         "adversaries": scenario.adversaries,
@@ -446,6 +456,41 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
     let dir = folder.commit()?;
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries, notes })
+}
+
+/// Per policy and metric, the band over every run; for a candidate also the band of its
+/// per-run difference from the baseline (runs share their populations, so the paired
+/// difference is what the runs can tell apart).
+fn over_runs(
+    scenario: &Scenario,
+    runs: &[montecarlo::RunResult],
+    baseline: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let value = |r: &montecarlo::RunResult, policy: &str, key: &str| {
+        r.metrics.iter().find(|(p, _)| p == policy).and_then(|(_, m)| m.get(key).copied()).filter(|v| v.is_finite())
+    };
+    scenario
+        .policies
+        .iter()
+        .map(|p| {
+            let bands: serde_json::Map<String, serde_json::Value> = OVER_RUNS
+                .iter()
+                .map(|k| {
+                    let v: Vec<f64> = runs.iter().filter_map(|r| value(r, &p.name, k)).collect();
+                    let d: Vec<f64> =
+                        runs.iter().filter_map(|r| Some(value(r, &p.name, k)? - value(r, baseline, k)?)).collect();
+                    let mut band = serde_json::json!(outcome::Band::of(&v));
+                    if p.name != baseline
+                        && let Some(b) = outcome::Band::of(&d)
+                    {
+                        band["difference"] = serde_json::json!(b);
+                    }
+                    (k.to_string(), band)
+                })
+                .collect();
+            (p.name.clone(), serde_json::Value::Object(bands))
+        })
+        .collect()
 }
 
 /// The metrics a Monte Carlo run reports over all its runs (mean and 5–95% band).

@@ -64,13 +64,27 @@ pub struct EmissionFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RunsValue {
+    Count(usize),
+    Word(String),
+}
+
+/// `runs = "auto"` starts with this many runs and grows by half until precise or at the bound.
+pub const AUTO_FIRST_RUNS: usize = 10;
+pub const AUTO_MAX_RUNS: usize = 200;
+
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScenarioFile {
     name: Option<String>,
     description: Option<String>,
     seed: Option<u64>,
-    /// Monte Carlo runs (each draws its population and adversaries from (seed, run)).
-    runs: Option<usize>,
+    /// Monte Carlo runs (each draws its population and adversaries from (seed, run)), or
+    /// "auto": add runs until every effect's standard error is within a tenth of it.
+    runs: Option<RunsValue>,
+    /// With `runs = "auto"`: the most runs it may take (default 200).
+    max_runs: Option<usize>,
     data: Option<DataFile>,
     /// A synthetic population instead of (or as well as nothing of) ledger files.
     population: Option<PopulationParams>,
@@ -115,7 +129,10 @@ pub struct Scenario {
     pub price: Source,
     /// Policies with their payout model name; the first is the baseline.
     pub policies: Vec<DustPolicy>,
+    /// Runs (with `runs = "auto"`, the first batch; sweeps and attacks use this many).
     pub runs: usize,
+    /// `runs = "auto"`: the most runs a replay may add to reach precision.
+    pub runs_auto: Option<usize>,
     /// A synthetic population (generated anew for every run) instead of ledger files.
     pub population: Option<PopulationParams>,
     pub adversaries: Vec<AdversarySpec>,
@@ -236,7 +253,21 @@ impl Scenario {
             )?,
             price: number_or_ledgers(&file.emission.alpha_to_usd, Source::Ledgers, "alpha_to_usd", &shown)?,
             policies,
-            runs: file.runs.unwrap_or(1),
+            runs: match &file.runs {
+                None => 1,
+                Some(RunsValue::Count(n)) => *n,
+                Some(RunsValue::Word(w)) if w == "auto" => AUTO_FIRST_RUNS,
+                Some(RunsValue::Word(w)) => {
+                    return Err(InputError::file(&shown, format!("runs must be a count or \"auto\", got {w:?}")));
+                }
+            },
+            runs_auto: match (&file.runs, file.max_runs) {
+                (Some(RunsValue::Word(_)), max) => Some(max.unwrap_or(AUTO_MAX_RUNS)),
+                (_, Some(_)) => {
+                    return Err(InputError::file(&shown, "max_runs needs runs = \"auto\""));
+                }
+                _ => None,
+            },
             population: file.population.clone(),
             adversaries: file.adversary.clone(),
             sweep: file.sweep.clone(),
@@ -287,6 +318,7 @@ impl Scenario {
             price: Source::Ledgers,
             policies: built,
             runs: 1,
+            runs_auto: None,
             population: None,
             adversaries: Vec::new(),
             sweep: None,
@@ -348,6 +380,11 @@ impl Scenario {
         }
         if self.runs > 100_000 {
             return Err(InputError::file(origin, format!("runs must be in [1, 100000], got {}", self.runs)));
+        }
+        if let Some(max) = self.runs_auto
+            && !(2..=100_000).contains(&max)
+        {
+            return Err(InputError::file(origin, format!("max_runs must be in [2, 100000], got {max}")));
         }
         check_name(&self.name).map_err(|e| InputError::file(origin, e))?;
         for l in &self.ledgers {

@@ -244,6 +244,14 @@ impl Series {
 }
 
 impl Store {
+    /// The same store without the given hotkeys (a counterfactual run without an adversary).
+    pub fn without(&self, excluded: &std::collections::HashSet<&str>) -> Store {
+        Store {
+            miners: self.miners.iter().filter(|s| !excluded.contains(s.hotkey.as_str())).cloned().collect(),
+            ..Store::default()
+        }
+    }
+
     pub fn from_set(set: &LedgerSet) -> Store {
         let miners = set
             .ledgers

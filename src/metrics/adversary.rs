@@ -36,6 +36,16 @@ pub struct Outcome {
     /// Mean position of the other miners of the adversary's bucket between floor (0) and
     /// ceiling (1) under this policy.
     pub rival_position: Option<f64>,
+    /// Reward of the population's own miners of the adversary's bucket (no injected hotkey).
+    pub rivals_reward_usd: f64,
+    /// For strategies that damage rivals (the whale): what those rivals lost against the same
+    /// run without the adversary, in USD and in % of what they earned without it.
+    pub rivals_loss_usd: Option<f64>,
+    pub rivals_loss_pct: Option<f64>,
+    /// Reward per USD of trading account, the adversary's and its twin's (the whale against an
+    /// honest miner of ordinary size); None where the strategy has no account to compare.
+    pub gain_per_usd: Option<f64>,
+    pub twin_gain_per_usd: Option<f64>,
 }
 
 fn roi(reward: f64, costs: f64, capital: f64) -> Option<f64> {
@@ -43,13 +53,44 @@ fn roi(reward: f64, costs: f64, capital: f64) -> Option<f64> {
     if base > 0.0 { Some((reward - costs) / base) } else { None }
 }
 
+/// Per policy, the reward (USD) of the miners of `bucket` that are not in `excluded`.
+pub fn rivals_usd(engine: &Engine, em: &Emission, bucket: &str, excluded: &HashSet<&str>) -> Vec<f64> {
+    let burn = engine.burn_id();
+    let skip: HashSet<u32> = excluded.iter().filter_map(|h| engine.hotkeys.get(h)).collect();
+    let Some(b) = engine.bucket_names.get(bucket) else { return vec![0.0; engine.policies.len()] };
+    engine
+        .rows
+        .iter()
+        .map(|rows| {
+            let mut sum = 0.0;
+            for i in 0..rows.step.len() {
+                let h = rows.hotkey[i];
+                if rows.bucket[i] == b && Some(h) != burn && !skip.contains(&h) {
+                    sum += em.usd(rows.step[i] as usize, rows.final_w[i]);
+                }
+            }
+            sum
+        })
+        .collect()
+}
+
+/// Every injected hotkey (adversaries and twins of all blocks): never a rival.
+pub fn injected_hotkeys(injected: &[Injected]) -> HashSet<&str> {
+    injected.iter().flat_map(|i| i.adversary.iter().chain(&i.twin)).map(String::as_str).collect()
+}
+
+/// Each adversary's outcome under each policy. `without[g]`, when given, is per policy the
+/// rivals' reward in the same run without adversary `g`'s hotkeys.
 pub fn outcomes(
     engine: &Engine,
     em: &Emission,
     specs: &[AdversarySpec],
     injected: &[Injected],
+    without: &[Option<Vec<f64>>],
     run: u32,
 ) -> Vec<Outcome> {
+    let all_injected = injected_hotkeys(injected);
+    let rivals: Vec<Vec<f64>> = specs.iter().map(|s| rivals_usd(engine, em, &s.bucket, &all_injected)).collect();
     let burn = engine.burn_id();
     let ids = |hs: &[String]| -> HashSet<u32> { hs.iter().filter_map(|h| engine.hotkeys.get(h)).collect() };
     let groups: Vec<(HashSet<u32>, HashSet<u32>, Option<u32>)> = injected
@@ -58,7 +99,7 @@ pub fn outcomes(
         .map(|(inj, spec)| (ids(&inj.adversary), ids(&inj.twin), engine.bucket_names.get(&spec.bucket)))
         .collect();
     let mut out = Vec::new();
-    for (policy, rows) in engine.policies.iter().zip(&engine.rows) {
+    for (pi, (policy, rows)) in engine.policies.iter().zip(&engine.rows).enumerate() {
         let mut total = 0.0;
         let mut adv = vec![0.0; groups.len()];
         let mut twin = vec![0.0; groups.len()];
@@ -89,6 +130,9 @@ pub fn outcomes(
         }
         for (g, inj) in injected.iter().enumerate() {
             let excess = adv[g] - twin[g];
+            let rivals_now = rivals[g][pi];
+            let before = without.get(g).and_then(|w| w.as_ref()).map(|w| w[pi]);
+            let per_usd = |reward: f64, account: f64| (account > 0.0).then(|| reward / account);
             out.push(Outcome {
                 run,
                 policy: policy.name.clone(),
@@ -106,6 +150,11 @@ pub fn outcomes(
                 twin_roi: roi(twin[g], inj.twin_costs_usd, inj.twin_collateral_usd),
                 caught: inj.caught,
                 rival_position: if rival[g].1 > 0 { Some(rival[g].0 / rival[g].1 as f64) } else { None },
+                rivals_reward_usd: rivals_now,
+                rivals_loss_usd: before.map(|b| b - rivals_now),
+                rivals_loss_pct: before.filter(|b| *b > 0.0).map(|b| 100.0 * (b - rivals_now) / b),
+                gain_per_usd: per_usd(adv[g], inj.adversary_account_usd),
+                twin_gain_per_usd: per_usd(twin[g], inj.twin_account_usd),
             });
         }
     }
@@ -136,24 +185,48 @@ pub fn outcomes_frame(outcomes: &[Outcome]) -> PolarsResult<DataFrame> {
             Column::new("twin_roi".into(), o(|x| x.twin_roi)),
             Column::new("caught".into(), outcomes.iter().map(|x| x.caught).collect::<Vec<bool>>()),
             Column::new("rival_position".into(), o(|x| x.rival_position)),
+            Column::new("rivals_reward_usd".into(), f(|x| x.rivals_reward_usd)),
+            Column::new("rivals_loss_usd".into(), o(|x| x.rivals_loss_usd)),
+            Column::new("rivals_loss_pct".into(), o(|x| x.rivals_loss_pct)),
+            Column::new("gain_per_usd".into(), o(|x| x.gain_per_usd)),
+            Column::new("twin_gain_per_usd".into(), o(|x| x.twin_gain_per_usd)),
         ],
     )
 }
 
-/// Mean and 5–95% band of a sample (None when empty).
+/// Mean and 5–95% band of a sample over Monte Carlo runs (None when empty), with the number
+/// of runs and the standard error of the mean (NaN, written `null`, from a single run).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Band {
     pub mean: f64,
     pub p5: f64,
     pub p95: f64,
+    pub n: usize,
+    pub se: f64,
 }
+
+/// The standard error a band may have before it is too wide for the effect it qualifies.
+pub const PRECISE_SHARE: f64 = 0.1;
 
 impl Band {
     pub fn of(x: &[f64]) -> Option<Band> {
         if x.is_empty() {
             return None;
         }
-        Some(Band { mean: x.iter().sum::<f64>() / x.len() as f64, p5: percentile(x, 5.0), p95: percentile(x, 95.0) })
+        let n = x.len();
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let se = if n > 1 {
+            (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() / (n as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        Some(Band { mean, p5: percentile(x, 5.0), p95: percentile(x, 95.0), n, se })
+    }
+
+    /// The standard error exceeds a tenth of the mean (or is unknown, from one run): the runs
+    /// do not pin the effect down. An effect of exactly 0 with no spread is precise.
+    pub fn imprecise(&self) -> bool {
+        self.se.is_nan() || self.se > PRECISE_SHARE * self.mean.abs()
     }
 }
 
@@ -170,6 +243,10 @@ pub struct OutcomeSummary {
     pub roi: Option<Band>,
     pub catch_rate: f64,
     pub rival_position: Option<Band>,
+    pub rivals_loss_usd: Option<Band>,
+    pub rivals_loss_pct: Option<Band>,
+    /// The adversary's gain per USD of account minus its twin's.
+    pub excess_per_usd: Option<Band>,
 }
 
 pub fn summarize(outcomes: &[Outcome]) -> Vec<OutcomeSummary> {
@@ -193,6 +270,9 @@ pub fn summarize(outcomes: &[Outcome]) -> Vec<OutcomeSummary> {
                 roi: Band::of(&v(|o| o.roi)),
                 catch_rate: sel.iter().filter(|o| o.caught).count() as f64 / sel.len().max(1) as f64,
                 rival_position: Band::of(&v(|o| o.rival_position)),
+                rivals_loss_usd: Band::of(&v(|o| o.rivals_loss_usd)),
+                rivals_loss_pct: Band::of(&v(|o| o.rivals_loss_pct)),
+                excess_per_usd: Band::of(&v(|o| Some(o.gain_per_usd? - o.twin_gain_per_usd?))),
                 policy,
                 adversary,
                 strategy,
@@ -208,13 +288,24 @@ pub fn render(summaries: &[OutcomeSummary]) -> String {
         Some(b) => format!("{:.p$} [{:.p$}, {:.p$}]", b.mean * scale, b.p5 * scale, b.p95 * scale, p = prec),
         None => "-".into(),
     };
+    let band_se = |b: &Option<Band>, scale: f64, prec: usize| match b {
+        Some(b) if b.se.is_finite() => format!(
+            "{:.p$} ± {:.p$} [{:.p$}, {:.p$}]",
+            b.mean * scale,
+            b.se * scale,
+            b.p5 * scale,
+            b.p95 * scale,
+            p = prec
+        ),
+        other => band(other, scale, prec),
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<18} {:<22} {:>28} {:>30} {:>26} {:>6} {:>20}",
+        "{:<18} {:<22} {:>34} {:>30} {:>26} {:>6} {:>20}",
         "policy",
         "adversary",
-        "excess % over twin [5-95%]",
+        "excess % over twin ± SE [5-95%]",
         "reward share % [5-95%]",
         "ROI % [5-95%]",
         "caught",
@@ -223,10 +314,14 @@ pub fn render(summaries: &[OutcomeSummary]) -> String {
     for s in summaries {
         let _ = writeln!(
             out,
-            "{:<18} {:<22} {:>28} {:>30} {:>26} {:>6.2} {:>20}",
+            "{:<18} {:<22} {:>34} {:>30} {:>26} {:>6.2} {:>20}",
             s.policy,
             s.adversary,
-            band(&s.excess_pct, 1.0, 1),
+            if s.strategy == "whale-compression" {
+                format!("rivals lose {}%", band_se(&s.rivals_loss_pct, 1.0, 1))
+            } else {
+                band_se(&s.excess_pct, 1.0, 1)
+            },
             band(&s.reward_share, 100.0, 4),
             band(&s.roi, 100.0, 2),
             s.catch_rate,

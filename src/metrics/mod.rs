@@ -3,5 +3,6 @@
 pub mod adversary;
 pub mod fidelity;
 pub mod policy;
+pub mod precision;
 pub mod rows;
 pub mod verdict;

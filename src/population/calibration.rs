@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::generate::{EventKind, Population, PopulationParams, account_of};
 use crate::ledger::Status;
+pub use crate::stats::number;
 use crate::stats::percentile;
 use crate::time::MS_PER_DAY;
 
@@ -120,23 +121,6 @@ pub fn verdict_text(v: Option<bool>) -> &'static str {
         Some(true) => "yes",
         Some(false) => "NO",
         None => "—",
-    }
-}
-
-/// A figure at a precision that suits its size (shares to 3 places, counts whole).
-pub fn number(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
-    }
-    let a = x.abs();
-    if a >= 1000.0 || (a >= 10.0 && x.fract() == 0.0) {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else if a >= 0.1 || a == 0.0 {
-        format!("{x:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{x:.5}").trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 

@@ -136,6 +136,17 @@ fn read_outcomes(path: &Path) -> anyhow::Result<Vec<Outcome>> {
         f("collateral_usd")?,
     );
     let (pct, roi, troi, rival) = (o("excess_pct")?, o("roi")?, o("twin_roi")?, o("rival_position")?);
+    // Columns added with the whale's damage measure: absent from older run folders.
+    let later = |n: &str| -> Result<Vec<Option<f64>>, InputError> {
+        if df.get_column_names().iter().any(|c| c.as_str() == n) { o(n) } else { Ok(vec![None; df.height()]) }
+    };
+    let (rivals, loss, loss_pct, gain, tgain) = (
+        later("rivals_reward_usd")?,
+        later("rivals_loss_usd")?,
+        later("rivals_loss_pct")?,
+        later("gain_per_usd")?,
+        later("twin_gain_per_usd")?,
+    );
     Ok((0..df.height())
         .map(|i| Outcome {
             run: run[i],
@@ -154,6 +165,11 @@ fn read_outcomes(path: &Path) -> anyhow::Result<Vec<Outcome>> {
             twin_roi: troi[i],
             caught: caught[i],
             rival_position: rival[i],
+            rivals_reward_usd: rivals[i].unwrap_or(0.0),
+            rivals_loss_usd: loss[i],
+            rivals_loss_pct: loss_pct[i],
+            gain_per_usd: gain[i],
+            twin_gain_per_usd: tgain[i],
         })
         .collect())
 }

@@ -213,19 +213,23 @@ fn tables(s: &Summary) -> Vec<Table> {
     }
     if !s.adversaries.is_empty() {
         let band = |b: &Option<crate::metrics::adversary::Band>, scale: f64| {
-            b.map(|b| format!("{:.2} [{:.2}, {:.2}]", b.mean * scale, b.p5 * scale, b.p95 * scale))
-                .unwrap_or_else(|| "-".into())
+            b.map(|b| {
+                let se = if b.se.is_finite() { format!(" ± {:.2}", b.se * scale) } else { String::new() };
+                format!("{:.2}{se} [{:.2}, {:.2}]", b.mean * scale, b.p5 * scale, b.p95 * scale)
+            })
+            .unwrap_or_else(|| "-".into())
         };
         let head = [
             "policy",
             "adversary",
             "runs",
             "reward share % [5–95%]",
-            "excess over twin USD [5–95%]",
+            "excess over twin USD ± SE [5–95%]",
             "excess % [5–95%]",
             "ROI % [5–95%]",
             "catch rate",
             "rivals' position [5–95%]",
+            "rivals' reward lost % ± SE [5–95%]",
         ]
         .map(String::from)
         .to_vec();
@@ -243,6 +247,7 @@ fn tables(s: &Summary) -> Vec<Table> {
                     band(&a.roi, 100.0),
                     format!("{:.2}", a.catch_rate),
                     band(&a.rival_position, 1.0),
+                    band(&a.rivals_loss_pct, 1.0),
                 ]
             })
             .collect();
@@ -285,6 +290,19 @@ fn calibration_table(c: &super::CalibrationSection) -> Table {
     (title, head, rows)
 }
 
+/// The sentence above the precision warnings: how many runs, and whether they suffice.
+fn precision_lead(s: &Summary, warnings: &[String]) -> String {
+    let runs = s.reproducibility.runs.unwrap_or(1);
+    let share = 100.0 * crate::metrics::adversary::PRECISE_SHARE;
+    if warnings.is_empty() {
+        format!("Over {runs} runs every effect's standard error is within {share:.0}% of the effect.")
+    } else {
+        format!(
+            "Over {runs} runs these effects have a standard error above {share:.0}% of the effect: treat their size (and a sign near 0) as open; add runs, or set runs = \"auto\"."
+        )
+    }
+}
+
 /// The compromises a synthetic population's calibration had to make, as paragraphs.
 fn calibration_compromises(s: &Summary) -> Vec<String> {
     s.calibration.as_ref().map(|c| c.calibration.compromises.clone()).unwrap_or_default()
@@ -322,8 +340,9 @@ fn over_runs_table(s: &Summary) -> Option<Table> {
             for (k, label) in keys {
                 let b = &m[k];
                 let (mean, p5, p95) = (b["mean"].as_f64(), b["p5"].as_f64(), b["p95"].as_f64());
+                let se = b["se"].as_f64().map(|e| format!(" ± {}", fmt_num(e))).unwrap_or_default();
                 r.push(match (mean, p5, p95) {
-                    (Some(x), Some(lo), Some(hi)) => format!("{} [{}, {}]", fmt_num(x), fmt_num(lo), fmt_num(hi)),
+                    (Some(x), Some(lo), Some(hi)) => format!("{}{se} [{}, {}]", fmt_num(x), fmt_num(lo), fmt_num(hi)),
                     _ => "-".into(),
                 });
                 // The per-run difference from the baseline: a band that straddles 0 is wider
@@ -346,7 +365,7 @@ fn over_runs_table(s: &Summary) -> Option<Table> {
             r
         })
         .collect();
-    Some((format!("Policy metrics over all {runs} runs: mean [5–95%]"), head, rows))
+    Some((format!("Policy metrics over all {runs} runs: mean ± standard error [5–95%]"), head, rows))
 }
 
 fn fmt_num(x: f64) -> String {
@@ -500,6 +519,17 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
         }
         let _ = writeln!(o, "</table>");
     }
+    if let Some(p) = &s.precision {
+        let _ = writeln!(o, "<h3>Monte Carlo precision</h3>");
+        let _ = writeln!(o, "<p>{}</p>", esc(&precision_lead(s, p)));
+        if !p.is_empty() {
+            let _ = writeln!(o, "<ul>");
+            for line in p {
+                let _ = writeln!(o, "<li>{}</li>", esc(line));
+            }
+            let _ = writeln!(o, "</ul>");
+        }
+    }
     let compromises = calibration_compromises(s);
     if !compromises.is_empty() {
         let _ = writeln!(o, "<h3>Calibration compromises</h3>");
@@ -595,6 +625,12 @@ pub fn markdown(s: &Summary, charts: &[Chart]) -> String {
         let _ = writeln!(o, "|{}", " --- |".repeat(head.len()));
         for r in rows {
             let _ = writeln!(o, "| {} |", r.join(" | "));
+        }
+    }
+    if let Some(p) = &s.precision {
+        let _ = writeln!(o, "\n### Monte Carlo precision\n\n{}\n", precision_lead(s, p));
+        for line in p {
+            let _ = writeln!(o, "- {line}");
         }
     }
     let compromises = calibration_compromises(s);

@@ -91,6 +91,9 @@ pub struct Summary {
     pub over_runs: Option<serde_json::Value>,
     /// A synthetic population's calibration against the real subnet (`run.json`).
     pub calibration: Option<CalibrationSection>,
+    /// Monte Carlo: every effect whose standard error exceeds a tenth of it (empty when the
+    /// runs pin every effect down); None for a single replay.
+    pub precision: Option<Vec<String>>,
     pub reproducibility: Reproducibility,
 }
 
@@ -645,6 +648,20 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
             "exploitability not tested: this run has no adversaries. Add [[adversary]] blocks (see scenarios/attack-suite.toml) and replay, or search the worst case with `dustlab attack {file} --policy NAME`."
         )
     });
+    let over_json = Some(&run.run["policy_metrics_over_runs"]).filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+    let precision = (over_json.is_some() || !adversaries.is_empty()).then(|| {
+        let mut w = crate::metrics::precision::warnings(over_json, &baseline, &adversaries);
+        if run.run["runs_auto"]["precise"] == serde_json::json!(false) {
+            w.insert(
+                0,
+                format!(
+                    "runs = \"auto\" stopped at its bound of {} runs before every effect was precise",
+                    run.run["runs"].as_u64().unwrap_or(0)
+                ),
+            );
+        }
+        w
+    });
     let summary = Summary {
         verdicts,
         verdict_rules: crate::metrics::verdict::rules(),
@@ -666,6 +683,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         over_runs: Some(run.run["policy_metrics_over_runs"].clone())
             .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
         calibration: serde_json::from_value(run.run["calibration"].clone()).ok(),
+        precision,
         reproducibility,
     };
     let mut files: Vec<String> =

@@ -252,7 +252,8 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
                 notes.extend(engine.notes());
                 notes.extend(em.notes(&steps));
             }
-            let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, run as u32);
+            let without = montecarlo::rivals_without(scenario, &prep, &scenario.adversaries, &policies, &steps)?;
+            let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, &without, run as u32);
             let base_row =
                 baseline_row.get_or_insert_with(|| metrics_row(&engine, 0, &em, &outcomes, run as u32)).clone();
             let new: Vec<SweepRow> = part
@@ -367,6 +368,7 @@ fn add_worst_cases(
                 populations: populations.clone(),
                 steps: steps.to_vec(),
                 progress: indicatif::ProgressBar::hidden(),
+                without_cache: Default::default(),
             };
             let mut m = BTreeMap::new();
             let mut worst = f64::NAN;

@@ -148,6 +148,12 @@ pub struct Injected {
     pub twin_collateral_usd: f64,
     /// Eliminated or flagged for PLAGIARISM.
     pub caught: bool,
+    /// Trading capital of the adversary and of its twin (USD), where the strategy's outcome is
+    /// a gain per USD of account (the whale); 0 otherwise.
+    pub adversary_account_usd: f64,
+    pub twin_account_usd: f64,
+    /// The strategy's damage is to its bucket's rivals (measured against a run without it).
+    pub compresses_rivals: bool,
 }
 
 /// The span adversaries trade over, and the population they can observe (the copycat's leader).
