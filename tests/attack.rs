@@ -19,24 +19,31 @@ preset = "static"
 payout = "dust-only"
 "#;
 
-#[test]
-fn search_beats_a_dense_grid_on_a_planted_case() {
+fn load(text: &str) -> Scenario {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.toml");
-    std::fs::write(&path, SCENARIO).unwrap();
-    let scenario = Scenario::load(&path).unwrap();
-    let base = load_base(&scenario, &mut Default::default()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    Scenario::load(&path).unwrap()
+}
+
+/// An evaluator of the scenario's first policy on its runs' populations.
+fn evaluator(scenario: &Scenario) -> Evaluator<'_> {
+    let base = load_base(scenario, &mut Default::default()).unwrap();
     let (first, last) = montecarlo::span(&base).unwrap();
-    let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
-    let populations = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();
-    let eval = Evaluator {
-        scenario: &scenario,
+    Evaluator {
+        scenario,
         policy: &scenario.policies[0],
-        populations,
-        steps,
+        populations: (0..scenario.runs).map(|r| montecarlo::population(scenario, &base, r).unwrap()).collect(),
+        steps: dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap(),
         progress: indicatif::ProgressBar::hidden(),
         without_cache: Default::default(),
-    };
+    }
+}
+
+#[test]
+fn search_beats_a_dense_grid_on_a_planted_case() {
+    let scenario = load(SCENARIO);
+    let eval = evaluator(&scenario);
     // Planted: under static dust, a sybil split's excess grows with k (k floors for one stream).
     let spec = AdversarySpec { strategy: "sybil-split".into(), k: 2, ..AdversarySpec::default() };
     let dim = &space("sybil-split")[0];
@@ -81,22 +88,8 @@ payout = "dust-only"
 
 #[test]
 fn the_whale_is_measured_by_the_damage_it_does_and_the_search_finds_the_largest_factor() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.toml");
-    std::fs::write(&path, DYNAMIC).unwrap();
-    let scenario = Scenario::load(&path).unwrap();
-    let base = load_base(&scenario, &mut Default::default()).unwrap();
-    let (first, last) = montecarlo::span(&base).unwrap();
-    let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
-    let populations = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();
-    let eval = Evaluator {
-        scenario: &scenario,
-        policy: &scenario.policies[0],
-        populations,
-        steps,
-        progress: indicatif::ProgressBar::hidden(),
-        without_cache: Default::default(),
-    };
+    let scenario = load(DYNAMIC);
+    let eval = evaluator(&scenario);
     let spec = AdversarySpec { strategy: "whale-compression".into(), factor: 2.0, ..AdversarySpec::default() };
     // Planted: under max-normalisation a larger account compresses the rivals more.
     let damage: Vec<(f64, Option<f64>)> = [1.0, 5.0, 20.0, 100.0, 200.0]
@@ -112,12 +105,6 @@ fn the_whale_is_measured_by_the_damage_it_does_and_the_search_finds_the_largest_
     assert!((found.excess_usd - damage[4].0).abs() <= 1e-9 * damage[4].0.abs());
     // The run without the whale is cached from the first candidate (factor 1); a fresh
     // evaluator whose first candidate is factor 200 must agree exactly.
-    let fresh = Evaluator {
-        populations: (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect(),
-        without_cache: Default::default(),
-        progress: indicatif::ProgressBar::hidden(),
-        steps: eval.steps.clone(),
-        ..eval
-    };
+    let fresh = evaluator(&scenario);
     assert_eq!(fresh.measure(&AdversarySpec { factor: 200.0, ..spec.clone() }).unwrap(), damage[4]);
 }
