@@ -254,3 +254,58 @@ fn generated_files_pass_inspect_and_read_back_identically() {
         }
     }
 }
+
+#[test]
+fn generate_writes_paid_adversaries_and_a_truth_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("s.toml");
+    std::fs::write(
+        &sc,
+        "name = \"adv\"\n[population]\nminers = 30\ndays = 60\nstart = \"2025-10-01\"\nseed = 5\nmaincomp_per_class = 3\n\
+         [[policy]]\npreset = \"ptn-dynamic\"\n\
+         [[adversary]]\nstrategy = \"sybil-split\"\nk = 3\n\
+         [[adversary]]\nstrategy = \"whale-compression\"\nbucket = \"MAINCOMP\"\nfactor = 20\n",
+    )
+    .unwrap();
+    let out = dir.path().join("pop.json.gz");
+    let g = dustlab(&["generate", "--scenario", sc.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    // Byte-identical on a second run.
+    let again = dir.path().join("again.json.gz");
+    assert!(
+        dustlab(&["generate", "--scenario", sc.to_str().unwrap(), "--out", again.to_str().unwrap()]).status.success()
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+
+    let inspect = dustlab(&["inspect", out.to_str().unwrap()]);
+    assert!(inspect.status.success() && stdout(&inspect).contains("0 error(s)"), "{}", stdout(&inspect));
+    let truth = std::fs::read_to_string(dir.path().join("pop.truth.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = truth.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(truth.lines().next(), Some("hotkey,adversary,strategy,role"));
+    assert_eq!(rows.iter().filter(|r| r[2] == "sybil-split" && r[3] == "adversary").count(), 3);
+    assert_eq!(rows.iter().filter(|r| r[2] == "whale-compression").count(), 2, "the whale and its twin");
+
+    let set = dustlab::ledger::io::read_raw(&out).unwrap();
+    for r in &rows {
+        let l = set.ledgers.iter().find(|l| l.hotkey == r[0]).unwrap_or_else(|| panic!("{} not in the file", r[0]));
+        let usd: f64 = l.checkpoints.iter().map(|c| c.chunk_emissions_usd).sum();
+        let alpha: f64 = l.checkpoints.iter().map(|c| c.chunk_emissions_alpha).sum();
+        assert!(usd > 0.0 && alpha > 0.0, "{} {} is unpaid", r[2], r[3]);
+        assert!(l.checkpoints.iter().all(|c| c.avg_alpha_to_tao_rate > 0.0 && c.avg_tao_to_usd_rate > 0.0));
+        // USD = alpha × alpha→TAO × TAO→USD, to the rounding of the written fields.
+        for c in &l.checkpoints {
+            let implied = c.chunk_emissions_alpha * c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate;
+            assert!(
+                (implied - c.chunk_emissions_usd).abs() <= 1e-4 + 1e-5 * c.chunk_emissions_usd,
+                "{implied} vs {}",
+                c.chunk_emissions_usd
+            );
+        }
+    }
+    // Their collateral and buckets are written beside, like everyone's.
+    let coll = std::fs::read_to_string(dir.path().join("pop.collateral.csv")).unwrap();
+    let buckets = std::fs::read_to_string(dir.path().join("pop.buckets.csv")).unwrap();
+    for r in &rows {
+        assert!(coll.contains(r[0]) && buckets.contains(r[0]), "{} lacks collateral or bucket rows", r[0]);
+    }
+}

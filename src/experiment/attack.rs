@@ -133,7 +133,7 @@ impl Evaluator<'_> {
         let policies = std::slice::from_ref(self.policy);
         let specs = std::slice::from_ref(spec);
         for (run, pop) in self.populations.iter().enumerate() {
-            let prep = montecarlo::inject_all(self.scenario.seed, run, specs, pop.clone());
+            let prep = montecarlo::inject_all(self.scenario, run, specs, pop.clone())?;
             let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
             let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
             let without = self.without(run, &prep, spec)?;

@@ -89,14 +89,7 @@ pub fn population(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Resul
             if run == 0 {
                 calibration = Some(calibrate(&params, &pop));
             }
-            let mut b = History::new();
-            for (h, t, s) in &pop.buckets {
-                b.insert(h, *t, s.clone());
-            }
-            let mut c = History::new();
-            for (h, v) in &pop.collateral {
-                c.insert(h, i64::MIN, *v);
-            }
+            let (b, c) = histories(&pop);
             (pop.set, Some(b), c)
         }
     };
@@ -104,15 +97,21 @@ pub fn population(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Resul
     Ok(RunPopulation { set, buckets, collateral, span, calibration })
 }
 
-/// Injects `adversaries` into a run's population (their generators seeded by (seed, run, j)).
-pub fn inject_all(seed_value: u64, run: usize, adversaries: &[AdversarySpec], pop: RunPopulation) -> Prepared {
-    let RunPopulation { mut set, buckets, mut collateral, span: (first, last), calibration } = pop;
-    let start = first - CHECKPOINT_MS;
-    let ctx = Context { start_ms: start, steps: ((last - start) / CHECKPOINT_MS) as usize, population: &set };
+/// Adds `adversaries` to a population (their generators seeded by `seed` and the block's
+/// index): who was injected, their ledgers appended to `set`, their collateral to `collateral`.
+pub fn inject_into(
+    seed_value: u64,
+    adversaries: &[AdversarySpec],
+    set: &mut LedgerSet,
+    collateral: &mut History<f64>,
+    span: (i64, i64),
+) -> Vec<Injected> {
+    let start = span.0 - CHECKPOINT_MS;
+    let ctx = Context { start_ms: start, steps: ((span.1 - start) / CHECKPOINT_MS) as usize, population: set };
     let mut injected: Vec<Injected> = Vec::new();
     let mut new_ledgers = Vec::new();
     for (j, spec) in adversaries.iter().enumerate() {
-        let mut rng = seed::rng(run_seed(seed_value, run), 1 + j as u64);
+        let mut rng = seed::rng(seed_value, 1 + j as u64);
         let (who, ledgers) = adversary::inject(spec, &ctx, &mut rng);
         injected.push(who);
         new_ledgers.extend(ledgers);
@@ -121,12 +120,107 @@ pub fn inject_all(seed_value: u64, run: usize, adversaries: &[AdversarySpec], po
         collateral.insert(&l.key, i64::MIN, c);
         set.ledgers.push(l);
     }
-    Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: last, calibration }
+    injected
+}
+
+/// Writes the emission fields of the injected hotkeys' checkpoints: what the generator's payer
+/// (`ptn-dynamic`, production's release of 31 October 2025) pays them in a closed-loop daily
+/// replay of the whole population, at the population's own alpha prices. Without it an
+/// adversary looks unpaid to every debt rule that reads the record (an open-loop replay, a
+/// file written by `generate`).
+pub fn pay_injected(
+    set: &mut LedgerSet,
+    injected: &[Injected],
+    buckets: Option<&History<Status>>,
+    collateral: &History<f64>,
+    pool: &crate::replay::emission::Source,
+    price: &crate::replay::emission::Source,
+) -> anyhow::Result<()> {
+    let who: std::collections::HashSet<&str> = outcome::injected_hotkeys(injected);
+    if who.is_empty() {
+        return Ok(());
+    }
+    let Some((first, last)) = data_span(set) else { return Ok(()) };
+    let payer = [crate::policy::preset("ptn-dynamic")?];
+    let store = Store::from_set(set);
+    let steps = crate::replay::clock::steps(first - first.rem_euclid(MS_PER_DAY), last, MS_PER_DAY)?;
+    let mut engine = Engine::new(&payer, steps.clone(), MS_PER_DAY)?;
+    engine.buckets = buckets;
+    engine.collateral = Some(collateral);
+    engine.set_emission(pool, price);
+    engine.feedback = crate::replay::engine::Feedback::Simulated;
+    engine.keep_credits = true;
+    engine.run_segment(&store, 0..steps.len(), last, &|_| {})?;
+    // The population's prices at each checkpoint (every miner of a synthetic one carries them).
+    let mut rates: std::collections::HashMap<i64, (f64, f64)> = std::collections::HashMap::new();
+    for l in set.ledgers.iter().filter(|l| !who.contains(l.hotkey.as_str())) {
+        for c in &l.checkpoints {
+            if c.avg_alpha_to_tao_rate > 0.0 && c.avg_tao_to_usd_rate > 0.0 {
+                rates.entry(c.timestamp_ms).or_insert((c.avg_alpha_to_tao_rate, c.avg_tao_to_usd_rate));
+            }
+        }
+    }
+    let credits = engine.credits(0);
+    let round = crate::population::generate::round_to;
+    for l in set.ledgers.iter_mut().filter(|l| who.contains(l.hotkey.as_str())) {
+        let Some(id) = engine.hotkeys.get(&l.hotkey) else { continue };
+        for c in &mut l.checkpoints {
+            let usd = credits.get(&(id, c.timestamp_ms)).copied().unwrap_or(0.0);
+            let (a2t, t2u) = rates
+                .get(&c.timestamp_ms)
+                .copied()
+                .unwrap_or((crate::replay::emission::DEFAULT_ALPHA_USD / 400.0, 400.0));
+            let alpha = usd / (a2t * t2u);
+            c.chunk_emissions_alpha = round(alpha, 6);
+            c.chunk_emissions_tao = round(alpha * a2t, 9);
+            c.chunk_emissions_usd = round(usd, 4);
+            c.avg_alpha_to_tao_rate = a2t;
+            c.avg_tao_to_usd_rate = t2u;
+        }
+    }
+    Ok(())
+}
+
+/// (first checkpoint, newest checkpoint) of a ledger set.
+pub(crate) fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
+    let first = set.ledgers.iter().filter_map(|l| l.checkpoints.first()).map(|c| c.timestamp_ms).min()?;
+    let last = set.ledgers.iter().filter_map(|l| l.checkpoints.last()).map(|c| c.timestamp_ms).max()?;
+    Some((first, last))
+}
+
+/// A generated population's true bucket history and collateral, as the engine reads them.
+pub fn histories(pop: &crate::population::generate::Population) -> (History<Status>, History<f64>) {
+    let mut buckets = History::new();
+    for (h, t, s) in &pop.buckets {
+        buckets.insert(h, *t, s.clone());
+    }
+    let mut collateral = History::new();
+    for (h, v) in &pop.collateral {
+        collateral.insert(h, i64::MIN, *v);
+    }
+    (buckets, collateral)
+}
+
+/// Injects `adversaries` into a run's population (their generators seeded by (seed, run, j)).
+/// An open-loop scenario reads payments from the record, so the injected hotkeys are paid
+/// into it first; a closed loop pays them itself.
+pub fn inject_all(
+    scenario: &Scenario,
+    run: usize,
+    adversaries: &[AdversarySpec],
+    pop: RunPopulation,
+) -> anyhow::Result<Prepared> {
+    let RunPopulation { mut set, buckets, mut collateral, span, calibration } = pop;
+    let injected = inject_into(run_seed(scenario.seed, run), adversaries, &mut set, &mut collateral, span);
+    if scenario.feedback == crate::replay::engine::Feedback::Historical {
+        pay_injected(&mut set, &injected, buckets.as_ref(), &collateral, &scenario.pool, &scenario.price)?;
+    }
+    Ok(Prepared { store: Store::from_set(&set), buckets, collateral, injected, data_end: span.1, calibration })
 }
 
 /// Builds run `run`'s population: generated (synthetic) or cloned (files), adversaries injected.
 pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<Prepared> {
-    Ok(inject_all(scenario.seed, run, &scenario.adversaries, population(scenario, base, run)?))
+    inject_all(scenario, run, &scenario.adversaries, population(scenario, base, run)?)
 }
 
 /// Replays `policies` on a prepared run.

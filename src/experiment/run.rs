@@ -117,12 +117,6 @@ fn old_layout_note(set: &LedgerSet, scenario: &Scenario, notes: &mut Notes) {
     );
 }
 
-fn data_span(set: &LedgerSet) -> Option<(i64, i64)> {
-    let first = set.ledgers.iter().filter_map(|l| l.checkpoints.first()).map(|c| c.timestamp_ms).min()?;
-    let last = set.ledgers.iter().filter_map(|l| l.checkpoints.last()).map(|c| c.timestamp_ms).max()?;
-    Some((first, last))
-}
-
 /// The calibration `generate` wrote beside a ledger file (`<stem>.calibration.json`), when it
 /// is that file's: a replay of a synthetic population then shows how it compares with the
 /// real subnet. One that is unreadable or belongs to another file is noted, not used.
@@ -240,7 +234,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     }
     let calibration = sibling_calibration(scenario, &mut notes);
     let (data_start, data_end) = match &data {
-        Data::Files(set) => data_span(set)
+        Data::Files(set) => montecarlo::data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
         Data::Snapshots(s) => (s[0].taken_ms, s[s.len() - 1].taken_ms),
     };
@@ -292,7 +286,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
                 }
                 let t = Instant::now();
                 let set = load_files(std::slice::from_ref(&snap.path), scenario.lenient, &mut notes)?;
-                let newest = data_span(&set).map(|s| s.1).unwrap_or(snap.taken_ms);
+                let newest = montecarlo::data_span(&set).map(|s| s.1).unwrap_or(snap.taken_ms);
                 let store = Store::from_set(&set);
                 drop(set);
                 extra_read += t.elapsed().as_secs_f64();

@@ -201,6 +201,12 @@ impl<'a> Engine<'a> {
     }
 
     /// Id of the burn's rows (the burn is found by this id, never by a name pattern).
+    /// What policy `pi` paid in a closed loop with `keep_credits`: USD by (hotkey id,
+    /// checkpoint timestamp).
+    pub fn credits(&self, pi: usize) -> &HashMap<(u32, i64), f64> {
+        &self.paid[pi]
+    }
+
     pub fn burn_id(&self) -> Option<u32> {
         self.hotkeys.get(self.burn)
     }
