@@ -11,7 +11,6 @@ use crate::experiment::scenario::Scenario;
 use crate::metrics::adversary::outcomes;
 use crate::policy::DustPolicy;
 use crate::population::adversary::AdversarySpec;
-use crate::population::adversary::Injected;
 use crate::population::seed;
 use crate::replay::emission::Emission;
 
@@ -115,7 +114,7 @@ pub type RivalsWithout = Vec<Option<Vec<f64>>>;
 /// (its own excess over an ordinary-size twin says how much bigger it is, not what it does),
 /// the excess over the honest twin for the others.
 pub fn objective(strategy: &str) -> &'static str {
-    if strategy == "whale-compression" { "rivals' reward lost" } else { "excess over the twin" }
+    if crate::metrics::adversary::damages_rivals(strategy) { "rivals' reward lost" } else { "excess over the twin" }
 }
 
 impl Evaluator<'_> {
@@ -138,13 +137,7 @@ impl Evaluator<'_> {
             let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
             let without = self.without(run, &prep, spec)?;
             let o = outcomes(&engine, &em, specs, &prep.injected, &without, run as u32);
-            let (value, pct) = match o.first() {
-                Some(o) if prep.injected.iter().any(|i: &Injected| i.compresses_rivals) => {
-                    (o.rivals_loss_usd.unwrap_or(0.0), o.rivals_loss_pct)
-                }
-                Some(o) => (o.excess_usd, o.excess_pct),
-                None => (0.0, None),
-            };
+            let (value, pct) = o.first().map(|o| o.effect()).unwrap_or((0.0, None));
             total += value;
             if let Some(p) = pct {
                 pct_sum += p;

@@ -48,6 +48,24 @@ pub struct Outcome {
     pub twin_gain_per_usd: Option<f64>,
 }
 
+/// Whether a strategy's effect is the damage to its rivals (the whale) rather than its own
+/// excess over the twin.
+pub fn damages_rivals(strategy: &str) -> bool {
+    strategy == "whale-compression"
+}
+
+impl Outcome {
+    /// The strategy's effect in USD and in %: the rivals' loss for the whale, the excess over
+    /// the twin for the others (exploitability is the largest of these).
+    pub fn effect(&self) -> (f64, Option<f64>) {
+        if damages_rivals(&self.strategy) {
+            (self.rivals_loss_usd.unwrap_or(0.0), self.rivals_loss_pct)
+        } else {
+            (self.excess_usd, self.excess_pct)
+        }
+    }
+}
+
 fn roi(reward: f64, costs: f64, capital: f64) -> Option<f64> {
     let base = capital + costs;
     if base > 0.0 { Some((reward - costs) / base) } else { None }
@@ -249,6 +267,17 @@ pub struct OutcomeSummary {
     pub excess_per_usd: Option<Band>,
 }
 
+impl OutcomeSummary {
+    /// What the effect is and its band over runs (see [`Outcome::effect`]).
+    pub fn effect(&self) -> (&'static str, Option<Band>) {
+        if damages_rivals(&self.strategy) {
+            ("rivals' reward lost (USD)", self.rivals_loss_usd)
+        } else {
+            ("excess over the twin (USD)", self.excess_usd)
+        }
+    }
+}
+
 pub fn summarize(outcomes: &[Outcome]) -> Vec<OutcomeSummary> {
     let mut keys: Vec<(String, String, String)> = Vec::new();
     for o in outcomes {
@@ -317,7 +346,7 @@ pub fn render(summaries: &[OutcomeSummary]) -> String {
             "{:<18} {:<22} {:>34} {:>30} {:>26} {:>6.2} {:>20}",
             s.policy,
             s.adversary,
-            if s.strategy == "whale-compression" {
+            if damages_rivals(&s.strategy) {
                 format!("rivals lose {}%", band_se(&s.rivals_loss_pct, 1.0, 1))
             } else {
                 band_se(&s.excess_pct, 1.0, 1)

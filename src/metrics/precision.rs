@@ -8,16 +8,6 @@ use crate::stats::number;
 /// alignment and the share of weight paid as dust), with their report labels.
 pub const EFFECTS: &[(&str, &str)] = &[("reward_score_spearman", "alignment"), ("dust_share", "dust share")];
 
-/// The adversary outcome a strategy's effect is measured by: the damage to rivals for the
-/// whale, the excess over the honest twin for the others.
-pub fn adversary_effect(a: &OutcomeSummary) -> (&'static str, Option<Band>) {
-    if a.strategy == "whale-compression" {
-        ("rivals' reward lost (USD)", a.rivals_loss_usd)
-    } else {
-        ("excess over the twin (USD)", a.excess_usd)
-    }
-}
-
 fn band_of(v: &serde_json::Value) -> Option<Band> {
     Some(Band {
         mean: v["mean"].as_f64()?,
@@ -60,7 +50,7 @@ pub fn warnings(over_runs: Option<&serde_json::Value>, baseline: &str, adversari
         }
     }
     for a in adversaries {
-        let (label, band) = adversary_effect(a);
+        let (label, band) = a.effect();
         if let Some(b) = band.filter(Band::imprecise) {
             out.push(line(&format!("{} against {}: {label}", a.adversary, a.policy), &b));
         }

@@ -77,7 +77,7 @@ fn worst(adversaries: &[OutcomeSummary], policy: &str) -> Option<(Band, String)>
     adversaries
         .iter()
         .filter(|a| a.policy == policy)
-        .filter_map(|a| a.excess_usd.map(|b| (b, a.adversary.clone())))
+        .filter_map(|a| a.effect().1.map(|b| (b, a.adversary.clone())))
         .max_by(|a, b| a.0.mean.total_cmp(&b.0.mean))
 }
 

@@ -92,7 +92,8 @@ pub fn scalars<'a>(
         out.insert(format!("roi_{a}"), opt(o.roi));
         out.insert(format!("caught_{a}"), if o.caught { 1.0 } else { 0.0 });
         out.insert(format!("rival_position_{a}"), opt(o.rival_position));
-        if let Some(p) = o.excess_pct
+        out.insert(format!("rivals_loss_pct_{a}"), opt(o.rivals_loss_pct));
+        if let Some(p) = o.effect().1
             && (worst.is_nan() || p > worst)
         {
             worst = p;
