@@ -70,6 +70,8 @@ pub struct AdversarySpec {
     pub detection_daily: f64,
     // re-registration-churn
     pub loss_threshold: f64,
+    // challenge-squatter: share of its checkpoints with any trading at all
+    pub activity: f64,
 }
 
 impl Default for AdversarySpec {
@@ -94,6 +96,7 @@ impl Default for AdversarySpec {
             scale: 1.0,
             detection_daily: 0.01,
             loss_threshold: 0.02,
+            activity: 0.1,
         }
     }
 }
@@ -126,8 +129,11 @@ impl AdversarySpec {
                 return bad(format!("{name} must be a non-negative number, got {v}"));
             }
         }
-        if !(0.0..=1.0).contains(&self.detection_daily) || !(0.0..=1.0).contains(&self.slash_share) {
-            return bad("detection_daily and slash_share must be within [0, 1]".into());
+        if !(0.0..=1.0).contains(&self.detection_daily)
+            || !(0.0..=1.0).contains(&self.slash_share)
+            || !(0.0..=1.0).contains(&self.activity)
+        {
+            return bad("detection_daily, slash_share and activity must be within [0, 1]".into());
         }
         Ok(())
     }
