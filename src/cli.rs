@@ -36,6 +36,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Search each adversary's parameters for the worst case against one policy.
     Attack(AttackArgs),
+    /// Scan ledgers for the patterns of the seven gaming strategies; or, with --scenario,
+    /// score the detectors on simulated adversaries over Monte Carlo populations.
+    Detect(DetectArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -209,6 +212,46 @@ pub struct MergeArgs {
     /// Shard output directories.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Ledger file (validator .json/.json.gz, Parquet or CSV).
+    #[arg(required_unless_present = "scenario", conflicts_with = "scenario")]
+    pub ledgers: Option<PathBuf>,
+    /// Bucket history CSV/Parquet (hotkey, timestamp_ms, bucket); default: checkpoint statuses.
+    #[arg(long)]
+    pub buckets: Option<PathBuf>,
+    /// Collateral CSV/Parquet (hotkey, collateral_usd[, timestamp_ms]).
+    #[arg(long)]
+    pub collateral: Option<PathBuf>,
+    /// Metagraph JSON (file or a directory of dated snapshots): findings say which of their
+    /// hotkeys are registered at --at.
+    #[arg(long)]
+    pub metagraph: Option<PathBuf>,
+    /// Instant of detection: epoch ms or RFC 3339 [default: the newest checkpoint].
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Ground truth (hotkey,adversary,strategy,role, as `generate --scenario` writes it):
+    /// precision and recall per pattern.
+    #[arg(long, conflicts_with = "scenario")]
+    pub truth: Option<PathBuf>,
+    /// Score the detectors over this scenario's Monte Carlo populations with its adversaries
+    /// (hotkeys renamed to random SS58 addresses, twins left out).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Runs for --scenario [default: the scenario's runs].
+    #[arg(long, requires = "scenario")]
+    pub runs: Option<usize>,
+    /// Detector thresholds: a TOML file with a [detect] table (see the README).
+    #[arg(long)]
+    pub knobs: Option<PathBuf>,
+    /// Output directory (default: reports/detect-<name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

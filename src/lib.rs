@@ -9,6 +9,7 @@ pub mod progress;
 pub mod stats;
 pub mod time;
 // Layer 1..: the stages of the flow.
+pub mod detect;
 pub mod experiment;
 pub mod ledger;
 pub mod metrics;

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("population", 3),
     ("replay", 4),
     ("metrics", 5),
+    ("detect", 5),
     ("report", 6),
     ("experiment", 7),
     ("cli", 8),

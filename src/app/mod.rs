@@ -3,6 +3,7 @@
 
 mod attack;
 mod convert;
+mod detect;
 mod generate;
 mod inspect;
 mod replay;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => sweep::merge(a),
         Command::Attack(a) => attack::run(a),
+        Command::Detect(a) => detect::run(a),
     }
 }
 

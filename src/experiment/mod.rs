@@ -3,6 +3,7 @@
 //! write through. Only `app` calls this layer.
 
 pub mod attack;
+pub mod detect;
 pub mod folder;
 pub mod montecarlo;
 pub mod run;

@@ -50,7 +50,7 @@ pub fn span(base: &Base) -> Option<(i64, i64)> {
 }
 
 /// Seed of a run's population (stream 0 of the run) and of its adversary `j`.
-fn run_seed(scenario_seed: u64, run: usize) -> u64 {
+pub fn run_seed(scenario_seed: u64, run: usize) -> u64 {
     scenario_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(run as u64)
 }
 

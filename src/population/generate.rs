@@ -225,7 +225,8 @@ pub struct Population {
     pub forex: std::collections::HashSet<String>,
 }
 
-fn hotkey(rng: &mut seed::Rng) -> String {
+/// A fresh SS58-shaped hotkey (`5` and 47 base-58 characters).
+pub fn hotkey(rng: &mut seed::Rng) -> String {
     const B58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     let mut s = String::with_capacity(48);
     s.push('5');

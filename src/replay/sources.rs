@@ -39,6 +39,17 @@ impl<T: Clone> History<T> {
     pub fn hotkeys(&self) -> impl Iterator<Item = &String> {
         self.by_hotkey.keys()
     }
+
+    /// The same history under other names (`rename` maps old → new; others keep theirs).
+    pub fn renamed(&self, rename: &HashMap<String, String>) -> History<T> {
+        History {
+            by_hotkey: self
+                .by_hotkey
+                .iter()
+                .map(|(h, v)| (rename.get(h).cloned().unwrap_or_else(|| h.clone()), v.clone()))
+                .collect(),
+        }
+    }
 }
 
 fn read_table(path: &Path) -> Result<DataFrame, InputError> {

@@ -59,7 +59,7 @@ pub fn executive(metrics: &[PolicyMetrics], adversaries: &[OutcomeSummary], base
     out
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -308,7 +308,7 @@ fn calibration_compromises(s: &Summary) -> Vec<String> {
     s.calibration.as_ref().map(|c| c.calibration.compromises.clone()).unwrap_or_default()
 }
 
-const CSS: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;color:#111;line-height:1.4}\
+pub(crate) const CSS: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;color:#111;line-height:1.4}\
 h1{font-size:1.7em}h2{border-bottom:1px solid #999;padding-bottom:.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border:1px solid #999;padding:.25em .5em;text-align:right}\
 th{background:#eee}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0;page-break-inside:avoid}\

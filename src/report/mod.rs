@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod console;
 pub mod data;
+pub mod detect;
 mod document;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,264 @@
+//! `detect.html`: the gaming watch as a page — what each detector looks at, its threshold, its
+//! findings, and a chart of the evidence (the correlated series, the lagged copy, the burst
+//! timing); with a truth file or a scenario, the detectors' precision and recall first.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use super::charts::{Line, Lines, Panel as ChartPanel, render};
+use super::document::{CSS, esc};
+use crate::detect::score::{PatternSummary, Score};
+use crate::detect::{Finding, Knobs, PATTERNS, Panel};
+use crate::metrics::adversary::Band;
+use crate::time::{MS_PER_DAY, format_date, format_ms};
+
+/// What a page shows.
+pub struct Page<'a> {
+    pub title: String,
+    /// The ledgers as scanned (None for a Monte Carlo evaluation: its populations are gone).
+    pub panel: Option<&'a Panel>,
+    pub findings: &'a [Finding],
+    pub knobs: &'a Knobs,
+    /// Precision and recall against a truth file.
+    pub scores: Option<&'a [Score]>,
+    /// Precision and recall over Monte Carlo runs.
+    pub evaluation: Option<&'a [PatternSummary]>,
+}
+
+/// What each detector reads, for the reader.
+pub fn looks_at(pattern: &str, k: &Knobs) -> String {
+    match pattern {
+        "sybil-split" => format!(
+            "hotkeys whose penalty-adjusted 12 h PnL series correlate at ≥ {} over ≥ {} shared periods (scale-free: one stream split k ways is one series), grouped; evidence: registration spread and collateral",
+            k.sybil_correlation, k.min_overlap
+        ),
+        "copycat" => format!(
+            "a miner whose PnL follows one of the {} top earners with a lag of 0.5–{} days: lagged correlation ≥ {} and ≥ {} above the unlagged one",
+            k.copycat_leaders, k.copycat_max_lag_days, k.copycat_correlation, k.copycat_margin
+        ),
+        "window-timing" => format!(
+            "PnL concentrated in short bursts: ≥ {:.0}% of |PnL| in the top tenth of periods, at least 3 bursts spaced regularly (gap CV ≤ {})",
+            100.0 * k.timing_concentration,
+            k.timing_max_gap_cv
+        ),
+        "volatility-lottery" => format!(
+            "12 h return volatility ≥ {}× its bucket's median with a mean indistinguishable from 0 (|t| ≤ {})",
+            k.lottery_vol_ratio, k.lottery_max_t
+        ),
+        "challenge-squatter" => format!(
+            "a CHALLENGE miner below the 150 000 USD minimum collateral, flat (no PnL) in ≥ {:.0}% of its periods",
+            100.0 * k.squatter_flat_share
+        ),
+        "re-registration-churn" => format!(
+            "a hotkey that left after a losing month, followed within {} days by a fresh hotkey with the same collateral and volatility within {}×",
+            k.churn_gap_days, k.churn_vol_ratio
+        ),
+        "whale-compression" => format!(
+            "a 30-day score ≥ {}× the next in its bucket at the instant of detection (rivals pushed to the floor under max-normalisation)",
+            k.whale_ratio
+        ),
+        _ => String::new(),
+    }
+}
+
+fn band(b: &Option<Band>) -> String {
+    b.map(|b| format!("{:.2} [{:.2}, {:.2}]", b.mean, b.p5, b.p95)).unwrap_or_else(|| "-".into())
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
+}
+
+/// Cumulative PnL of `hotkeys`, each scaled to its largest |value| (the shape, not the size).
+fn shapes(panel: &Panel, hotkeys: &[&str], shift: &[usize]) -> Vec<Line> {
+    hotkeys
+        .iter()
+        .zip(shift.iter().chain(std::iter::repeat(&0)))
+        .filter_map(|(h, &lag)| {
+            let s = panel.miners.iter().find(|m| m.hotkey == *h)?;
+            let mut acc = 0.0;
+            let pts: Vec<(f64, f64)> = s
+                .pnl
+                .iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    acc += v;
+                    (((s.start + k) as i64 - lag as i64) as f64 / 2.0, acc)
+                })
+                .collect();
+            let scale = pts.iter().map(|p| p.1.abs()).fold(0.0, f64::max).max(1e-12);
+            let label = if lag > 0 {
+                format!("{}… shifted back {:.1} d", &h[..h.len().min(8)], lag as f64 / 2.0)
+            } else {
+                format!("{}…", &h[..h.len().min(8)])
+            };
+            Some((label, pts.into_iter().map(|(x, y)| (x, y / scale)).collect(), None))
+        })
+        .collect()
+}
+
+/// The chart of a pattern's strongest finding, when it has one worth drawing.
+fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String>> {
+    let day0 = panel.t0;
+    let x_label = format!("days since {}", format_date(day0 - day0.rem_euclid(MS_PER_DAY)));
+    let (title, lines, bars) = match f.pattern {
+        "sybil-split" => {
+            let hk: Vec<&str> = f.hotkeys.iter().map(String::as_str).take(6).collect();
+            ("Cumulative PnL of the group, each scaled to its own size".to_string(), shapes(panel, &hk, &[]), None)
+        }
+        "copycat" => {
+            let leader = f.leader.as_deref().unwrap_or_default();
+            let lag = f
+                .evidence
+                .split("by ")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|d| d.parse::<f64>().ok())
+                .map(|d| (d * 2.0).round() as usize)
+                .unwrap_or(0);
+            (
+                "The follower shifted back by its lag, over its leader (cumulative PnL, scaled)".to_string(),
+                shapes(panel, &[f.hotkeys[0].as_str(), leader], &[lag, 0]),
+                None,
+            )
+        }
+        "window-timing" | "volatility-lottery" | "challenge-squatter" => {
+            let Some(s) = panel.miners.iter().find(|m| m.hotkey == f.hotkeys[0]) else { return Ok(None) };
+            let pts: Vec<(f64, f64)> =
+                s.pnl.iter().enumerate().map(|(k, v)| ((s.start + k) as f64 / 2.0, *v)).collect();
+            (
+                "PnL per 12 h period: when it is booked".to_string(),
+                vec![(format!("{}…", &s.hotkey[..8.min(s.hotkey.len())]), pts, None)],
+                Some(0.5),
+            )
+        }
+        "re-registration-churn" => {
+            let hk: Vec<&str> = f.hotkeys.iter().map(String::as_str).take(6).collect();
+            ("Cumulative PnL of each hotkey of the chain (scaled)".to_string(), shapes(panel, &hk, &[]), None)
+        }
+        _ => return Ok(None),
+    };
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let plot = Lines {
+        title: title.clone(),
+        panels: vec![ChartPanel {
+            title: String::new(),
+            x_label,
+            y_label: if bars.is_some() { "USD".into() } else { "share of its largest |value|".into() },
+            lines,
+            x_format: None,
+            markers: Vec::new(),
+            bars,
+        }],
+    };
+    Ok(Some(render(&plot, dir, f.pattern, (1000, 380))?))
+}
+
+/// Writes `detect.html` (and its charts under `charts/`) into `dir`; returns the files written.
+pub fn write(dir: &Path, page: &Page) -> anyhow::Result<Vec<String>> {
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir)?;
+    let mut files = Vec::new();
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(&page.title),
+        esc(&page.title)
+    );
+    if let Some(p) = page.panel {
+        let _ = writeln!(
+            o,
+            "<p class=\"meta\">{} miners as of {}; {} finding(s). Nothing about a hotkey's name is read: only PnL series, buckets, collateral and timing.</p>",
+            p.miners.len(),
+            format_ms(p.at),
+            page.findings.len()
+        );
+    }
+    if let Some(eval) = page.evaluation {
+        let runs = eval.first().map(|e| e.runs).unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "<h2>How well each detector finds the simulated adversaries ({runs} runs)</h2>\n<p>Each run: the scenario's population with its adversaries (twins left out), every hotkey renamed to a random SS58 address, detection as of the newest checkpoint. Precision and recall count adversary hotkeys; the false-positive rate is on the same population without adversaries.</p>\n<table>\n<tr><th>pattern</th><th>planted per run</th><th>recall [5–95%]</th><th>precision [5–95%]</th><th>runs flagging nothing</th><th>false positives per 100 honest miners [5–95%]</th></tr>"
+        );
+        for e in eval {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.pattern),
+                e.planted_per_run,
+                band(&e.recall),
+                band(&e.precision),
+                e.runs_without_flags,
+                band(&e.honest_fp_per_100)
+            );
+        }
+        let _ = writeln!(o, "</table>");
+    }
+    if let Some(scores) = page.scores {
+        let _ = writeln!(
+            o,
+            "<h2>Against the truth file</h2>\n<table>\n<tr><th>pattern</th><th>planted</th><th>flagged</th><th>hits</th><th>precision</th><th>recall</th><th>honest flagged per 100</th></tr>"
+        );
+        for s in scores {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+                esc(&s.pattern),
+                s.planted,
+                s.flagged,
+                s.hits,
+                opt(s.precision),
+                opt(s.recall),
+                s.false_positives_per_100
+            );
+        }
+        let _ = writeln!(o, "</table>");
+    }
+    for p in PATTERNS {
+        let mine: Vec<&Finding> = page.findings.iter().filter(|f| f.pattern == *p).collect();
+        let _ = writeln!(o, "<h2 id=\"{p}\">{p}: {} finding(s)</h2>", mine.len());
+        let _ = writeln!(o, "<p><b>Looks at:</b> {}.</p>", esc(&looks_at(p, page.knobs)));
+        if page.panel.is_none() {
+            continue;
+        }
+        if mine.is_empty() {
+            let _ = writeln!(o, "<p>Nothing above the threshold.</p>");
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "<table class=\"prose\">\n<tr><th>hotkeys</th><th>score</th><th>first seen</th><th>last seen</th><th>evidence</th></tr>"
+        );
+        for f in mine.iter().take(25) {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&f.hotkeys.join("; ")),
+                f.score,
+                format_date(f.first_seen_ms),
+                format_date(f.last_seen_ms),
+                esc(&f.evidence)
+            );
+        }
+        if mine.len() > 25 {
+            let _ = writeln!(o, "<tr><td colspan=\"5\">… and {} more in detections.csv</td></tr>", mine.len() - 25);
+        }
+        let _ = writeln!(o, "</table>");
+        if let Some(panel) = page.panel
+            && let Some(svg) = chart(panel, mine[0], &charts_dir)?
+        {
+            let svg = svg.trim_start_matches(|ch| ch != '<');
+            let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
+            let _ = writeln!(o, "<figure>\n{}\n<figcaption>The strongest finding.</figcaption>\n</figure>", svg.trim());
+            files.push(format!("charts/{p}.svg"));
+            files.push(format!("charts/{p}.png"));
+        }
+    }
+    let _ = writeln!(o, "<h2>Knobs</h2>\n<pre>{}</pre>\n</body>\n</html>", esc(&toml::to_string(page.knobs)?));
+    std::fs::write(dir.join("detect.html"), o)?;
+    files.push("detect.html".into());
+    Ok(files)
+}
