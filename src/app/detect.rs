@@ -58,7 +58,17 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
             .collect();
     let target = folder::target(args.out.as_deref(), &format!("detect-{}", stem(&ledgers)))?;
     folder::refuse_inputs_inside(&target, &inputs)?;
-    let set = io::read_validated(&ledgers, false)?.set;
+    let mut set = io::read_validated(&ledgers, false)?.set;
+    let truth = args.truth.as_deref().map(Truth::read).transpose()?;
+    // A twin is the simulator's control for measuring excess reward: a real subnet has none,
+    // so a scored scan leaves them out (and says so).
+    let mut twins_left_out = 0;
+    if let Some(t) = &truth {
+        let twins = t.twins();
+        let before = set.ledgers.len();
+        set.ledgers.retain(|l| !twins.contains(l.hotkey.as_str()));
+        twins_left_out = before - set.ledgers.len();
+    }
     let collateral = args.collateral.as_deref().map(sources::read_collateral).transpose()?;
     let buckets = args.buckets.as_deref().map(sources::read_buckets).transpose()?;
     let metagraph = args.metagraph.as_deref().map(sources::read_metagraphs).transpose()?;
@@ -91,8 +101,7 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
         }
     }
     let miners: Vec<String> = panel.miners.iter().map(|m| m.hotkey.clone()).collect();
-    let scores: Option<Vec<Score>> =
-        args.truth.as_deref().map(Truth::read).transpose()?.map(|truth| score(&findings, &truth, &miners));
+    let scores: Option<Vec<Score>> = truth.as_ref().map(|truth| score(&findings, truth, &miners));
 
     let mut folder = RunFolder::begin(&target)?;
     write_findings(&mut folder, &findings)?;
@@ -119,6 +128,7 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
         "findings_per_pattern": counts,
         "findings": findings,
         "scores": scores,
+        "twins_left_out": twins_left_out,
         "seconds": {"detect": seconds},
         "files": folder.files(),
     });
@@ -132,7 +142,10 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
             eprintln!("  {:<24} {} finding(s)", p, counts[*p]);
         }
         if let Some(s) = &scores {
-            eprintln!("against {}:", args.truth.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+            eprintln!(
+                "against {} ({twins_left_out} twin ledger(s) left out of the scan: a real subnet has none):",
+                args.truth.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            );
             print_scores(s);
         }
         eprintln!("wrote {}/detections.parquet, detections.csv, detect.json and detect.html", dir.display());

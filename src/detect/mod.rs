@@ -188,3 +188,106 @@ fn mean_sd(x: impl Iterator<Item = f64>) -> (f64, f64, usize) {
     let m = s / n as f64;
     (m, ((ss - s * m) / (n - 1) as f64).max(0.0).sqrt(), n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::panel::Series;
+    use super::*;
+    use crate::ledger::Status;
+    use rand::RngExt;
+
+    /// Independent heavy-ish noise for `n` periods (seeded).
+    fn noise(seed: u64, n: usize, scale: f64) -> Vec<f64> {
+        let mut rng = crate::population::seed::rng(seed, 0);
+        (0..n).map(|_| scale * (rng.random::<f64>() - 0.5 + 0.02)).collect()
+    }
+
+    fn miner(h: &str, start: usize, pnl: Vec<f64>, status: Status, collateral: f64) -> Series {
+        Series {
+            hotkey: h.into(),
+            start,
+            net: pnl.clone(),
+            first_ms: start as i64 * 43_200_000,
+            last_ms: (start + pnl.len() - 1) as i64 * 43_200_000,
+            pnl,
+            status,
+            collateral: Some(collateral),
+            account: Some(collateral.clamp(5_000.0, 500_000.0)),
+        }
+    }
+
+    fn panel(miners: Vec<Series>, len: usize) -> Panel {
+        Panel { t0: 0, len, at: (len as i64 - 1) * 43_200_000, miners }
+    }
+
+    fn honest(n: usize, len: usize) -> Vec<Series> {
+        (0..n)
+            .map(|i| miner(&format!("h{i:02}"), 0, noise(100 + i as u64, len, 1_000.0), Status::Challenge, 200_000.0))
+            .collect()
+    }
+
+    #[test]
+    fn each_detector_finds_its_planted_pattern_and_nothing_in_independent_noise() {
+        let len = 120;
+        let mut m = honest(30, len);
+        // Sybil: one stream split three ways.
+        let stream = noise(7, len, 3_000.0);
+        for k in 0..3 {
+            m.push(miner(&format!("s{k}"), 0, stream.iter().map(|v| v / 3.0).collect(), Status::Challenge, 150_000.0));
+        }
+        // Copycat: the top earner, 2 periods late, from period 10 to 60.
+        let leader: Vec<f64> = noise(8, len, 1_000.0).iter().map(|v| v + 400.0).collect();
+        m.push(miner("lead", 0, leader.clone(), Status::Maincomp, 400_000.0));
+        m.push(miner("copy", 10, leader[8..58].to_vec(), Status::Challenge, 150_000.0));
+        // Window timing: every 20 periods, the period's PnL booked over its last 2.
+        let steady = noise(9, len, 1_000.0);
+        m.push(miner("timing", 0, crate::population::adversary::bursts(&steady, 20, 2), Status::Challenge, 150_000.0));
+        // Squatter: CHALLENGE, no collateral, a position in a random tenth of its periods.
+        let mut rng = crate::population::seed::rng(11, 0);
+        let sq: Vec<f64> = (0..len).map(|_| if rng.random_bool(0.1) { 15.0 } else { 0.0 }).collect();
+        m.push(miner("squat", 0, sq, Status::Challenge, 0.0));
+        let p = panel(m, len);
+        let found = detect(&p, &Knobs::default());
+        let of = |pat: &str| -> Vec<Vec<String>> {
+            found.iter().filter(|f| f.pattern == pat).map(|f| f.hotkeys.clone()).collect()
+        };
+        assert_eq!(of("sybil-split"), vec![vec!["s0".to_string(), "s1".into(), "s2".into()]]);
+        assert_eq!(of("copycat"), vec![vec!["copy".to_string()]]);
+        let copy = found.iter().find(|f| f.pattern == "copycat").unwrap();
+        assert_eq!(copy.leader.as_deref(), Some("lead"));
+        assert!(copy.evidence.contains("by 1.0 day(s)"), "{}", copy.evidence);
+        assert_eq!(of("window-timing"), vec![vec!["timing".to_string()]]);
+        assert_eq!(of("challenge-squatter"), vec![vec!["squat".to_string()]]);
+        // Nothing else fires on the 30 independent miners.
+        for f in &found {
+            assert!(!f.hotkeys.iter().any(|h| h.starts_with('h')), "{} flagged {:?}", f.pattern, f.hotkeys);
+        }
+    }
+
+    #[test]
+    fn a_whale_is_found_when_it_dwarfs_its_bucket_for_days() {
+        let len = 120;
+        let mut m: Vec<Series> = (0..10)
+            .map(|i| {
+                let pnl = noise(200 + i, len, 1_000.0).iter().map(|v| v + 100.0).collect();
+                miner(&format!("r{i}"), 0, pnl, Status::Maincomp, 300_000.0)
+            })
+            .collect();
+        let big: Vec<f64> = noise(300, len, 1_000.0).iter().map(|v| 50.0 * (v + 100.0)).collect();
+        m.push(miner("whale", 0, big, Status::Maincomp, 500_000.0));
+        let found = detect(&panel(m, len), &Knobs::default());
+        let whales: Vec<&Finding> = found.iter().filter(|f| f.pattern == "whale-compression").collect();
+        assert_eq!(whales.len(), 1);
+        assert_eq!(whales[0].hotkeys, vec!["whale".to_string()]);
+        assert!(whales[0].score >= 5.0);
+    }
+
+    #[test]
+    fn knobs_out_of_range_are_refused_by_name() {
+        let k = Knobs { sybil_correlation: 1.5, ..Knobs::default() };
+        assert_eq!(k.check().unwrap_err(), "[detect] sybil_correlation must be within [0, 1], got 1.5");
+        let k = Knobs { whale_ratio: 0.0, ..Knobs::default() };
+        assert!(k.check().unwrap_err().contains("whale_ratio"));
+        assert!(Knobs::default().check().is_ok());
+    }
+}

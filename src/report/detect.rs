@@ -69,8 +69,10 @@ fn opt(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
 }
 
-/// Cumulative PnL of `hotkeys`, each scaled to its largest |value| (the shape, not the size).
-fn shapes(panel: &Panel, hotkeys: &[&str], shift: &[usize]) -> Vec<Line> {
+/// Cumulative PnL of `hotkeys` (each shifted back by its lag in periods), summed from the
+/// start of `range` (days since the grid's start) and scaled to its largest |value|: the
+/// shape, not the size.
+fn shapes(panel: &Panel, hotkeys: &[&str], shift: &[usize], range: Option<(f64, f64)>) -> Vec<Line> {
     hotkeys
         .iter()
         .zip(shift.iter().chain(std::iter::repeat(&0)))
@@ -81,16 +83,19 @@ fn shapes(panel: &Panel, hotkeys: &[&str], shift: &[usize]) -> Vec<Line> {
                 .pnl
                 .iter()
                 .enumerate()
-                .map(|(k, v)| {
+                .map(|(k, v)| (((s.start + k) as f64 - lag as f64) / 2.0, *v))
+                .filter(|(x, _)| range.is_none_or(|(a, b)| *x >= a && *x <= b))
+                .map(|(x, v)| {
                     acc += v;
-                    (((s.start + k) as i64 - lag as i64) as f64 / 2.0, acc)
+                    (x, acc)
                 })
                 .collect();
             let scale = pts.iter().map(|p| p.1.abs()).fold(0.0, f64::max).max(1e-12);
+            let short = &h[..h.len().min(8)];
             let label = if lag > 0 {
-                format!("{}… shifted back {:.1} d", &h[..h.len().min(8)], lag as f64 / 2.0)
+                format!("{short}… shifted back {:.1} d", lag as f64 / 2.0)
             } else {
-                format!("{}…", &h[..h.len().min(8)])
+                format!("{short}…")
             };
             Some((label, pts.into_iter().map(|(x, y)| (x, y / scale)).collect(), None))
         })
@@ -104,7 +109,11 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
     let (title, lines, bars) = match f.pattern {
         "sybil-split" => {
             let hk: Vec<&str> = f.hotkeys.iter().map(String::as_str).take(6).collect();
-            ("Cumulative PnL of the group, each scaled to its own size".to_string(), shapes(panel, &hk, &[]), None)
+            (
+                "Cumulative PnL of the group, each scaled to its own size".to_string(),
+                shapes(panel, &hk, &[], None),
+                None,
+            )
         }
         "copycat" => {
             let leader = f.leader.as_deref().unwrap_or_default();
@@ -116,9 +125,16 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
                 .and_then(|d| d.parse::<f64>().ok())
                 .map(|d| (d * 2.0).round() as usize)
                 .unwrap_or(0);
+            // Over the follower's own span only, both summed from its start.
+            let span = panel
+                .miners
+                .iter()
+                .find(|m| m.hotkey == f.hotkeys[0])
+                .map(|m| ((m.start as f64 - lag as f64) / 2.0, (m.end() as f64 - 1.0 - lag as f64) / 2.0));
             (
-                "The follower shifted back by its lag, over its leader (cumulative PnL, scaled)".to_string(),
-                shapes(panel, &[f.hotkeys[0].as_str(), leader], &[lag, 0]),
+                "The follower shifted back by its lag, over its leader, while it traded (cumulative PnL, scaled)"
+                    .to_string(),
+                shapes(panel, &[f.hotkeys[0].as_str(), leader], &[lag, 0], span),
                 None,
             )
         }
@@ -134,7 +150,7 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
         }
         "re-registration-churn" => {
             let hk: Vec<&str> = f.hotkeys.iter().map(String::as_str).take(6).collect();
-            ("Cumulative PnL of each hotkey of the chain (scaled)".to_string(), shapes(panel, &hk, &[]), None)
+            ("Cumulative PnL of each hotkey of the chain (scaled)".to_string(), shapes(panel, &hk, &[], None), None)
         }
         _ => return Ok(None),
     };

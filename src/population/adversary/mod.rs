@@ -21,6 +21,7 @@ use crate::ledger::{Checkpoint, Ledger, LedgerSet, Status};
 use crate::time::CHECKPOINT_MS;
 
 pub use stream::Stream;
+pub use timing::bursts;
 
 /// Strategy names, as written in `[[adversary]] strategy = "…"`.
 pub const STRATEGIES: &[&str] = &[
