@@ -153,3 +153,20 @@ fn detect_scores_a_scenario_over_runs() {
     let csv = std::fs::read_to_string(out.join("detect_eval.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 3 * 7);
 }
+
+#[test]
+fn a_replay_report_on_ledgers_has_a_gaming_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = dustlab(&["replay", "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let at = md.find("## Gaming watch").expect("a gaming watch section");
+    let section = &md[at..];
+    for p in dustlab::detect::PATTERNS {
+        assert!(section.contains(&format!("| {p} |")), "{p} row");
+    }
+    assert!(section.contains("dustlab detect "), "the full scan's command");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["gaming_watch"]["patterns"].as_array().unwrap().len(), 7);
+}

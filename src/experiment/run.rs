@@ -153,6 +153,47 @@ fn sibling_calibration(scenario: &Scenario, notes: &mut Notes) -> Option<serde_j
     Some(serde_json::json!({"source": shown, "calibration": cal}))
 }
 
+/// The detectors of `dustlab detect` over the replayed ledgers as of their newest checkpoint,
+/// with default thresholds: how many findings per pattern and the strongest few, for the
+/// report's "Gaming watch" (the full scan is `dustlab detect`).
+fn gaming_watch(
+    scenario: &Scenario,
+    set: &LedgerSet,
+    collateral: Option<&History<f64>>,
+    buckets: Option<&History<Status>>,
+) -> serde_json::Value {
+    use crate::detect::{Knobs, PATTERNS, Panel, detect};
+    let Some((_, at)) = montecarlo::data_span(set) else { return serde_json::Value::Null };
+    let panel = Panel::build(set, collateral, buckets, at);
+    let findings = detect(&panel, &Knobs::default());
+    let per_pattern: Vec<serde_json::Value> = PATTERNS
+        .iter()
+        .map(|p| {
+            let mine: Vec<&crate::detect::Finding> = findings.iter().filter(|f| f.pattern == *p).collect();
+            serde_json::json!({
+                "pattern": p,
+                "findings": mine.len(),
+                "strongest": mine.iter().take(3).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut command =
+        format!("dustlab detect {}", scenario.ledgers.first().map(|p| p.display().to_string()).unwrap_or_default());
+    if let Some(c) = &scenario.collateral {
+        command.push_str(&format!(" --collateral {}", c.display()));
+    }
+    if let Some(b) = &scenario.buckets {
+        command.push_str(&format!(" --buckets {}", b.display()));
+    }
+    serde_json::json!({
+        "at_ms": at,
+        "miners": panel.miners.len(),
+        "collateral_known": collateral.is_some(),
+        "patterns": per_pattern,
+        "command": command,
+    })
+}
+
 /// SHA-256 of every input file (a snapshot directory hashes its files in name order).
 fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Value> {
     scenario
@@ -233,6 +274,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         old_layout_note(set, scenario, &mut notes);
     }
     let calibration = sibling_calibration(scenario, &mut notes);
+    let t_watch = Instant::now();
+    let watch = match &data {
+        Data::Files(set) => Some(gaming_watch(scenario, set, collateral.as_ref(), buckets.as_ref())),
+        Data::Snapshots(_) => None,
+    };
+    let watch_secs = t_watch.elapsed().as_secs_f64();
     let (data_start, data_end) = match &data {
         Data::Files(set) => montecarlo::data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
@@ -316,8 +363,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         },
         "emission_fidelity": fidelity,
         "calibration": calibration,
+        "gaming_watch": watch,
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
-        "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs},
+        "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs, "gaming_watch": watch_secs},
     });
     let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
     let dir = folder.commit()?;

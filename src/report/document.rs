@@ -253,10 +253,63 @@ fn tables(s: &Summary) -> Vec<Table> {
             .collect();
         out.push(("Adversaries (mean over runs, 5–95% band)".into(), head, rows));
     }
+    if let Some(w) = &s.gaming_watch {
+        out.push(gaming_watch_table(w));
+    }
     if let Some(c) = &s.calibration {
         out.push(calibration_table(c));
     }
     out
+}
+
+/// The gaming watch: per pattern, how many findings and the strongest suspects.
+fn gaming_watch_table(w: &serde_json::Value) -> Table {
+    let title = format!(
+        "Gaming watch: the detectors over these ledgers as of {} ({} miners{})",
+        format_ms(w["at_ms"].as_i64().unwrap_or(0)),
+        w["miners"].as_u64().unwrap_or(0),
+        if w["collateral_known"] == true { "" } else { "; no collateral given, so squatters and churn go unseen" },
+    );
+    let head = ["pattern", "findings", "strongest suspects", "evidence of the strongest"].map(String::from).to_vec();
+    let rows = w["patterns"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let strongest = p["strongest"].as_array().cloned().unwrap_or_default();
+                    let suspects: Vec<String> = strongest
+                        .iter()
+                        .map(|f| {
+                            f["hotkeys"]
+                                .as_array()
+                                .map(|h| {
+                                    h.iter()
+                                        .filter_map(|x| x.as_str())
+                                        .map(super::console::short_hotkey)
+                                        .collect::<Vec<_>>()
+                                        .join(" + ")
+                                })
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    vec![
+                        p["pattern"].as_str().unwrap_or_default().to_string(),
+                        p["findings"].as_u64().unwrap_or(0).to_string(),
+                        if suspects.is_empty() { "-".into() } else { suspects.join("; ") },
+                        strongest.first().and_then(|f| f["evidence"].as_str()).unwrap_or("-").to_string(),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let mut rows = rows;
+    rows.push(vec![
+        "full scan, with charts".into(),
+        String::new(),
+        String::new(),
+        w["command"].as_str().unwrap_or("dustlab detect").to_string(),
+    ]);
+    (title, head, rows)
 }
 
 /// The synthetic population against the real subnet: every calibrated statistic with its
@@ -507,7 +560,11 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
     let _ = writeln!(o, "</ul>");
     for (title, head, rows) in tables(s) {
         // A table whose last column is prose (sources) reads left-aligned.
-        let class = if head.last().is_some_and(|h| h == "source") { " class=\"prose\"" } else { "" };
+        let class = if head.last().is_some_and(|h| h == "source" || h.starts_with("evidence")) {
+            " class=\"prose\""
+        } else {
+            ""
+        };
         let _ = writeln!(
             o,
             "<h2>{}</h2>\n<table{class}>\n<tr>{}</tr>",

@@ -92,6 +92,8 @@ pub struct Summary {
     pub over_runs: Option<serde_json::Value>,
     /// A synthetic population's calibration against the real subnet (`run.json`).
     pub calibration: Option<CalibrationSection>,
+    /// The detectors over the replayed ledgers (`run.json` "gaming_watch"), file replays only.
+    pub gaming_watch: Option<serde_json::Value>,
     /// Monte Carlo: every effect whose standard error exceeds a tenth of it (empty when the
     /// runs pin every effect down); None for a single replay.
     pub precision: Option<Vec<String>>,
@@ -684,6 +686,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         over_runs: Some(run.run["policy_metrics_over_runs"].clone())
             .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
         calibration: serde_json::from_value(run.run["calibration"].clone()).ok(),
+        gaming_watch: Some(run.run["gaming_watch"].clone()).filter(|v| v.is_object()),
         precision,
         reproducibility,
     };
