@@ -194,6 +194,54 @@ fn gaming_watch(
     })
 }
 
+/// An engine for a scenario's policies over `steps`, with its side inputs and emission.
+fn engine_for<'a>(
+    scenario: &'a Scenario,
+    steps: &[i64],
+    buckets: Option<&'a History<Status>>,
+    collateral: Option<&'a History<f64>>,
+) -> anyhow::Result<Engine<'a>> {
+    let mut engine = Engine::new(&scenario.policies, steps.to_vec(), scenario.step_ms)?;
+    engine.buckets = buckets;
+    engine.collateral = collateral;
+    engine.set_emission(&scenario.pool, &scenario.price);
+    engine.feedback = scenario.feedback;
+    engine.metagraph = scenario.metagraphs.as_ref();
+    Ok(engine)
+}
+
+/// What the replay stage of a ledger set produces.
+pub struct Stage {
+    /// The long results table (`steps.parquet`).
+    pub frame: DataFrame,
+    /// The baseline's simulated payments against the recorded ones.
+    pub fidelity: crate::metrics::fidelity::Fidelity,
+    pub notes: Notes,
+}
+
+/// The replay stage of one ledger set, exactly what `run.json` times as `seconds.replay` (and
+/// what `cargo bench --bench replay` times): the columnar store, every policy over every step,
+/// the emission model, the fidelity check and the results table.
+pub fn replay_set(
+    scenario: &Scenario,
+    set: &LedgerSet,
+    buckets: Option<&History<Status>>,
+    collateral: Option<&History<f64>>,
+    steps: &[i64],
+    data_end: i64,
+    tick: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Stage> {
+    let mut engine = engine_for(scenario, steps, buckets, collateral)?;
+    let store = Store::from_set(set);
+    engine.run_segment(&store, 0..steps.len(), data_end, tick)?;
+    let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+    let fidelity = crate::metrics::fidelity::fidelity(&engine, &store, &em);
+    let mut notes = engine.notes();
+    notes.extend(em.notes(steps));
+    let frame = results::frame(&engine, &em, 0)?;
+    Ok(Stage { frame, fidelity, notes })
+}
+
 /// SHA-256 of every input file (a snapshot directory hashes its files in name order).
 fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Value> {
     scenario
@@ -297,31 +345,25 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         .into());
     }
     let mut folder = RunFolder::begin(&target)?;
-    let read_secs = t_read.elapsed().as_secs_f64();
+    // The gaming watch ran between reading and replaying: its own figure, not the read's.
+    let read_secs = t_read.elapsed().as_secs_f64() - watch_secs;
 
     let t_replay = Instant::now();
-    let mut engine = Engine::new(&scenario.policies, steps.clone(), scenario.step_ms)?;
-    engine.buckets = buckets.as_ref();
-    engine.collateral = collateral.as_ref();
-    engine.set_emission(&scenario.pool, &scenario.price);
-    engine.feedback = scenario.feedback;
-    engine.metagraph = scenario.metagraphs.as_ref();
     let len = (steps.len() * scenario.policies.len()) as u64;
     let bar = crate::progress::bar(opts.quiet, len, "policy-steps", format!("replay {}", scenario.name));
     let tick = |n: u64| bar.inc(n);
     let mut served_by: Vec<String> = vec![String::new(); steps.len()];
     let mut extra_read = 0.0;
-    // One store serves a file replay: kept for the fidelity check against its record.
-    let mut files_store = None;
-    match &data {
+    let (mut df, fidelity) = match &data {
         Data::Files(set) => {
-            let store = Store::from_set(set);
-            engine.run_segment(&store, 0..steps.len(), data_end, &tick)?;
-            files_store = Some(store);
+            let stage = replay_set(scenario, set, buckets.as_ref(), collateral.as_ref(), &steps, data_end, &tick)?;
             let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             served_by.iter_mut().for_each(|s| *s = label.clone());
+            notes.extend(stage.notes);
+            (stage.frame, Some(stage.fidelity))
         }
         Data::Snapshots(snaps) => {
+            let mut engine = engine_for(scenario, &steps, buckets.as_ref(), collateral.as_ref())?;
             // Each snapshot is a new store: the closed loop carries its payments across them.
             engine.keep_credits = true;
             for (i, snap) in snaps.iter().enumerate() {
@@ -342,14 +384,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
                     *s = snap.path.display().to_string();
                 }
             }
+            let em = Emission::of(&engine, &scenario.pool, &scenario.price);
+            notes.extend(engine.notes());
+            notes.extend(em.notes(&steps));
+            (results::frame(&engine, &em, 0)?, None)
         }
-    }
+    };
     bar.finish_and_clear();
-    let em = Emission::of(&engine, &scenario.pool, &scenario.price);
-    let fidelity = files_store.as_ref().map(|store| crate::metrics::fidelity::fidelity(&engine, store, &em));
-    notes.extend(engine.notes());
-    notes.extend(em.notes(&steps));
-    let mut df = results::frame(&engine, &em, 0)?;
     let replay_secs = t_replay.elapsed().as_secs_f64() - extra_read;
 
     let t_write = Instant::now();

@@ -24,6 +24,11 @@ pub struct Prefix {
 }
 
 impl Prefix {
+    fn reserve(&mut self, n: usize) {
+        self.hi.reserve(n + 1);
+        self.lo.reserve(n + 1);
+    }
+
     pub fn build(values: impl Iterator<Item = f64>) -> Prefix {
         let (lower, _) = values.size_hint();
         let mut p = Prefix { hi: Vec::with_capacity(lower + 1), lo: Vec::with_capacity(lower + 1) };
@@ -219,6 +224,19 @@ impl Series {
         }
     }
 
+    /// Room for `n` more checkpoints in every column (a store is built ledger by ledger).
+    pub fn reserve(&mut self, n: usize) {
+        self.ts.reserve(n);
+        self.status.reserve(n);
+        self.score_term.reserve(n);
+        for p in [&mut self.pnl_all, &mut self.pnl_earning, &mut self.usd_earning, &mut self.alpha_all] {
+            p.reserve(n);
+        }
+        for v in [&mut self.alpha_usd, &mut self.realized, &mut self.unrealized, &mut self.penalty, &mut self.usd] {
+            v.reserve(n);
+        }
+    }
+
     /// Appends one checkpoint (its timestamp must follow the last one).
     pub fn push(&mut self, c: &Checkpoint) {
         if let Some(&last) = self.ts.last() {
@@ -252,12 +270,15 @@ impl Store {
         }
     }
 
+    /// The columns of every ledger, built in parallel (ledger order kept).
     pub fn from_set(set: &LedgerSet) -> Store {
+        use rayon::prelude::*;
         let miners = set
             .ledgers
-            .iter()
+            .par_iter()
             .map(|l| {
                 let mut s = Series::new(&l.key);
+                s.reserve(l.checkpoints.len());
                 for c in &l.checkpoints {
                     s.push(c);
                 }
