@@ -91,6 +91,19 @@ fn detect_writes_its_files_and_scores_against_a_truth_file() {
         assert!(html.contains(&format!("<h2 id=\"{p}\">")), "a section for {p}");
     }
     assert!(html.contains("<svg"), "the evidence is charted");
+    // As of an earlier instant nothing after it is seen.
+    let early = dir.path().join("early");
+    let mut a = args(&early);
+    a.extend(["--at".to_string(), "2025-11-15T00:00:00Z".to_string()]);
+    let o = dustlab(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(early.join("detect.json")).unwrap()).unwrap();
+    let at = e["at_ms"].as_i64().unwrap();
+    assert_eq!(at, 1_763_164_800_000);
+    for f in e["findings"].as_array().unwrap() {
+        assert!(f["last_seen_ms"].as_i64().unwrap() <= at, "{f}");
+    }
     // Same inputs, same findings, byte for byte.
     let again = dir.path().join("det2");
     let a = args(&again);
