@@ -54,7 +54,7 @@ pub fn looks_at(pattern: &str, k: &Knobs) -> String {
             k.churn_gap_days, k.churn_vol_ratio
         ),
         "whale-compression" => format!(
-            "a 30-day score ≥ {}× the next in its bucket at the instant of detection (rivals pushed to the floor under max-normalisation)",
+            "a 30-day score ≥ {}× the next in its bucket on at least 30% of its days (its rivals pushed to the floor under max-normalisation)",
             k.whale_ratio
         ),
         _ => String::new(),
@@ -148,6 +148,35 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
                 Some(0.5),
             )
         }
+        "whale-compression" => {
+            let Some(w) = panel.miners.iter().find(|m| m.hotkey == f.hotkeys[0]) else { return Ok(None) };
+            // The 30-day score of the whale and of the best of its rivals in the bucket, daily.
+            let window = |s: &crate::detect::panel::Series, k: usize| -> Option<f64> {
+                (s.start < k && s.end() >= k).then(|| {
+                    let end = k - s.start;
+                    s.pnl[end.saturating_sub(60)..end].iter().sum()
+                })
+            };
+            let (mut mine, mut best) = (Vec::new(), Vec::new());
+            for k in (60..=panel.len).step_by(2) {
+                let Some(x) = window(w, k) else { continue };
+                let rival = panel
+                    .miners
+                    .iter()
+                    .filter(|m| m.status == w.status && m.hotkey != w.hotkey)
+                    .filter_map(|m| window(m, k))
+                    .fold(f64::NEG_INFINITY, f64::max);
+                mine.push((k as f64 / 2.0, x));
+                if rival.is_finite() {
+                    best.push((k as f64 / 2.0, rival));
+                }
+            }
+            (
+                format!("30-day score of the suspect and of the best of its {} rivals (USD)", w.status),
+                vec![("suspect".to_string(), mine, None), ("best rival".to_string(), best, None)],
+                None,
+            )
+        }
         "re-registration-churn" => {
             let hk: Vec<&str> = f.hotkeys.iter().map(String::as_str).take(6).collect();
             ("Cumulative PnL of each hotkey of the chain (scaled)".to_string(), shapes(panel, &hk, &[], None), None)
@@ -162,7 +191,11 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
         panels: vec![ChartPanel {
             title: String::new(),
             x_label,
-            y_label: if bars.is_some() { "USD".into() } else { "share of its largest |value|".into() },
+            y_label: if bars.is_some() || f.pattern == "whale-compression" {
+                "USD".into()
+            } else {
+                "share of its largest |value|".into()
+            },
             lines,
             x_format: None,
             markers: Vec::new(),
