@@ -1,6 +1,8 @@
-//! 1 000 policy variants over 256 miners × 365 daily steps (the canonical workload), file
-//! reading included. Issue target: ≤ 10 s on 2 cores, peak memory < 1 GiB (measure the latter
-//! with `/usr/bin/time -v dustlab sweep …`; the README gives the command).
+//! 1 000 policy variants over 256 miners × 365 daily steps, file reading included: on uniform
+//! ledgers from Parquet, and on realistic ones read from the validator's `.json.gz` (a
+//! generated 256-slot year: statuses changing over time, every bucket, departures and refills,
+//! heavy-tailed PnL, with its true buckets and collateral). Issue target: ≤ 6 s on realistic
+//! ledgers, peak memory < 1 GiB (measure the latter with `/usr/bin/time -v dustlab sweep …`).
 
 use std::time::Duration;
 
@@ -8,6 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dustlab::experiment::scenario::Scenario;
 use dustlab::experiment::sweep::exec::{SweepOptions, run};
 use dustlab::ledger::io;
+use dustlab::population::generate::{PopulationParams, generate};
 use dustlab::population::uniform::uniform;
 
 const SCENARIO: &str = r#"name = "bench"
@@ -44,6 +47,39 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("sweep_256x365");
     g.sample_size(10).measurement_time(Duration::from_secs(60));
     g.bench_function("1000_variants", |b| b.iter(|| run(&scenario, &spec, &opts).expect("sweep runs")));
+    g.finish();
+
+    // The realistic workload, read from .json.gz with its buckets and collateral.
+    let pop = generate(&PopulationParams { miners: 256, days: 365, seed: 3, ..PopulationParams::default() });
+    io::write(&pop.set, &dir.path().join("real.json.gz")).expect("write");
+    let csv =
+        |rows: Vec<String>, head: &str| std::iter::once(head.to_string()).chain(rows).collect::<Vec<_>>().join("\n");
+    std::fs::write(
+        dir.path().join("real.buckets.csv"),
+        csv(pop.buckets.iter().map(|(h, t, s)| format!("{h},{t},{s}")).collect(), "hotkey,timestamp_ms,bucket"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("real.collateral.csv"),
+        csv(pop.collateral.iter().map(|(h, c)| format!("{h},{c}")).collect(), "hotkey,collateral_usd"),
+    )
+    .expect("write");
+    let real = SCENARIO
+        .replace(
+            "ledgers = \"big.parquet\"",
+            "ledgers = \"real.json.gz\"\nbuckets = \"real.buckets.csv\"\ncollateral = \"real.collateral.csv\"",
+        )
+        .replace("start = \"2025-01-02\"\nend = \"2025-12-31\"\n", "");
+    let path = dir.path().join("real.toml");
+    std::fs::write(&path, real).expect("write scenario");
+    let scenario = Scenario::load(&path).expect("valid scenario");
+    let spec = scenario.sweep.clone().expect("a sweep");
+    let out = run(&scenario, &spec, &opts).expect("sweep runs");
+    assert_eq!(out.rows.len(), 1000);
+    assert!(out.rows.iter().all(|r| r.metrics["reward_usd_miners"] > 0.0));
+    let mut g = c.benchmark_group("sweep_realistic_256x365");
+    g.sample_size(10).measurement_time(Duration::from_secs(120));
+    g.bench_function("1000_variants_from_json_gz", |b| b.iter(|| run(&scenario, &spec, &opts).expect("sweep runs")));
     g.finish();
 }
 

@@ -268,7 +268,11 @@ fn gaming_watch_table(w: &serde_json::Value) -> Table {
         "Gaming watch: the detectors over these ledgers as of {} ({} miners{})",
         format_ms(w["at_ms"].as_i64().unwrap_or(0)),
         w["miners"].as_u64().unwrap_or(0),
-        if w["collateral_known"] == true { "" } else { "; no collateral given, so squatters and churn go unseen" },
+        if w["collateral_known"] == true {
+            ""
+        } else {
+            "; no collateral given: squatters are judged on flatness alone, churn goes unseen"
+        },
     );
     let head = ["pattern", "findings", "strongest suspects", "evidence of the strongest"].map(String::from).to_vec();
     let rows = w["patterns"]
