@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::emission::{DEFAULT_ALPHA_USD, DEFAULT_POOL, Source};
-use super::sources::History;
+use super::sources::{History, at_rows};
 use crate::ledger::Status;
 use crate::ledger::store::{AsOf, Store};
 use crate::policy::DustPolicy;
@@ -310,12 +310,17 @@ impl<'a> Engine<'a> {
         let shared_debt: Vec<bool> = (0..self.models.len())
             .map(|mi| (0..self.policies.len()).any(|pi| self.policy_model[pi] == mi && !self.closed_loop(pi)))
             .collect();
+        // Each miner's bucket and collateral rows, found by hotkey once for every step.
+        let bucket_rows: Vec<Option<&[(i64, Status)]>> =
+            store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
+        let collateral_rows: Vec<Option<&[(i64, f64)]>> =
+            store.miners.iter().map(|s| self.collateral.and_then(|h| h.rows(&s.hotkey))).collect();
         let shared: Vec<Shared> = self.steps[range.clone()]
             .par_iter()
             .map(|&t| {
                 // Each candidate's bucket-history row at `t`, looked up once: presence and the
                 // bucket below both read it.
-                let history_at = |m: usize| self.buckets.and_then(|h| h.at(&store.miners[m].hotkey, t));
+                let history_at = |m: usize| bucket_rows[m].and_then(|r| at_rows(r, t));
                 let eliminated = |b: Option<&Status>| b.is_some_and(|b| b.as_str() == "ELIMINATED");
                 let selected: Vec<(usize, Option<&Status>)> = match (self.present_rule(), self.metagraph) {
                     (PresentRule::Registered, Some(graphs)) if graphs.at(t).is_some() => (0..store.len())
@@ -348,7 +353,7 @@ impl<'a> Engine<'a> {
                     })
                     .collect();
                 let collateral: Vec<f64> = (0..view.len())
-                    .map(|k| self.collateral.and_then(|h| h.at(view.hotkey(k), t).copied()).unwrap_or(0.0))
+                    .map(|k| collateral_rows[view.store_index(k)].and_then(|r| at_rows(r, t)).copied().unwrap_or(0.0))
                     .collect();
                 let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
                 let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: None };

@@ -17,6 +17,12 @@ pub struct History<T> {
     by_hotkey: HashMap<String, Vec<(i64, T)>>,
 }
 
+/// The latest value at or before `t` among time-ordered rows.
+pub fn at_rows<T>(rows: &[(i64, T)], t: i64) -> Option<&T> {
+    let j = rows.partition_point(|(ts, _)| *ts <= t);
+    if j == 0 { None } else { Some(&rows[j - 1].1) }
+}
+
 impl<T: Clone> History<T> {
     pub fn new() -> Self {
         History { by_hotkey: HashMap::new() }
@@ -31,9 +37,13 @@ impl<T: Clone> History<T> {
 
     /// The latest value at or before `t`.
     pub fn at(&self, hotkey: &str, t: i64) -> Option<&T> {
-        let v = self.by_hotkey.get(hotkey)?;
-        let j = v.partition_point(|(ts, _)| *ts <= t);
-        if j == 0 { None } else { Some(&v[j - 1].1) }
+        at_rows(self.by_hotkey.get(hotkey)?, t)
+    }
+
+    /// A hotkey's rows, time-ordered: looked up once, then read at many instants with
+    /// [`at_rows`] (a replay asks every miner at every step).
+    pub fn rows(&self, hotkey: &str) -> Option<&[(i64, T)]> {
+        self.by_hotkey.get(hotkey).map(Vec::as_slice)
     }
 
     pub fn hotkeys(&self) -> impl Iterator<Item = &String> {
