@@ -24,6 +24,8 @@ pub struct Fidelity {
 /// The baseline's (engine policy 0) payments against the record.
 pub fn fidelity(engine: &Engine, store: &Store, em: &Emission) -> Fidelity {
     let index: HashMap<&str, usize> = store.miners.iter().enumerate().map(|(i, s)| (s.hotkey.as_str(), i)).collect();
+    // Engine hotkey id → store miner, hashed once per hotkey rather than once per row.
+    let by_id: Vec<Option<usize>> = engine.hotkeys.names.iter().map(|h| index.get(h.as_str()).copied()).collect();
     let rows = &engine.rows[0];
     let burn = engine.burn_id();
     let n = engine.steps.len();
@@ -35,7 +37,7 @@ pub fn fidelity(engine: &Engine, store: &Store, em: &Emission) -> Fidelity {
         }
         let s = rows.step[i] as usize;
         let t = engine.steps[s];
-        let Some(&m) = index.get(engine.hotkeys.names[rows.hotkey[i] as usize].as_str()) else { continue };
+        let Some(m) = by_id[rows.hotkey[i] as usize] else { continue };
         let series = &store.miners[m];
         let (a, b) = series.range(t + 1, t + engine.step_ms);
         let recorded: f64 = series.usd[a..b].iter().sum();
