@@ -152,7 +152,7 @@ impl Evaluator<'_> {
 
 impl Evaluator<'_> {
     fn without(&self, run: usize, prep: &montecarlo::Prepared, spec: &AdversarySpec) -> anyhow::Result<RivalsWithout> {
-        if !prep.injected.iter().any(|i| i.compresses_rivals) {
+        if !prep.injected.iter().any(|i| crate::metrics::adversary::damages_rivals(&i.strategy)) {
             return Ok(vec![None; prep.injected.len()]);
         }
         if let Some(Some(w)) = self.without_cache.lock().expect("cache").get(run) {

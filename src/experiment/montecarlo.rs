@@ -265,7 +265,7 @@ pub fn rivals_without(
         .iter()
         .zip(specs)
         .map(|(inj, spec)| {
-            if !inj.compresses_rivals {
+            if !outcome::damages_rivals(&inj.strategy) {
                 return Ok(None);
             }
             let store = prep.store.without(&inj.adversary.iter().map(String::as_str).collect());

@@ -159,8 +159,6 @@ pub struct Injected {
     /// a gain per USD of account (the whale); 0 otherwise.
     pub adversary_account_usd: f64,
     pub twin_account_usd: f64,
-    /// The strategy's damage is to its bucket's rivals (measured against a run without it).
-    pub compresses_rivals: bool,
 }
 
 /// The span adversaries trade over, and the population they can observe (the copycat's leader).

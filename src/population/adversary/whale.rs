@@ -32,7 +32,6 @@ pub fn inject(spec: &AdversarySpec, ctx: &Context, rng: &mut seed::Rng) -> (Inje
         twin_collateral_usd: spec.collateral_usd,
         adversary_account_usd: account,
         twin_account_usd: spec.account_usd,
-        compresses_rivals: true,
         ..Injected::default()
     };
     (injected, vec![(whale.into_ledger(), spec.collateral_usd), (twin.into_ledger(), spec.collateral_usd)])
