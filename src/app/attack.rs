@@ -86,11 +86,12 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
                     )
                 })
                 .collect();
-            let against = if w.strategy == "whale-compression" { "of its rivals' reward" } else { "over its twin" };
+            let damages = crate::metrics::adversary::damages_rivals(&w.strategy);
+            let against = if damages { "of its rivals' reward" } else { "over its twin" };
             eprintln!(
                 "  {:<24} {} {:>12.2} USD ({}) {against}  ({}; searched {}; {} evaluations)",
                 w.adversary,
-                if w.strategy == "whale-compression" { "damage" } else { "excess" },
+                if damages { "damage" } else { "excess" },
                 w.excess_usd,
                 w.excess_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "-".into()),
                 params.join(", "),

@@ -4,14 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
+use polars::prelude::{Column, DataFrame};
 
 use crate::cli::DetectArgs;
 use crate::detect::score::{PatternSummary, Score, Truth, score, summarize};
 use crate::detect::{Finding, Knobs, PATTERNS, Panel, detect};
 use crate::error::InputError;
 use crate::experiment::folder::{self, RunFolder};
-use crate::experiment::run::{base_steps, load_base};
+use crate::experiment::montecarlo::data_span;
+use crate::experiment::run::{base_steps, load_base, write_table};
 use crate::experiment::scenario::Scenario;
 use crate::ledger::io;
 use crate::replay::sources;
@@ -72,15 +73,13 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
     let collateral = args.collateral.as_deref().map(sources::read_collateral).transpose()?;
     let buckets = args.buckets.as_deref().map(sources::read_buckets).transpose()?;
     let metagraph = args.metagraph.as_deref().map(sources::read_metagraphs).transpose()?;
-    let newest = set.ledgers.iter().filter_map(|l| l.checkpoints.last()).map(|c| c.timestamp_ms).max();
-    let Some(newest) = newest else {
+    let Some((first, newest)) = data_span(&set) else {
         return Err(InputError::file(ledgers.display(), "holds no checkpoint: nothing to scan").into());
     };
     let at = match &args.at {
         Some(t) => parse_time(t)?,
         None => newest,
     };
-    let first = set.ledgers.iter().filter_map(|l| l.checkpoints.first()).map(|c| c.timestamp_ms).min().unwrap_or(at);
     if at < first {
         return Err(InputError::Usage(format!(
             "--at {} is before the first checkpoint of {} ({}): nothing to scan",
@@ -171,9 +170,8 @@ fn print_scores(scores: &[Score]) {
 
 /// `detections.parquet` and `.csv`: one row per finding.
 fn write_findings(folder: &mut RunFolder, findings: &[Finding]) -> anyhow::Result<()> {
-    let n = findings.len();
     let mut df = DataFrame::new(
-        n,
+        findings.len(),
         vec![
             Column::new("pattern".into(), findings.iter().map(|f| f.pattern).collect::<Vec<_>>()),
             Column::new("hotkeys".into(), findings.iter().map(|f| f.hotkeys.join(";")).collect::<Vec<_>>()),
@@ -189,16 +187,7 @@ fn write_findings(folder: &mut RunFolder, findings: &[Finding]) -> anyhow::Resul
             Column::new("last_seen_utc".into(), findings.iter().map(|f| format_ms(f.last_seen_ms)).collect::<Vec<_>>()),
         ],
     )?;
-    let path = folder.file("detections.parquet");
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    ParquetWriter::new(file).finish(&mut df).with_context(|| format!("cannot write {}", path.display()))?;
-    let path = folder.file("detections.csv");
-    let mut file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    CsvWriter::new(&mut file)
-        .include_header(true)
-        .finish(&mut df)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    write_table(&mut df, folder, "detections")
 }
 
 /// `--scenario`: the detectors scored over Monte Carlo populations with planted adversaries.
@@ -274,9 +263,7 @@ fn evaluate(args: &DetectArgs, path: &Path, knobs: &Knobs) -> anyhow::Result<()>
         .with_context(|| format!("cannot write {}", p.display()))?;
     let dir = folder.commit()?;
     if !args.quiet {
-        let b = |x: &Option<crate::metrics::adversary::Band>| {
-            x.map(|b| format!("{:.2} [{:.2}, {:.2}]", b.mean, b.p5, b.p95)).unwrap_or_else(|| "-".into())
-        };
+        let b = |x: &Option<crate::metrics::adversary::Band>| crate::metrics::adversary::Band::text(x, 1.0, 2);
         eprintln!("detectors over {runs} run(s) of {} ({seconds:.1} s):", scenario.name);
         eprintln!(
             "  {:<24} {:>22} {:>22} {:>24}",

@@ -53,6 +53,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
             hotkeys: chain.iter().map(|&i| m[i].hotkey.clone()).collect(),
             score: (chain.len() - 1) as f64,
             leader: None,
+            lag_periods: None,
             evidence: format!(
                 "{} hand-over(s) after losses, each within {:.0} days, same collateral {:.0} USD, volatility within {:.1}×",
                 chain.len() - 1,

@@ -41,6 +41,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 hotkeys: vec![m[f].hotkey.clone()],
                 score: r,
                 leader: Some(m[l].hotkey.clone()),
+                lag_periods: Some(lag),
                 evidence: format!(
                     "follows {} by {:.1} day(s): lagged PnL correlation {:.3} (unlagged {:.3})",
                     m[l].hotkey,

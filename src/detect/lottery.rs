@@ -38,6 +38,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 hotkeys: vec![s.hotkey.clone()],
                 score: ratio,
                 leader: None,
+                lag_periods: None,
                 evidence: format!(
                     "robust 12 h {} volatility {:.1}× its {} bucket's median; mean t = {:.2}",
                     if s.account.is_some() { "return" } else { "USD PnL" },

@@ -131,6 +131,9 @@ pub struct Finding {
     pub score: f64,
     /// Another hotkey the evidence names (the copycat's leader), not itself suspected.
     pub leader: Option<String>,
+    /// The copycat's lag behind its leader, in 12 h periods (its chart shifts by it).
+    #[serde(skip)]
+    pub lag_periods: Option<usize>,
     pub evidence: String,
     pub first_seen_ms: i64,
     pub last_seen_ms: i64,

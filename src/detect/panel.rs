@@ -2,7 +2,9 @@
 //! detection, with what the detectors read beside it (bucket, collateral, account).
 
 use crate::ledger::{LedgerSet, Status};
+use crate::population::generate::account_of;
 use crate::replay::sources::History;
+use crate::stats::pearson;
 use crate::time::CHECKPOINT_MS;
 
 /// One miner's series on the grid.
@@ -87,7 +89,7 @@ impl Panel {
                 .cloned()
                 .unwrap_or_else(|| last.status.clone());
             let coll = collateral.map(|c| c.at(&l.hotkey, last.timestamp_ms).copied().unwrap_or(0.0));
-            let account = coll.map(|c| if c > 0.0 { c.min(500_000.0) } else { 5_000.0 });
+            let account = coll.map(account_of);
             miners.push(Series {
                 hotkey: l.hotkey.clone(),
                 start,
@@ -116,23 +118,9 @@ pub fn lagged_correlation(a: &Series, b: &Series, lag: usize, min_overlap: usize
     if to < from + min_overlap.max(2) {
         return None;
     }
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let xa = &a.pnl[from - a.start..to - a.start];
-    let yb = &b.pnl[from - lag - b.start..to - lag - b.start];
-    for (x, y) in xa.iter().zip(yb) {
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        syy += y * y;
-        sxy += x * y;
-    }
-    let n = (to - from) as f64;
-    let vx = sxx - sx * sx / n;
-    let vy = syy - sy * sy / n;
-    if vx <= 1e-12 * sxx.max(1e-300) || vy <= 1e-12 * syy.max(1e-300) {
-        return None;
-    }
-    Some(((sxy - sx * sy / n) / (vx * vy).sqrt(), to - from))
+    let x = &a.pnl[from - a.start..to - a.start];
+    let y = &b.pnl[from - lag - b.start..to - lag - b.start];
+    Some((pearson(x, y)?, to - from))
 }
 
 #[cfg(test)]

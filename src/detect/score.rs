@@ -165,6 +165,7 @@ mod tests {
             hotkeys: hotkeys.iter().map(|h| h.to_string()).collect(),
             score: 1.0,
             leader: None,
+            lag_periods: None,
             evidence: String::new(),
             first_seen_ms: 0,
             last_seen_ms: 0,

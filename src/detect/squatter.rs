@@ -29,6 +29,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
             hotkeys: vec![s.hotkey.clone()],
             score: flat,
             leader: None,
+            lag_periods: None,
             evidence: format!(
                 "CHALLENGE for {held:.0} days{}, flat in {:.0}% of periods, collateral {}",
                 if ended { ", then gone" } else { "" },

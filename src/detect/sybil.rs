@@ -67,6 +67,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 hotkeys: g.iter().map(|&i| m[i].hotkey.clone()).collect(),
                 score: mean_r,
                 leader: None,
+                lag_periods: None,
                 evidence: format!(
                     "{} hotkeys, mean PnL correlation {:.3} over {} pair(s); first seen within {:.1} days; {coll_text}",
                     g.len(),

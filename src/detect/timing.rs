@@ -50,6 +50,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
             hotkeys: vec![s.hotkey.clone()],
             score: concentration,
             leader: None,
+            lag_periods: None,
             evidence: format!(
                 "{:.0}% of |PnL| in the top tenth of periods; {} bursts every {:.1} days (gap CV {:.2}); last burst ends {}",
                 100.0 * concentration,

@@ -75,6 +75,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
             hotkeys: vec![m[i].hotkey.clone()],
             score: ratio,
             leader: None,
+            lag_periods: None,
             evidence: format!(
                 "30-day score ≥ {}× the {} bucket's next on {} of its {} days (median {:.1}×); {:.0}% of rivals within a tenth of the floor-to-ceiling range on those days",
                 knobs.whale_ratio,

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::montecarlo::{self, Base, run_seed};
 use super::scenario::Scenario;
 use crate::detect::score::{RunScores, Truth, score};
-use crate::detect::{Knobs, PATTERNS, Panel, detect};
+use crate::detect::{Knobs, Panel, detect};
 use crate::population::{generate::hotkey, seed};
 
 pub fn evaluate(
@@ -28,18 +28,11 @@ pub fn evaluate(
             let at = pop.span.1;
             // Honest alone.
             let honest = Panel::build(&pop.set, Some(&pop.collateral), pop.buckets.as_ref(), at);
-            let found = detect(&honest, knobs);
-            let n = honest.miners.len().max(1) as f64;
-            let honest_fp_per_100 = PATTERNS
-                .iter()
-                .map(|p| {
-                    let flagged: std::collections::HashSet<&str> = found
-                        .iter()
-                        .filter(|f| f.pattern == *p)
-                        .flat_map(|f| f.hotkeys.iter().map(String::as_str))
-                        .collect();
-                    (p.to_string(), 100.0 * flagged.len() as f64 / n)
-                })
+            // With nobody planted, everything flagged is a false positive: the same score.
+            let miners: Vec<String> = honest.miners.iter().map(|m| m.hotkey.clone()).collect();
+            let honest_fp_per_100 = score(&detect(&honest, knobs), &Truth::default(), &miners)
+                .into_iter()
+                .map(|s| (s.pattern, s.false_positives_per_100))
                 .collect();
             // With the adversaries, twins out, every name replaced.
             let montecarlo::RunPopulation { mut set, buckets, mut collateral, span, .. } = pop;

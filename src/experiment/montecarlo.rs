@@ -141,7 +141,7 @@ pub fn pay_injected(
         return Ok(());
     }
     let Some((first, last)) = data_span(set) else { return Ok(()) };
-    let payer = [crate::policy::preset("ptn-dynamic")?];
+    let payer = [crate::policy::preset(crate::population::generate::PAYER)?];
     let store = Store::from_set(set);
     let steps = crate::replay::clock::steps(first - first.rem_euclid(MS_PER_DAY), last, MS_PER_DAY)?;
     let mut engine = Engine::new(&payer, steps.clone(), MS_PER_DAY)?;

@@ -256,7 +256,7 @@ fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Val
 }
 
 /// Writes a table as `<stem>.parquet` and `<stem>.csv` into the run folder.
-fn write_table(df: &mut DataFrame, folder: &mut RunFolder, stem: &str) -> anyhow::Result<()> {
+pub fn write_table(df: &mut DataFrame, folder: &mut RunFolder, stem: &str) -> anyhow::Result<()> {
     let path = folder.file(&format!("{stem}.parquet"));
     let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     polars::prelude::ParquetWriter::new(file)
@@ -494,10 +494,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
         })
     });
     if scenario.runs_auto.is_some() && !imprecise.is_empty() {
-        imprecise.insert(
-            0,
-            format!("runs = \"auto\" stopped at its bound of {} runs before every effect was precise", runs.len()),
-        );
+        imprecise.insert(0, crate::metrics::precision::auto_stopped(runs.len()));
     }
     let run_count = runs.len();
     let mut outcomes = Vec::new();

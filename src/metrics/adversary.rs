@@ -241,6 +241,14 @@ impl Band {
         Some(Band { mean, p5: percentile(x, 5.0), p95: percentile(x, 95.0), n, se })
     }
 
+    /// `mean [p5, p95]`, scaled, at `prec` decimal places; `-` for no band.
+    pub fn text(b: &Option<Band>, scale: f64, prec: usize) -> String {
+        match b {
+            Some(b) => format!("{:.p$} [{:.p$}, {:.p$}]", b.mean * scale, b.p5 * scale, b.p95 * scale, p = prec),
+            None => "-".into(),
+        }
+    }
+
     /// The standard error exceeds a tenth of the mean (or is unknown, from one run): the runs
     /// do not pin the effect down. An effect of exactly 0 with no spread is precise.
     pub fn imprecise(&self) -> bool {
@@ -313,10 +321,7 @@ pub fn summarize(outcomes: &[Outcome]) -> Vec<OutcomeSummary> {
 /// The console table of adversary outcomes.
 pub fn render(summaries: &[OutcomeSummary]) -> String {
     use std::fmt::Write;
-    let band = |b: &Option<Band>, scale: f64, prec: usize| match b {
-        Some(b) => format!("{:.p$} [{:.p$}, {:.p$}]", b.mean * scale, b.p5 * scale, b.p95 * scale, p = prec),
-        None => "-".into(),
-    };
+    let band = Band::text;
     let band_se = |b: &Option<Band>, scale: f64, prec: usize| match b {
         Some(b) if b.se.is_finite() => format!(
             "{:.p$} ± {:.p$} [{:.p$}, {:.p$}]",

@@ -8,6 +8,11 @@ use crate::stats::number;
 /// alignment and the share of weight paid as dust), with their report labels.
 pub const EFFECTS: &[(&str, &str)] = &[("reward_score_spearman", "alignment"), ("dust_share", "dust share")];
 
+/// The line that says `runs = "auto"` reached its bound before every effect was precise.
+pub fn auto_stopped(runs: usize) -> String {
+    format!("runs = \"auto\" stopped at its bound of {runs} runs before every effect was precise")
+}
+
 fn band_of(v: &serde_json::Value) -> Option<Band> {
     Some(Band {
         mean: v["mean"].as_f64()?,

@@ -254,7 +254,7 @@ pub(crate) fn draw_collateral(p: &PopulationParams, rng: &mut seed::Rng) -> f64 
 }
 
 /// DOMAIN: account = min(collateral Theta, 1000) × 500 USD; no collateral counts as 5 000.
-pub(crate) fn account_of(collateral_usd: f64) -> f64 {
+pub fn account_of(collateral_usd: f64) -> f64 {
     if collateral_usd > 0.0 { collateral_usd.min(500_000.0) } else { 5_000.0 }
 }
 
@@ -315,6 +315,10 @@ impl Miner {
 /// Lowest window volatility a score divides by, so a miner that barely trades is not ranked
 /// first for a tiny steady gain.
 const RISK_FLOOR: f64 = 0.01;
+
+/// The policy whose payments the generator records (production's release of 31 October
+/// 2025); injected adversaries are paid by it too.
+pub const PAYER: &str = "ptn-dynamic";
 
 /// One 12-hour return: drift plus Student-t noise scaled to the miner's volatility.
 pub(crate) fn draw_return(drift: f64, vol: f64, t: &StudentT<f64>, t_scale: f64, rng: &mut seed::Rng) -> f64 {
@@ -506,7 +510,7 @@ pub fn generate(p: &PopulationParams) -> Population {
     }
     let t_dist = StudentT::new(p.t_dof).expect("valid dof");
     let t_scale = if p.t_dof > 2.0 { ((p.t_dof - 2.0) / p.t_dof).sqrt() } else { 1.0 };
-    let policy = preset("ptn-dynamic").expect("preset exists");
+    let policy = preset(PAYER).expect("preset exists");
     let model = payout::model(&policy.payout).expect("model exists");
     let (mut alpha_tao, mut tao_usd) = (p.alpha_to_tao, p.tao_to_usd);
     let mut weights: Vec<f64> = Vec::new();

@@ -48,6 +48,13 @@ pub fn render<P: Plot>(plot: &P, dir: &Path, name: &str, size: (u32, u32)) -> an
     Ok(svg)
 }
 
+/// A rendered SVG ready to inline in HTML: without the XML declaration before the `<svg>`.
+pub fn inline_svg(svg: &str) -> &str {
+    let svg = svg.trim_start_matches(|ch| ch != '<');
+    let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
+    svg.trim()
+}
+
 /// Colours that stay distinct in grey: dark to light.
 const INK: [RGBColor; 6] = [
     RGBColor(0, 0, 0),
@@ -301,7 +308,8 @@ impl Plot for Lines {
                             _ => st.color.stroke_width(2),
                         };
                         chart
-                            .draw_series(points.iter().filter(|p| p.1 > 0.0).map(|(x, y)| {
+                            // A bar stands on 0, above it or below (a PnL may be a loss).
+                            .draw_series(points.iter().filter(|p| p.1 != 0.0).map(|(x, y)| {
                                 let left = x - width / 2.0 + i as f64 * w;
                                 Rectangle::new([(left, 0.0), (left + w * 0.9, *y)], fill)
                             }))

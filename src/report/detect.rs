@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use super::charts::{Line, Lines, Panel as ChartPanel, render};
+use super::charts::{Line, Lines, Panel as ChartPanel, inline_svg, render};
 use super::document::{CSS, esc};
 use crate::detect::score::{PatternSummary, Score};
 use crate::detect::{Finding, Knobs, PATTERNS, Panel};
@@ -42,7 +42,7 @@ pub fn looks_at(pattern: &str, k: &Knobs) -> String {
             k.timing_max_gap_cv
         ),
         "volatility-lottery" => format!(
-            "12 h return volatility ≥ {}× its bucket's median with a mean indistinguishable from 0 (|t| ≤ {})",
+            "a robust (median-absolute-deviation) 12 h return volatility ≥ {}× its bucket's median with a mean indistinguishable from 0 (|t| ≤ {})",
             k.lottery_vol_ratio, k.lottery_max_t
         ),
         "challenge-squatter" => format!(
@@ -62,7 +62,7 @@ pub fn looks_at(pattern: &str, k: &Knobs) -> String {
 }
 
 fn band(b: &Option<Band>) -> String {
-    b.map(|b| format!("{:.2} [{:.2}, {:.2}]", b.mean, b.p5, b.p95)).unwrap_or_else(|| "-".into())
+    Band::text(b, 1.0, 2)
 }
 
 fn opt(x: Option<f64>) -> String {
@@ -117,14 +117,7 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
         }
         "copycat" => {
             let leader = f.leader.as_deref().unwrap_or_default();
-            let lag = f
-                .evidence
-                .split("by ")
-                .nth(1)
-                .and_then(|t| t.split(' ').next())
-                .and_then(|d| d.parse::<f64>().ok())
-                .map(|d| (d * 2.0).round() as usize)
-                .unwrap_or(0);
+            let lag = f.lag_periods.unwrap_or(0);
             // Over the follower's own span only, both summed from its start.
             let span = panel
                 .miners
@@ -140,10 +133,11 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
         }
         "window-timing" | "volatility-lottery" | "challenge-squatter" => {
             let Some(s) = panel.miners.iter().find(|m| m.hotkey == f.hotkeys[0]) else { return Ok(None) };
+            // What was traded, before penalties scale it (a low-collateral squatter's 0.01).
             let pts: Vec<(f64, f64)> =
-                s.pnl.iter().enumerate().map(|(k, v)| ((s.start + k) as f64 / 2.0, *v)).collect();
+                s.net.iter().enumerate().map(|(k, v)| ((s.start + k) as f64 / 2.0, *v)).collect();
             (
-                "PnL per 12 h period: when it is booked".to_string(),
+                "Net PnL per 12 h period, before penalties: when it is booked".to_string(),
                 vec![(format!("{}…", &s.hotkey[..8.min(s.hotkey.len())]), pts, None)],
                 Some(0.5),
             )
@@ -205,6 +199,21 @@ fn chart(panel: &Panel, f: &Finding, dir: &Path) -> anyhow::Result<Option<String
     Ok(Some(render(&plot, dir, f.pattern, (1000, 380))?))
 }
 
+/// An HTML table: the header, then the rows (every cell escaped), then an optional last
+/// row spanning the table.
+fn table(o: &mut String, class: &str, head: &[&str], rows: &[Vec<String>], footer: Option<String>) {
+    let cells = |tag: &str, r: &[String]| r.iter().map(|c| format!("<{tag}>{}</{tag}>", esc(c))).collect::<String>();
+    let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
+    let _ = writeln!(o, "<table{class}>\n<tr>{}</tr>", cells("th", &head));
+    for r in rows {
+        let _ = writeln!(o, "<tr>{}</tr>", cells("td", r));
+    }
+    if let Some(f) = footer {
+        let _ = writeln!(o, "<tr><td colspan=\"{}\">{}</td></tr>", head.len(), esc(&f));
+    }
+    let _ = writeln!(o, "</table>");
+}
+
 /// Writes `detect.html` (and its charts under `charts/`) into `dir`; returns the files written.
 pub fn write(dir: &Path, page: &Page) -> anyhow::Result<Vec<String>> {
     let charts_dir = dir.join("charts");
@@ -230,41 +239,49 @@ pub fn write(dir: &Path, page: &Page) -> anyhow::Result<Vec<String>> {
         let runs = eval.first().map(|e| e.runs).unwrap_or(0);
         let _ = writeln!(
             o,
-            "<h2>How well each detector finds the simulated adversaries ({runs} runs)</h2>\n<p>Each run: the scenario's population with its adversaries (twins left out), every hotkey renamed to a random SS58 address, detection as of the newest checkpoint. Precision and recall count adversary hotkeys; the false-positive rate is on the same population without adversaries.</p>\n<table>\n<tr><th>pattern</th><th>planted per run</th><th>recall [5–95%]</th><th>precision [5–95%]</th><th>runs flagging nothing</th><th>false positives per 100 honest miners [5–95%]</th></tr>"
+            "<h2>How well each detector finds the simulated adversaries ({runs} runs)</h2>\n<p>Each run: the scenario's population with its adversaries (twins left out), every hotkey renamed to a random SS58 address, detection as of the newest checkpoint. Precision and recall count adversary hotkeys; the false-positive rate is on the same population without adversaries.</p>"
         );
-        for e in eval {
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&e.pattern),
-                e.planted_per_run,
-                band(&e.recall),
-                band(&e.precision),
-                e.runs_without_flags,
-                band(&e.honest_fp_per_100)
-            );
-        }
-        let _ = writeln!(o, "</table>");
+        let rows: Vec<Vec<String>> = eval
+            .iter()
+            .map(|e| {
+                vec![
+                    e.pattern.clone(),
+                    format!("{:.1}", e.planted_per_run),
+                    band(&e.recall),
+                    band(&e.precision),
+                    e.runs_without_flags.to_string(),
+                    band(&e.honest_fp_per_100),
+                ]
+            })
+            .collect();
+        let head = [
+            "pattern",
+            "planted per run",
+            "recall [5–95%]",
+            "precision [5–95%]",
+            "runs flagging nothing",
+            "false positives per 100 honest miners [5–95%]",
+        ];
+        table(&mut o, "", &head, &rows, None);
     }
     if let Some(scores) = page.scores {
-        let _ = writeln!(
-            o,
-            "<h2>Against the truth file</h2>\n<table>\n<tr><th>pattern</th><th>planted</th><th>flagged</th><th>hits</th><th>precision</th><th>recall</th><th>honest flagged per 100</th></tr>"
-        );
-        for s in scores {
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
-                esc(&s.pattern),
-                s.planted,
-                s.flagged,
-                s.hits,
-                opt(s.precision),
-                opt(s.recall),
-                s.false_positives_per_100
-            );
-        }
-        let _ = writeln!(o, "</table>");
+        let _ = writeln!(o, "<h2>Against the truth file</h2>");
+        let rows: Vec<Vec<String>> = scores
+            .iter()
+            .map(|s| {
+                vec![
+                    s.pattern.clone(),
+                    s.planted.to_string(),
+                    s.flagged.to_string(),
+                    s.hits.to_string(),
+                    opt(s.precision),
+                    opt(s.recall),
+                    format!("{:.2}", s.false_positives_per_100),
+                ]
+            })
+            .collect();
+        let head = ["pattern", "planted", "flagged", "hits", "precision", "recall", "honest flagged per 100"];
+        table(&mut o, "", &head, &rows, None);
     }
     for p in PATTERNS {
         let mine: Vec<&Finding> = page.findings.iter().filter(|f| f.pattern == *p).collect();
@@ -277,31 +294,30 @@ pub fn write(dir: &Path, page: &Page) -> anyhow::Result<Vec<String>> {
             let _ = writeln!(o, "<p>Nothing above the threshold.</p>");
             continue;
         }
-        let _ = writeln!(
-            o,
-            "<table class=\"prose\">\n<tr><th>hotkeys</th><th>score</th><th>first seen</th><th>last seen</th><th>evidence</th></tr>"
-        );
-        for f in mine.iter().take(25) {
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&f.hotkeys.join("; ")),
-                f.score,
-                format_date(f.first_seen_ms),
-                format_date(f.last_seen_ms),
-                esc(&f.evidence)
-            );
-        }
-        if mine.len() > 25 {
-            let _ = writeln!(o, "<tr><td colspan=\"5\">… and {} more in detections.csv</td></tr>", mine.len() - 25);
-        }
-        let _ = writeln!(o, "</table>");
+        let rows: Vec<Vec<String>> = mine
+            .iter()
+            .take(25)
+            .map(|f| {
+                vec![
+                    f.hotkeys.join("; "),
+                    format!("{:.3}", f.score),
+                    format_date(f.first_seen_ms),
+                    format_date(f.last_seen_ms),
+                    f.evidence.clone(),
+                ]
+            })
+            .collect();
+        let more = (mine.len() > 25).then(|| format!("… and {} more in detections.csv", mine.len() - 25));
+        let head = ["hotkeys", "score", "first seen", "last seen", "evidence"];
+        table(&mut o, " class=\"prose\"", &head, &rows, more);
         if let Some(panel) = page.panel
             && let Some(svg) = chart(panel, mine[0], &charts_dir)?
         {
-            let svg = svg.trim_start_matches(|ch| ch != '<');
-            let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
-            let _ = writeln!(o, "<figure>\n{}\n<figcaption>The strongest finding.</figcaption>\n</figure>", svg.trim());
+            let _ = writeln!(
+                o,
+                "<figure>\n{}\n<figcaption>The strongest finding.</figcaption>\n</figure>",
+                inline_svg(&svg)
+            );
             files.push(format!("charts/{p}.svg"));
             files.push(format!("charts/{p}.png"));
         }

@@ -397,7 +397,7 @@ fn over_runs_table(s: &Summary) -> Option<Table> {
             for (k, label) in keys {
                 let b = &m[k];
                 let (mean, p5, p95) = (b["mean"].as_f64(), b["p5"].as_f64(), b["p95"].as_f64());
-                let se = b["se"].as_f64().map(|e| format!(" ± {}", fmt_num(e))).unwrap_or_default();
+                let se = b["se"].as_f64().map(|e| format!(" ± {}", crate::stats::number(e))).unwrap_or_default();
                 r.push(match (mean, p5, p95) {
                     (Some(x), Some(lo), Some(hi)) => format!("{}{se} [{}, {}]", fmt_num(x), fmt_num(lo), fmt_num(hi)),
                     _ => "-".into(),
@@ -600,8 +600,7 @@ pub fn html(s: &Summary, charts: &[Chart]) -> String {
     }
     let _ = writeln!(o, "<h2>Charts</h2>");
     for c in charts {
-        let svg = c.svg.trim_start_matches(|ch| ch != '<');
-        let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
+        let svg = super::charts::inline_svg(&c.svg);
         let _ = writeln!(
             o,
             "<figure id=\"{}\">\n<h3>{}</h3>\n{}\n<figcaption>{}</figcaption>\n</figure>",

@@ -655,13 +655,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
     let precision = (over_json.is_some() || !adversaries.is_empty()).then(|| {
         let mut w = crate::metrics::precision::warnings(over_json, &baseline, &adversaries);
         if run.run["runs_auto"]["precise"] == serde_json::json!(false) {
-            w.insert(
-                0,
-                format!(
-                    "runs = \"auto\" stopped at its bound of {} runs before every effect was precise",
-                    run.run["runs"].as_u64().unwrap_or(0)
-                ),
-            );
+            w.insert(0, crate::metrics::precision::auto_stopped(run.run["runs"].as_u64().unwrap_or(0) as usize));
         }
         w
     });
