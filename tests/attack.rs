@@ -1,7 +1,7 @@
 //! The worst-case search on a planted case: it must find a configuration at least as
 //! profitable as the best point of a dense grid over the same parameter.
 
-use dustlab::experiment::attack::{AttackSpec, Evaluator, search, space};
+use dustlab::experiment::attack::{self, AttackSpec, Evaluator, search, space};
 use dustlab::experiment::montecarlo;
 use dustlab::experiment::run::load_base;
 use dustlab::experiment::scenario::Scenario;
@@ -30,14 +30,8 @@ fn load(text: &str) -> Scenario {
 fn evaluator(scenario: &Scenario) -> Evaluator<'_> {
     let base = load_base(scenario, &mut Default::default()).unwrap();
     let (first, last) = montecarlo::span(&base).unwrap();
-    Evaluator {
-        scenario,
-        policy: &scenario.policies[0],
-        populations: (0..scenario.runs).map(|r| montecarlo::population(scenario, &base, r).unwrap()).collect(),
-        steps: dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap(),
-        progress: indicatif::ProgressBar::hidden(),
-        without_cache: Default::default(),
-    }
+    let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
+    Evaluator::new(scenario, &scenario.policies[0], &base, steps, indicatif::ProgressBar::hidden()).unwrap()
 }
 
 #[test]
@@ -107,4 +101,110 @@ fn the_whale_is_measured_by_the_damage_it_does_and_the_search_finds_the_largest_
     // evaluator whose first candidate is factor 200 must agree exactly.
     let fresh = evaluator(&scenario);
     assert_eq!(fresh.measure(&AdversarySpec { factor: 200.0, ..spec.clone() }).unwrap(), damage[4]);
+}
+
+/// Every number of an outcome, for comparing the two evaluation paths.
+fn numbers(o: &dustlab::metrics::adversary::Outcome) -> Vec<(&'static str, Option<f64>)> {
+    vec![
+        ("reward_usd", Some(o.reward_usd)),
+        ("twin_reward_usd", Some(o.twin_reward_usd)),
+        ("reward_share", Some(o.reward_share)),
+        ("excess_usd", Some(o.excess_usd)),
+        ("excess_pct", o.excess_pct),
+        ("roi", o.roi),
+        ("twin_roi", o.twin_roi),
+        ("rival_position", o.rival_position),
+        ("rivals_reward_usd", Some(o.rivals_reward_usd)),
+        ("rivals_loss_usd", o.rivals_loss_usd),
+        ("rivals_loss_pct", o.rivals_loss_pct),
+        ("gain_per_usd", o.gain_per_usd),
+        ("twin_gain_per_usd", o.twin_gain_per_usd),
+    ]
+}
+
+/// The incremental path (population digested once, a candidate's hotkeys replayed against it)
+/// and the full replay agree to 1e-9 on random scenarios: policies, payouts, normalisations,
+/// smoothing, emission sources, spans across the debt's activation, every strategy at random
+/// parameters in random buckets.
+#[test]
+fn the_incremental_path_agrees_with_full_replays_on_random_scenarios() {
+    use rand::RngExt;
+    let mut rng = dustlab::population::seed::rng(2026, 11);
+    let mut pick = |options: &[&'static str]| options[rng.random_range(0..options.len())];
+    let mut cases = Vec::new();
+    for case in 0..14 {
+        let text = format!(
+            "name = \"random\"\nseed = {case}\nruns = 2\n[population]\nminers = {}\ndays = {}\nstart = \"{}\"\n\
+             [emission]\npool_alpha_per_day = {}\nalpha_to_usd = {}\n[[policy]]\npreset = \"{}\"\nlookback_days = {}\n{}\
+             [policy.normalization]\n{}\n[policy.smoothing]\n{}\n",
+            pick(&["18", "25", "34"]),
+            pick(&["40", "63", "90"]),
+            pick(&["2025-10-01", "2025-11-12", "2025-12-20"]),
+            pick(&["2950", "\"ledgers\""]),
+            pick(&["\"ledgers\"", "31.5"]),
+            pick(&["ptn-dynamic", "static", "ptn-collateral"]),
+            pick(&["7", "14", "30"]),
+            pick(&[
+                "",
+                "payout = \"dust-only\"\n",
+                "payout = \"monthly-2025-11-06\"\n",
+                "payout = \"monthly-2025-10-31\"\n"
+            ]),
+            pick(&[
+                "kind = \"max\"",
+                "kind = \"rank\"",
+                "kind = \"log\"",
+                "kind = \"minmax\"",
+                "kind = \"winsorized\"\npercentile = 90"
+            ]),
+            pick(&["kind = \"none\"", "kind = \"ema\"\nalpha = 0.4", "kind = \"max-step\"\nrelative = 0.2"]),
+        );
+        let strategy = pick(dustlab::population::adversary::STRATEGIES);
+        let bucket = pick(&["CHALLENGE", "MAINCOMP", "PROBATION"]);
+        cases.push((text, strategy, bucket));
+    }
+    let (mut compared, mut paid) = (0, 0);
+    for (text, strategy, bucket) in cases {
+        let scenario = load(&text);
+        let base = load_base(&scenario, &mut Default::default()).unwrap();
+        let (first, last) = montecarlo::span(&base).unwrap();
+        let steps = dustlab::replay::clock::steps(first, last, scenario.step_ms).unwrap();
+        let pops: Vec<_> = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();
+        let policy = &scenario.policies[0];
+        let hidden = indicatif::ProgressBar::hidden;
+        let fast = Evaluator::on(&scenario, policy, &pops, steps.clone(), hidden(), false).unwrap();
+        let full = Evaluator::on(&scenario, policy, &pops, steps, hidden(), true).unwrap();
+        assert!(fast.is_incremental(), "{text}: {}", fast.path());
+        assert!(!full.is_incremental());
+        let spec = AdversarySpec { strategy: strategy.into(), bucket: bucket.into(), ..AdversarySpec::default() };
+        let dims = space(strategy);
+        for seed in [1u64, 2] {
+            // Random parameters within the searched ranges.
+            let mut r = dustlab::population::seed::rng(seed, 0);
+            let x: Vec<f64> = dims
+                .iter()
+                .map(|d| d.low + (d.high - d.low) * r.random::<f64>())
+                .zip(&dims)
+                .map(|(v, d)| if d.integer { v.round() } else { v })
+                .collect();
+            let spec = attack::with(&spec, &dims, &attack::repair(strategy, &dims, x));
+            for run in 0..scenario.runs {
+                let a = fast.outcome(run, &spec).unwrap().unwrap();
+                let b = full.outcome(run, &spec).unwrap().unwrap();
+                for ((name, x), (_, y)) in numbers(&a).into_iter().zip(numbers(&b)) {
+                    let ok = match (x, y) {
+                        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    assert!(ok, "{strategy} in {bucket}, run {run}, {name}: incremental {x:?} vs full {y:?}\n{text}");
+                }
+                assert_eq!(a.caught, b.caught);
+                compared += 1;
+                paid += usize::from(b.reward_usd > 0.0 && b.twin_reward_usd > 0.0);
+            }
+        }
+    }
+    assert_eq!(compared, 14 * 2 * 2);
+    assert!(paid * 4 >= compared * 3, "most comparisons pay both sides: {paid} of {compared}");
 }

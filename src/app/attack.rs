@@ -6,7 +6,6 @@ use rayon::prelude::*;
 use crate::cli::AttackArgs;
 use crate::experiment::attack::{AttackSpec, Evaluator, WorstCase, search};
 use crate::experiment::folder::{self, RunFolder};
-use crate::experiment::montecarlo;
 use crate::experiment::run::{base_steps, load_base};
 use crate::experiment::scenario::Scenario;
 use crate::notes::Notes;
@@ -32,7 +31,8 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     // The folder first: a bad --out fails in a second, not after the search.
     let mut folder = RunFolder::begin(&target)?;
     let mut notes = Notes::default();
-    let found = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet, &mut notes)?;
+    let started = std::time::Instant::now();
+    let (found, evaluation) = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet, &mut notes)?;
     let mut csv =
         String::from("policy,adversary,strategy,objective,objective_usd,objective_pct,evaluations,params,on_bound\n");
     for w in &found {
@@ -54,6 +54,7 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
     let json = serde_json::json!({
         "policy": policy, "settings": settings, "worst_cases": found, "runs": scenario.runs,
+        "evaluation": evaluation, "seconds": started.elapsed().as_secs_f64(),
         "data_notes": notes, "files": ["attack.csv", "attack.json"],
     });
     let path = folder.file("attack.json");
@@ -62,7 +63,7 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     let dir = folder.commit()?;
     if !args.quiet {
         notes.print();
-        eprintln!("worst cases against {} over {} run(s):", policy.name, scenario.runs);
+        eprintln!("worst cases against {} over {} run(s); evaluation {evaluation}:", policy.name, scenario.runs);
         for w in &found {
             let params: Vec<String> = w
                 .params
@@ -112,26 +113,18 @@ pub fn worst_cases(
     settings: &AttackSpec,
     quiet: bool,
     notes: &mut Notes,
-) -> anyhow::Result<Vec<WorstCase>> {
+) -> anyhow::Result<(Vec<WorstCase>, String)> {
     let base = load_base(scenario, notes)?;
     let steps = base_steps(scenario, &base, None, None)?;
-    let populations =
-        (0..scenario.runs).map(|r| montecarlo::population(scenario, &base, r)).collect::<anyhow::Result<Vec<_>>>()?;
     // Each search replays about (samples + 2 × refine × parameters) candidates on every run.
     let per = |a: &AdversarySpec| {
         (settings.samples + 1 + 2 * settings.refine * crate::experiment::attack::space(&a.strategy).len()) as u64
     };
     let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
     let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));
-    let eval = Evaluator {
-        scenario,
-        policy,
-        populations,
-        steps,
-        progress: progress.clone(),
-        without_cache: Default::default(),
-    };
-    let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect();
+    let eval = Evaluator::new(scenario, policy, &base, steps, progress.clone())?;
+    notes.add("attack_path", usize::from(!eval.is_incremental()), eval.path(), Vec::new());
+    let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect::<anyhow::Result<_>>()?;
     progress.finish_and_clear();
-    found
+    Ok((found, eval.path()))
 }

@@ -6,13 +6,19 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::montecarlo::{self, RunPopulation};
+use rayon::prelude::*;
+
+use crate::experiment::montecarlo::{self, Base, RunPopulation};
 use crate::experiment::scenario::Scenario;
-use crate::metrics::adversary::outcomes;
+use crate::ledger::store::Store;
+use crate::ledger::{LedgerSet, Status};
+use crate::metrics::adversary::{GroupSums, Outcome, damages_rivals, outcome_of, outcomes};
 use crate::policy::DustPolicy;
 use crate::population::adversary::AdversarySpec;
 use crate::population::seed;
 use crate::replay::emission::Emission;
+use crate::replay::incremental::{self, Digest, Role, Setup};
+use crate::replay::sources::History;
 
 /// One searched parameter: its key in the `[[adversary]]` block and its bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,7 +44,8 @@ pub fn space(strategy: &str) -> Vec<Dimension> {
     }
 }
 
-fn with(spec: &AdversarySpec, dims: &[Dimension], x: &[f64]) -> AdversarySpec {
+/// `spec` with the searched parameters set to `x`.
+pub fn with(spec: &AdversarySpec, dims: &[Dimension], x: &[f64]) -> AdversarySpec {
     let mut s = spec.clone();
     for (d, v) in dims.iter().zip(x) {
         match d.key.as_str() {
@@ -58,7 +65,7 @@ fn with(spec: &AdversarySpec, dims: &[Dimension], x: &[f64]) -> AdversarySpec {
 }
 
 /// A strategy's own constraints on a candidate: a timing burst never outlasts its period.
-fn repair(strategy: &str, dims: &[Dimension], mut x: Vec<f64>) -> Vec<f64> {
+pub fn repair(strategy: &str, dims: &[Dimension], mut x: Vec<f64>) -> Vec<f64> {
     if strategy == "window-timing" {
         let at = |k: &str| dims.iter().position(|d| d.key == k);
         if let (Some(p), Some(b)) = (at("period_days"), at("burst_days"))
@@ -96,7 +103,6 @@ impl Default for AttackSpec {
 pub struct Evaluator<'a> {
     pub scenario: &'a Scenario,
     pub policy: &'a DustPolicy,
-    pub populations: Vec<RunPopulation>,
     pub steps: Vec<i64>,
     /// Ticks once per replayed run (hidden when nobody watches).
     pub progress: indicatif::ProgressBar,
@@ -104,6 +110,26 @@ pub struct Evaluator<'a> {
     /// whale holds the population and the twin, which are the same whatever the factor, so it
     /// is replayed once per run, not once per candidate.
     pub without_cache: std::sync::Mutex<Vec<Option<RivalsWithout>>>,
+    path: Path,
+}
+
+/// How an evaluator replays a candidate on a run.
+enum Path {
+    /// Each candidate's adversaries injected into the run's population, which is replayed in
+    /// full (`reason`: why the incremental path was not taken, None when asked for).
+    Full { populations: Vec<RunPopulation>, reason: Option<String> },
+    /// The population digested once per run; a candidate replays only its own hotkeys against
+    /// it (see `replay::incremental`).
+    Incremental(Vec<RunDigest>),
+}
+
+/// One run's population as the incremental path keeps it.
+struct RunDigest {
+    digest: Digest,
+    /// What the adversaries observe of the population (the copycat's leader).
+    observed: LedgerSet,
+    buckets: Option<History<Status>>,
+    span: (i64, i64),
 }
 
 /// Per adversary block, per policy: the rivals' reward in a run without it (None where the
@@ -117,7 +143,76 @@ pub fn objective(strategy: &str) -> &'static str {
     if crate::metrics::adversary::damages_rivals(strategy) { "rivals' reward lost" } else { "excess over the twin" }
 }
 
-impl Evaluator<'_> {
+impl<'a> Evaluator<'a> {
+    /// An evaluator on the scenario's runs of `base`: the incremental path where the policy
+    /// allows it (each run's population generated, digested and dropped, so memory holds one
+    /// digest per run), full replays otherwise.
+    pub fn new(
+        scenario: &'a Scenario,
+        policy: &'a DustPolicy,
+        base: &Base,
+        steps: Vec<i64>,
+        progress: indicatif::ProgressBar,
+    ) -> anyhow::Result<Evaluator<'a>> {
+        let path = match incremental::unsupported(policy, scenario.feedback) {
+            None => Path::Incremental(
+                (0..scenario.runs)
+                    .into_par_iter()
+                    .map(|r| digest(scenario, policy, &steps, &montecarlo::population(scenario, base, r)?))
+                    .collect::<anyhow::Result<_>>()?,
+            ),
+            Some(reason) => Path::Full {
+                populations: (0..scenario.runs)
+                    .map(|r| montecarlo::population(scenario, base, r))
+                    .collect::<anyhow::Result<_>>()?,
+                reason: Some(reason),
+            },
+        };
+        Ok(Evaluator { scenario, policy, steps, progress, without_cache: Default::default(), path })
+    }
+
+    /// An evaluator on given populations: incremental where the policy allows it, unless
+    /// `full` asks for full replays (the reference the incremental path is tested against).
+    pub fn on(
+        scenario: &'a Scenario,
+        policy: &'a DustPolicy,
+        populations: &[RunPopulation],
+        steps: Vec<i64>,
+        progress: indicatif::ProgressBar,
+        full: bool,
+    ) -> anyhow::Result<Evaluator<'a>> {
+        let path = match (full, incremental::unsupported(policy, scenario.feedback)) {
+            (false, None) => Path::Incremental(
+                populations.par_iter().map(|p| digest(scenario, policy, &steps, p)).collect::<anyhow::Result<_>>()?,
+            ),
+            (_, reason) => Path::Full { populations: populations.to_vec(), reason: if full { None } else { reason } },
+        };
+        Ok(Evaluator { scenario, policy, steps, progress, without_cache: Default::default(), path })
+    }
+
+    /// How candidates are evaluated, for the reader (`attack.json`, the console).
+    pub fn path(&self) -> String {
+        match &self.path {
+            Path::Incremental(_) => {
+                "incremental: each run's population digested once, a candidate's own hotkeys replayed against it".into()
+            }
+            Path::Full { reason: Some(r), .. } => format!("full replay of every candidate ({r})"),
+            Path::Full { reason: None, .. } => "full replay of every candidate (asked for)".into(),
+        }
+    }
+
+    /// Whether candidates take the incremental path.
+    pub fn is_incremental(&self) -> bool {
+        matches!(self.path, Path::Incremental(_))
+    }
+
+    fn runs(&self) -> usize {
+        match &self.path {
+            Path::Full { populations, .. } => populations.len(),
+            Path::Incremental(d) => d.len(),
+        }
+    }
+
     /// Mean excess reward (USD) over the honest twin, over the runs.
     pub fn excess(&self, spec: &AdversarySpec) -> anyhow::Result<f64> {
         Ok(self.measure(spec)?.0)
@@ -129,30 +224,99 @@ impl Evaluator<'_> {
     pub fn measure(&self, spec: &AdversarySpec) -> anyhow::Result<(f64, Option<f64>)> {
         let (mut pct_sum, mut pct_n) = (0.0, 0usize);
         let mut total = 0.0;
-        let policies = std::slice::from_ref(self.policy);
-        let specs = std::slice::from_ref(spec);
-        for (run, pop) in self.populations.iter().enumerate() {
-            let prep = montecarlo::inject_all(self.scenario, run, specs, pop.clone())?;
-            let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
-            let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
-            let without = self.without(run, &prep, spec)?;
-            let o = outcomes(&engine, &em, specs, &prep.injected, &without, run as u32);
-            let (value, pct) = o.first().map(|o| o.effect()).unwrap_or((0.0, None));
+        // Runs in parallel, summed in run order (the result does not depend on scheduling).
+        let effects = (0..self.runs())
+            .into_par_iter()
+            .map(|run| {
+                let effect = self.outcome(run, spec)?.map(|o| o.effect()).unwrap_or((0.0, None));
+                self.progress.inc(1);
+                Ok(effect)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for (value, pct) in effects {
             total += value;
             if let Some(p) = pct {
                 pct_sum += p;
                 pct_n += 1;
             }
-            self.progress.inc(1);
         }
         let pct = if pct_n > 0 { Some(pct_sum / pct_n as f64) } else { None };
-        Ok((total / self.populations.len().max(1) as f64, pct))
+        Ok((total / self.runs().max(1) as f64, pct))
     }
-}
 
-impl Evaluator<'_> {
-    fn without(&self, run: usize, prep: &montecarlo::Prepared, spec: &AdversarySpec) -> anyhow::Result<RivalsWithout> {
-        if !prep.injected.iter().any(|i| crate::metrics::adversary::damages_rivals(&i.strategy)) {
+    /// The adversary's outcome in run `run` (None if the block injected nothing).
+    pub fn outcome(&self, run: usize, spec: &AdversarySpec) -> anyhow::Result<Option<Outcome>> {
+        match &self.path {
+            Path::Full { populations, .. } => self.outcome_full(run, &populations[run], spec),
+            Path::Incremental(digests) => self.outcome_incremental(run, &digests[run], spec).map(Some),
+        }
+    }
+
+    fn outcome_full(&self, run: usize, pop: &RunPopulation, spec: &AdversarySpec) -> anyhow::Result<Option<Outcome>> {
+        let policies = std::slice::from_ref(self.policy);
+        let specs = std::slice::from_ref(spec);
+        let prep = montecarlo::inject_all(self.scenario, run, specs, pop.clone())?;
+        let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
+        let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
+        let without = self.without_full(run, &prep, spec)?;
+        Ok(outcomes(&engine, &em, specs, &prep.injected, &without, run as u32).into_iter().next())
+    }
+
+    fn setup<'s>(&'s self, d: &'s RunDigest) -> Setup<'s> {
+        setup(self.scenario, self.policy, &self.steps, d.buckets.as_ref(), d.span)
+    }
+
+    fn outcome_incremental(&self, run: usize, d: &RunDigest, spec: &AdversarySpec) -> anyhow::Result<Outcome> {
+        let specs = std::slice::from_ref(spec);
+        let seed = montecarlo::run_seed(self.scenario.seed, run);
+        let (injected, ledgers) = montecarlo::adversary_ledgers(seed, specs, &d.observed, d.span);
+        let inj = &injected[0];
+        let setup = self.setup(d);
+        let role = |h: &str| if inj.adversary.iter().any(|a| a == h) { Role::Adversary } else { Role::Twin };
+        let (extra, roles) = added(&setup, ledgers.iter(), role)?;
+        let sums = incremental::walk(&setup, &d.digest, &extra, &roles, &spec.bucket)?;
+        let before = if damages_rivals(&inj.strategy) {
+            let cached = self.without_cache.lock().expect("cache").get(run).cloned().flatten();
+            let w = match cached {
+                Some(w) => w,
+                None => {
+                    // The run without the adversary's hotkeys: the population and the twin.
+                    let twin = ledgers.iter().filter(|(l, _)| role(&l.key) == Role::Twin);
+                    let (extra, roles) = added(&setup, twin, role)?;
+                    let rivals = incremental::walk(&setup, &d.digest, &extra, &roles, &spec.bucket)?.rivals_usd;
+                    let w = vec![Some(vec![rivals])];
+                    self.cache_without(run, &w);
+                    w
+                }
+            };
+            w[0].as_ref().map(|v| v[0])
+        } else {
+            None
+        };
+        let group = GroupSums {
+            adversary_usd: sums.adversary_usd,
+            twin_usd: sums.twin_usd,
+            rivals_usd: sums.rivals_usd,
+            rival: sums.rival,
+        };
+        Ok(outcome_of(run as u32, &self.policy.name, inj, &group, sums.total, before))
+    }
+
+    fn cache_without(&self, run: usize, w: &RivalsWithout) {
+        let mut cache = self.without_cache.lock().expect("cache");
+        if cache.len() <= run {
+            cache.resize(run + 1, None);
+        }
+        cache[run] = Some(w.clone());
+    }
+
+    fn without_full(
+        &self,
+        run: usize,
+        prep: &montecarlo::Prepared,
+        spec: &AdversarySpec,
+    ) -> anyhow::Result<RivalsWithout> {
+        if !prep.injected.iter().any(|i| damages_rivals(&i.strategy)) {
             return Ok(vec![None; prep.injected.len()]);
         }
         if let Some(Some(w)) = self.without_cache.lock().expect("cache").get(run) {
@@ -160,13 +324,60 @@ impl Evaluator<'_> {
         }
         let policies = std::slice::from_ref(self.policy);
         let w = montecarlo::rivals_without(self.scenario, prep, std::slice::from_ref(spec), policies, &self.steps)?;
-        let mut cache = self.without_cache.lock().expect("cache");
-        if cache.len() <= run {
-            cache.resize(run + 1, None);
-        }
-        cache[run] = Some(w.clone());
+        self.cache_without(run, &w);
         Ok(w)
     }
+}
+
+/// The digest settings of a run.
+fn setup<'s>(
+    scenario: &'s Scenario,
+    policy: &'s DustPolicy,
+    steps: &'s [i64],
+    buckets: Option<&'s History<Status>>,
+    span: (i64, i64),
+) -> Setup<'s> {
+    Setup {
+        policy,
+        steps,
+        step_ms: scenario.step_ms,
+        buckets,
+        metagraph: scenario.metagraphs.as_ref(),
+        pool: &scenario.pool,
+        price: &scenario.price,
+        feedback: scenario.feedback,
+        data_end: span.1,
+    }
+}
+
+/// A run's population digested for `policy`.
+fn digest(scenario: &Scenario, policy: &DustPolicy, steps: &[i64], pop: &RunPopulation) -> anyhow::Result<RunDigest> {
+    let store = Store::from_set(&pop.set);
+    let digest =
+        Digest::build(&setup(scenario, policy, steps, pop.buckets.as_ref(), pop.span), &store, Some(&pop.collateral))?;
+    Ok(RunDigest {
+        digest,
+        observed: montecarlo::observed(&pop.set, pop.span),
+        buckets: pop.buckets.clone(),
+        span: pop.span,
+    })
+}
+
+/// The digest of a candidate's own ledgers (with their collateral), and each one's role.
+fn added<'l>(
+    setup: &Setup,
+    ledgers: impl Iterator<Item = &'l (crate::ledger::Ledger, f64)>,
+    role: impl Fn(&str) -> Role,
+) -> anyhow::Result<(Digest, Vec<Role>)> {
+    let mut set = LedgerSet::default();
+    let mut collateral = History::new();
+    let mut roles = Vec::new();
+    for (l, c) in ledgers {
+        collateral.insert(&l.key, i64::MIN, *c);
+        roles.push(role(&l.key));
+        set.ledgers.push(l.clone());
+    }
+    Ok((Digest::build(setup, &Store::from_set(&set), Some(&collateral))?, roles))
 }
 
 /// The worst case found for one strategy.

@@ -106,8 +106,24 @@ pub fn inject_into(
     collateral: &mut History<f64>,
     span: (i64, i64),
 ) -> Vec<Injected> {
-    let start = span.0 - CHECKPOINT_MS;
-    let ctx = Context { start_ms: start, steps: ((span.1 - start) / CHECKPOINT_MS) as usize, population: set };
+    let (injected, new_ledgers) = adversary_ledgers(seed_value, adversaries, set, span);
+    for (l, c) in new_ledgers {
+        collateral.insert(&l.key, i64::MIN, c);
+        set.ledgers.push(l);
+    }
+    injected
+}
+
+/// The adversaries' hotkeys and ledgers (with their collateral) for a population spanning
+/// `span`, each block's generator seeded by `seed` and the block's index. `population` is
+/// what they observe (the whole population, or [`observed`]'s part of it).
+pub fn adversary_ledgers(
+    seed_value: u64,
+    adversaries: &[AdversarySpec],
+    population: &LedgerSet,
+    span: (i64, i64),
+) -> (Vec<Injected>, Vec<(crate::ledger::Ledger, f64)>) {
+    let ctx = context(population, span);
     let mut injected: Vec<Injected> = Vec::new();
     let mut new_ledgers = Vec::new();
     for (j, spec) in adversaries.iter().enumerate() {
@@ -116,11 +132,18 @@ pub fn inject_into(
         injected.push(who);
         new_ledgers.extend(ledgers);
     }
-    for (l, c) in new_ledgers {
-        collateral.insert(&l.key, i64::MIN, c);
-        set.ledgers.push(l);
-    }
-    injected
+    (injected, new_ledgers)
+}
+
+/// The adversaries' view of a population spanning `span`.
+fn context(population: &LedgerSet, span: (i64, i64)) -> Context<'_> {
+    let start = span.0 - CHECKPOINT_MS;
+    Context { start_ms: start, steps: ((span.1 - start) / CHECKPOINT_MS) as usize, population }
+}
+
+/// What adversaries observe of a population spanning `span` (see [`adversary::observed`]).
+pub fn observed(population: &LedgerSet, span: (i64, i64)) -> LedgerSet {
+    adversary::observed(&context(population, span))
 }
 
 /// Writes the emission fields of the injected hotkeys' checkpoints: what the generator's payer

@@ -147,36 +147,63 @@ pub fn outcomes(
             }
         }
         for (g, inj) in injected.iter().enumerate() {
-            let excess = adv[g] - twin[g];
-            let rivals_now = rivals[g][pi];
+            let sums =
+                GroupSums { adversary_usd: adv[g], twin_usd: twin[g], rivals_usd: rivals[g][pi], rival: rival[g] };
             let before = without.get(g).and_then(|w| w.as_ref()).map(|w| w[pi]);
-            let per_usd = |reward: f64, account: f64| (account > 0.0).then(|| reward / account);
-            out.push(Outcome {
-                run,
-                policy: policy.name.clone(),
-                adversary: inj.label.clone(),
-                strategy: inj.strategy.clone(),
-                reward_usd: adv[g],
-                twin_reward_usd: twin[g],
-                reward_share: if total > 0.0 { adv[g] / total } else { 0.0 },
-                excess_usd: excess,
-                excess_pct: if twin[g] > 0.0 { Some(100.0 * excess / twin[g]) } else { None },
-                costs_usd: inj.adversary_costs_usd,
-                twin_costs_usd: inj.twin_costs_usd,
-                collateral_usd: inj.adversary_collateral_usd,
-                roi: roi(adv[g], inj.adversary_costs_usd, inj.adversary_collateral_usd),
-                twin_roi: roi(twin[g], inj.twin_costs_usd, inj.twin_collateral_usd),
-                caught: inj.caught,
-                rival_position: if rival[g].1 > 0 { Some(rival[g].0 / rival[g].1 as f64) } else { None },
-                rivals_reward_usd: rivals_now,
-                rivals_loss_usd: before.map(|b| b - rivals_now),
-                rivals_loss_pct: before.filter(|b| *b > 0.0).map(|b| 100.0 * (b - rivals_now) / b),
-                gain_per_usd: per_usd(adv[g], inj.adversary_account_usd),
-                twin_gain_per_usd: per_usd(twin[g], inj.twin_account_usd),
-            });
+            out.push(outcome_of(run, &policy.name, inj, &sums, total, before));
         }
     }
     out
+}
+
+/// One adversary block's rewards over a run, summed row by row in the results' order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GroupSums {
+    pub adversary_usd: f64,
+    pub twin_usd: f64,
+    /// The population's own miners of the block's bucket (no injected hotkey).
+    pub rivals_usd: f64,
+    /// Σ (dust − floor) / width over the other rows of the bucket, and their number.
+    pub rival: (f64, usize),
+}
+
+/// An adversary's outcome from its block's sums, the reward of every miner (`total`) and the
+/// rivals' reward without it (`before`, for strategies that damage rivals).
+pub fn outcome_of(
+    run: u32,
+    policy: &str,
+    inj: &Injected,
+    sums: &GroupSums,
+    total: f64,
+    before: Option<f64>,
+) -> Outcome {
+    let (adv, twin) = (sums.adversary_usd, sums.twin_usd);
+    let excess = adv - twin;
+    let rivals_now = sums.rivals_usd;
+    let per_usd = |reward: f64, account: f64| (account > 0.0).then(|| reward / account);
+    Outcome {
+        run,
+        policy: policy.to_string(),
+        adversary: inj.label.clone(),
+        strategy: inj.strategy.clone(),
+        reward_usd: adv,
+        twin_reward_usd: twin,
+        reward_share: if total > 0.0 { adv / total } else { 0.0 },
+        excess_usd: excess,
+        excess_pct: if twin > 0.0 { Some(100.0 * excess / twin) } else { None },
+        costs_usd: inj.adversary_costs_usd,
+        twin_costs_usd: inj.twin_costs_usd,
+        collateral_usd: inj.adversary_collateral_usd,
+        roi: roi(adv, inj.adversary_costs_usd, inj.adversary_collateral_usd),
+        twin_roi: roi(twin, inj.twin_costs_usd, inj.twin_collateral_usd),
+        caught: inj.caught,
+        rival_position: if sums.rival.1 > 0 { Some(sums.rival.0 / sums.rival.1 as f64) } else { None },
+        rivals_reward_usd: rivals_now,
+        rivals_loss_usd: before.map(|b| b - rivals_now),
+        rivals_loss_pct: before.filter(|b| *b > 0.0).map(|b| 100.0 * (b - rivals_now) / b),
+        gain_per_usd: per_usd(adv, inj.adversary_account_usd),
+        twin_gain_per_usd: per_usd(twin, inj.twin_account_usd),
+    }
 }
 
 /// The outcomes as a table (run order, then policy, then adversary).

@@ -21,23 +21,27 @@ pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<
         }
     };
     let tiers: Vec<u8> = (0..n).map(|i| tier(collateral.get(i).copied().unwrap_or(0.0))).collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| tiers[a].cmp(&tiers[b]).then(scores[a].total_cmp(&scores[b])));
     let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
-    let mut count = 0;
-    for &i in &order {
+    // Every zero-collateral miner is zeroed; then, up to the target, the first others in
+    // production's stable order (tier, then score; ties in file order). The target is at most
+    // `cap`, so those few are selected rather than the whole bucket sorted.
+    let mut others: Vec<usize> = Vec::with_capacity(n);
+    for i in 0..n {
         if tiers[i] == 0 {
             out[i] = true;
-            count += 1;
+        } else {
+            others.push(i);
         }
     }
-    for &i in &order {
-        if count >= target {
-            break;
+    let more = target.saturating_sub(n - others.len()).min(others.len());
+    if more > 0 {
+        let key =
+            |&a: &usize, &b: &usize| tiers[a].cmp(&tiers[b]).then(scores[a].total_cmp(&scores[b])).then(a.cmp(&b));
+        if more < others.len() {
+            others.select_nth_unstable_by(more - 1, key);
         }
-        if !out[i] {
+        for &i in &others[..more] {
             out[i] = true;
-            count += 1;
         }
     }
     out
@@ -46,6 +50,62 @@ pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rule as production writes it: a stable sort of the whole bucket.
+    fn by_sorting(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<bool> {
+        let n = scores.len();
+        let mut out = vec![false; n];
+        if n < 2 {
+            return out;
+        }
+        let tier =
+            |c: f64| u8::from(c.is_finite() && c > 0.0) + u8::from(c.is_finite() && c >= rule.min_collateral_usd);
+        let tiers: Vec<u8> = collateral.iter().map(|&c| tier(c)).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| tiers[a].cmp(&tiers[b]).then(scores[a].total_cmp(&scores[b])));
+        let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
+        let mut count = 0;
+        for &i in &order {
+            if tiers[i] == 0 {
+                out[i] = true;
+                count += 1;
+            }
+        }
+        for &i in &order {
+            if count >= target {
+                break;
+            }
+            if !out[i] {
+                out[i] = true;
+                count += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn selection_matches_the_stable_sort_on_random_buckets_with_ties() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+        for _ in 0..2000 {
+            let n = rng.random_range(0..80);
+            // Few distinct values, so ties in score and tier are common.
+            let scores: Vec<f64> = (0..n).map(|_| rng.random_range(-3..4) as f64).collect();
+            let collateral: Vec<f64> =
+                (0..n).map(|_| [0.0, -1.0, 1000.0, 150_000.0, 200_000.0, f64::NAN][rng.random_range(0..6)]).collect();
+            let r = CollateralRule {
+                bucket: "CHALLENGE".into(),
+                percentile: [0.1, 0.25, 0.5][rng.random_range(0..3)],
+                cap: rng.random_range(0..15),
+                min_collateral_usd: 150_000.0,
+            };
+            assert_eq!(
+                zeroed(&r, &scores, &collateral),
+                by_sorting(&r, &scores, &collateral),
+                "{scores:?} {collateral:?}"
+            );
+        }
+    }
 
     fn rule() -> CollateralRule {
         CollateralRule { bucket: "CHALLENGE".into(), percentile: 0.25, cap: 10, min_collateral_usd: 150_000.0 }

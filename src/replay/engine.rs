@@ -57,14 +57,14 @@ pub struct Rows {
 }
 
 /// What one step shares across policies.
-struct Shared {
-    present: Vec<usize>,
-    buckets: Vec<Status>,
-    collateral: Vec<f64>,
+pub(crate) struct Shared {
+    pub(crate) present: Vec<usize>,
+    pub(crate) buckets: Vec<Status>,
+    pub(crate) collateral: Vec<f64>,
     /// Window scores per distinct window spec.
-    scores: Vec<Vec<f64>>,
+    pub(crate) scores: Vec<Vec<f64>>,
     /// Debt per distinct payout model.
-    debts: Vec<Debt>,
+    pub(crate) debts: Vec<Debt>,
     /// Σ alpha the present miners received over (t, t + step].
     received_alpha: f64,
     /// Mean alpha → USD of the present miners' latest checkpoints (None if no rates).
@@ -285,18 +285,16 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Replays the steps `range` (indexes into `steps`) on one store (one snapshot).
-    ///
-    /// A miner is present from its first checkpoint until one step after its last, except
-    /// that a ledger reaching the end of its data (`data_end`, the file's or snapshot's newest
-    /// checkpoint) has not stopped: it stays present for the whole segment.
-    pub fn run_segment(
-        &mut self,
+    /// What every step of `range` shares across policies (presence, buckets, collateral,
+    /// window scores, the open loop's debt, the emission facts), steps in parallel. Each
+    /// miner's entries depend on its own ledger only, so the prelude of a population and of
+    /// miners added to it can be computed apart and joined (the attack's incremental path).
+    pub(crate) fn prelude(
+        &self,
         store: &Store,
         range: std::ops::Range<usize>,
         data_end: i64,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<(), crate::error::InputError> {
+    ) -> Result<Vec<Shared>, crate::error::InputError> {
         let step_ms = self.step_ms;
         let spans: Vec<Option<(i64, i64)>> = store
             .miners
@@ -315,7 +313,7 @@ impl<'a> Engine<'a> {
             store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
         let collateral_rows: Vec<Option<&[(i64, f64)]>> =
             store.miners.iter().map(|s| self.collateral.and_then(|h| h.rows(&s.hotkey))).collect();
-        let shared: Vec<Shared> = self.steps[range.clone()]
+        self.steps[range]
             .par_iter()
             .map(|&t| {
                 // Each candidate's bucket-history row at `t`, looked up once: presence and the
@@ -377,7 +375,23 @@ impl<'a> Engine<'a> {
                 };
                 Ok(Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd, bucket_fallback })
             })
-            .collect::<Result<_, crate::error::InputError>>()?;
+            .collect::<Result<_, crate::error::InputError>>()
+    }
+
+    /// Replays the steps `range` (indexes into `steps`) on one store (one snapshot).
+    ///
+    /// A miner is present from its first checkpoint until one step after its last, except
+    /// that a ledger reaching the end of its data (`data_end`, the file's or snapshot's newest
+    /// checkpoint) has not stopped: it stays present for the whole segment.
+    pub fn run_segment(
+        &mut self,
+        store: &Store,
+        range: std::ops::Range<usize>,
+        data_end: i64,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), crate::error::InputError> {
+        let step_ms = self.step_ms;
+        let shared = self.prelude(store, range.clone(), data_end)?;
         for (i, sh) in range.clone().zip(&shared) {
             self.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
             for &m in &sh.bucket_fallback {
@@ -629,7 +643,14 @@ impl Rows {
 
 /// Smoothing of dust weights between steps, per hotkey. A miner new to the replay, or back
 /// after missing a step, starts from its unsmoothed weight.
-fn smooth(policy: &DustPolicy, dust: &mut [f64], present: &[usize], ids: &[u32], prev: &mut [(f64, u32)], step: u32) {
+pub(crate) fn smooth(
+    policy: &DustPolicy,
+    dust: &mut [f64],
+    present: &[usize],
+    ids: &[u32],
+    prev: &mut [(f64, u32)],
+    step: u32,
+) {
     for (k, &m) in present.iter().enumerate() {
         let id = ids[m] as usize;
         let (p, seen) = prev[id];

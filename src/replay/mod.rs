@@ -3,5 +3,6 @@
 pub mod clock;
 pub mod emission;
 pub mod engine;
+pub mod incremental;
 pub mod results;
 pub mod sources;

@@ -363,14 +363,14 @@ fn add_worst_cases(
     let found: Vec<(u32, BTreeMap<String, f64>)> = variants
         .par_iter()
         .map(|v| {
-            let eval = crate::experiment::attack::Evaluator {
+            let eval = crate::experiment::attack::Evaluator::on(
                 scenario,
-                policy: &v.policy,
-                populations: populations.clone(),
-                steps: steps.to_vec(),
-                progress: indicatif::ProgressBar::hidden(),
-                without_cache: Default::default(),
-            };
+                &v.policy,
+                &populations,
+                steps.to_vec(),
+                indicatif::ProgressBar::hidden(),
+                false,
+            )?;
             let mut m = BTreeMap::new();
             let mut worst = f64::NAN;
             for a in &scenario.adversaries {

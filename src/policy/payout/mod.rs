@@ -6,6 +6,7 @@ mod burn;
 pub mod cumulative;
 mod dust_only;
 mod monthly;
+pub use monthly::Monthly;
 pub mod monthly_r1;
 pub mod num;
 pub mod projection;
@@ -146,6 +147,12 @@ pub trait PayoutModel: Send + Sync {
     }
     fn unknown_bucket(&self) -> UnknownBucket {
         UnknownBucket::Crash
+    }
+    /// The monthly model of 31 October / 6 November 2025, whose debt per miner is what it
+    /// earned last month less what it was paid this month: a closed loop can then keep running
+    /// sums of its own payments instead of re-summing them at every step.
+    fn monthly(&self) -> Option<&Monthly> {
+        None
     }
     /// The PnL measure the model's debt reads.
     fn metric(&self) -> PnlMetric {

@@ -43,36 +43,55 @@ impl Monthly {
     /// MAINCOMP/PROBATION checkpoints minus this month's emissions on such checkpoints.
     fn remaining(view: &AsOf, ctx: &Context) -> Vec<f64> {
         let month = Month::of_ms(view.t);
-        let prev = month.prev();
         (0..view.len())
             .map(|m| {
                 if !view.has_checkpoints(m) {
                     return 0.0;
                 }
-                let needed = view.pnl_sum(m, prev.start_ms(), prev.end_ms(), true);
+                let needed = Self::needed(view, m);
                 // The record through prefix sums; a closed loop's own payments summed directly.
                 let actual = match ctx.paid {
                     None => view.earning_usd_sum(m, month.start_ms(), view.t),
                     Some(_) => ctx.usd_sum(view, m, month.start_ms(), view.t, crate::ledger::Status::is_earning),
                 };
-                let r = needed - actual;
-                if r < 0.0 { 0.0 } else { r }
+                Self::remaining_of(needed, actual)
             })
             .collect()
     }
 }
 
+impl Monthly {
+    /// Whether the debt side is active at `t` (before that, weights are the dust alone).
+    pub fn active(&self, t: i64) -> bool {
+        Month::of_ms(t).prev() >= self.activation
+    }
+
+    /// USD view miner `m` earned last month (penalty-adjusted PnL of its MAINCOMP/PROBATION
+    /// checkpoints): what the model owes it this month, before this month's payments.
+    pub fn needed(view: &AsOf, m: usize) -> f64 {
+        let prev = Month::of_ms(view.t).prev();
+        view.pnl_sum(m, prev.start_ms(), prev.end_ms(), true)
+    }
+
+    /// The remaining USD from what is needed and what was paid this month on earning
+    /// checkpoints: never negative.
+    pub fn remaining_of(needed: f64, actual: f64) -> f64 {
+        let r = needed - actual;
+        if r < 0.0 { 0.0 } else { r }
+    }
+}
+
 impl PayoutModel for Monthly {
+    fn monthly(&self) -> Option<&Monthly> {
+        Some(self)
+    }
+
     fn name(&self) -> &'static str {
         self.name
     }
 
     fn debt(&self, view: &AsOf, ctx: &Context) -> Result<Debt, InputError> {
-        Ok(if Month::of_ms(view.t).prev() < self.activation {
-            Debt::DustOnly
-        } else {
-            Debt::Remaining(Self::remaining(view, ctx))
-        })
+        Ok(if !self.active(view.t) { Debt::DustOnly } else { Debt::Remaining(Self::remaining(view, ctx)) })
     }
 
     fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {

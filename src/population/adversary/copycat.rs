@@ -11,11 +11,11 @@ use crate::time::CHECKPOINT_MS;
 
 const REVIEW_STEPS: usize = 28;
 
-pub fn inject(spec: &AdversarySpec, ctx: &Context, rng: &mut seed::Rng) -> (Injected, Vec<(Ledger, f64)>) {
+/// The miner a copycat mirrors: the largest total PnL among ledgers covering most of the span.
+/// It is all a copycat observes of the population.
+pub fn leader<'a>(ctx: &Context<'a>) -> Option<&'a Ledger> {
     let end = ctx.start_ms + ctx.steps as i64 * CHECKPOINT_MS;
-    // The leader: the largest total PnL among ledgers covering most of the span.
-    let leader = ctx
-        .population
+    ctx.population
         .ledgers
         .iter()
         .filter(|l| {
@@ -25,7 +25,11 @@ pub fn inject(spec: &AdversarySpec, ctx: &Context, rng: &mut seed::Rng) -> (Inje
         .max_by(|a, b| {
             let total = |l: &Ledger| l.checkpoints.iter().map(|c| c.net_pnl()).sum::<f64>();
             total(a).total_cmp(&total(b)).then(b.key.cmp(&a.key))
-        });
+        })
+}
+
+pub fn inject(spec: &AdversarySpec, ctx: &Context, rng: &mut seed::Rng) -> (Injected, Vec<(Ledger, f64)>) {
+    let leader = leader(ctx);
     let lag = (spec.lag_days * 2.0).round() as i64 * CHECKPOINT_MS;
     let by_ts: std::collections::HashMap<i64, f64> =
         leader.map(|l| l.checkpoints.iter().map(|c| (c.timestamp_ms, c.net_pnl())).collect()).unwrap_or_default();

@@ -169,6 +169,12 @@ pub struct Context<'a> {
     pub population: &'a LedgerSet,
 }
 
+/// All adversaries observe of a population: the copycat's leader. An attack keeps only this
+/// of each Monte Carlo run's population, not the whole of it.
+pub fn observed(ctx: &Context) -> LedgerSet {
+    LedgerSet { ledgers: copycat::leader(ctx).cloned().into_iter().collect(), ..LedgerSet::default() }
+}
+
 /// A ledger under construction for an injected hotkey.
 pub(crate) struct Builder {
     pub hotkey: String,
