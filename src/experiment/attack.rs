@@ -154,7 +154,7 @@ impl<'a> Evaluator<'a> {
         steps: Vec<i64>,
         progress: indicatif::ProgressBar,
     ) -> anyhow::Result<Evaluator<'a>> {
-        let path = match incremental::unsupported(policy, scenario.feedback) {
+        let path = match unsupported(scenario, policy, &steps) {
             None => Path::Incremental(
                 (0..scenario.runs)
                     .into_par_iter()
@@ -181,7 +181,7 @@ impl<'a> Evaluator<'a> {
         progress: indicatif::ProgressBar,
         full: bool,
     ) -> anyhow::Result<Evaluator<'a>> {
-        let path = match (full, incremental::unsupported(policy, scenario.feedback)) {
+        let path = match (full, unsupported(scenario, policy, &steps)) {
             (false, None) => Path::Incremental(
                 populations.par_iter().map(|p| digest(scenario, policy, &steps, p)).collect::<anyhow::Result<_>>()?,
             ),
@@ -329,6 +329,13 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// Why candidates against `policy` are replayed in full (None: the incremental path).
+fn unsupported(scenario: &Scenario, policy: &DustPolicy, steps: &[i64]) -> Option<String> {
+    incremental::unsupported(policy, scenario.feedback).or_else(|| {
+        (!incremental::regular(steps, scenario.step_ms)).then(|| "the clock's steps are not evenly spaced".to_string())
+    })
+}
+
 /// The digest settings of a run.
 fn setup<'s>(
     scenario: &'s Scenario,
@@ -393,6 +400,7 @@ pub struct WorstCase {
     /// The same in % of the twin's reward, or of the rivals' reward without the whale (mean
     /// over runs where that base earned).
     pub excess_pct: Option<f64>,
+    /// Distinct candidates evaluated (each on every run; a point the search returns to is not replayed).
     pub evaluations: usize,
     /// Searched parameters whose worst case sits on a bound of the range: the true worst case
     /// may lie beyond it.
@@ -418,9 +426,19 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
     let mut rng = seed::rng(settings.seed, 0xa77a);
     let mut evaluations = 0;
     let mut pct_of_best = None;
+    // A candidate's value is deterministic (common random numbers), so a point the search
+    // comes back to — an integer parameter stepping ±1 against its bound, a refinement step
+    // back to where the previous best was — is looked up, not replayed again.
+    let mut seen: std::collections::HashMap<Vec<u64>, (f64, Option<f64>)> = Default::default();
     let mut score = |x: &[f64]| -> anyhow::Result<(f64, Option<f64>)> {
+        let key: Vec<u64> = x.iter().map(|v| v.to_bits()).collect();
+        if let Some(v) = seen.get(&key) {
+            return Ok(*v);
+        }
         evaluations += 1;
-        eval.measure(&with(spec, &dims, x))
+        let v = eval.measure(&with(spec, &dims, x))?;
+        seen.insert(key, v);
+        Ok(v)
     };
     // The block's own values are the first candidate.
     let start: Vec<f64> = dims

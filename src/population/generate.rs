@@ -413,8 +413,14 @@ impl Sim<'_> {
     }
 
     fn add_miner(&mut self, k: usize, status: Status) -> usize {
-        let m = new_miner(self.p, &mut self.rng, k, status);
-        self.store.miners.push(Series::new(&m.hotkey));
+        let mut m = new_miner(self.p, &mut self.rng, k, status);
+        // Room for every checkpoint it can still write: growing checkpoint by checkpoint
+        // reallocates and copies (half of a population's generation time).
+        let left = (self.p.days as usize * 2).saturating_sub(k);
+        m.checkpoints.reserve_exact(left);
+        let mut series = Series::new(&m.hotkey);
+        series.reserve(left);
+        self.store.miners.push(series);
         self.miners.push(m);
         let mi = self.miners.len() - 1;
         self.event(k, mi, EventKind::Registered);
@@ -584,6 +590,7 @@ pub fn generate(p: &PopulationParams) -> Population {
             if m.forex {
                 forex.insert(m.hotkey.clone());
             }
+            m.checkpoints.shrink_to_fit();
             Ledger { key: m.hotkey.clone(), hotkey: m.hotkey, checkpoints: m.checkpoints }
         })
         .collect();

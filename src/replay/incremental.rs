@@ -25,7 +25,7 @@ use crate::policy::DustPolicy;
 use crate::policy::config::Smoothing;
 use crate::policy::dust::{dust_weights_grouped, group_by_bucket};
 use crate::policy::payout::{self, Debt, Monthly};
-use crate::time::{MS_PER_DAY, Month};
+use crate::time::{CHECKPOINT_MS, MS_PER_DAY, Month};
 
 /// Why `policy` cannot take the incremental path under `feedback` (None: it can).
 pub fn unsupported(policy: &DustPolicy, feedback: Feedback) -> Option<String> {
@@ -70,30 +70,39 @@ pub struct Digest {
     /// Entries of step `s` are `offsets[s]..offsets[s + 1]`.
     offsets: Vec<usize>,
     miner: Vec<u32>,
-    bucket: Vec<Status>,
+    /// The entry's bucket, as an index into `statuses`.
+    bucket: Vec<u8>,
+    statuses: Vec<Status>,
     collateral: Vec<f64>,
     score: Vec<f64>,
     /// Open loop: the model's remaining USD. Closed loop: what the miner earned last month
     /// (NaN for a ledger without checkpoints, which is owed nothing).
     debt: Vec<f64>,
-    /// Alpha the entry's miner received over (t, t + step] (only when the pool is derived).
-    received: Vec<f64>,
-    /// The entry's alpha → USD, NaN when unknown (only when the price is derived).
-    rate: Vec<f64>,
-    /// Per step: whether the debt side is active.
-    active: Vec<bool>,
     /// The entry's dust weight among this store's miners alone. Dust is scaled within a
     /// bucket, so a bucket no added miner joins keeps these weights.
     dust0: Vec<f64>,
     /// Per step, each bucket's entries (as indexes within the step), buckets in order of first
     /// appearance.
-    groups: Vec<Vec<(Status, Vec<u32>)>>,
-    /// Checkpoints of miner `m` are `cp_offsets[m]..cp_offsets[m + 1]`.
+    groups: Vec<Vec<(u8, Vec<u32>)>>,
+    /// Per entry, alpha received over (t, t + step] and alpha → USD (NaN: unknown), each
+    /// only when the emission model derives it from the ledgers.
+    received: Vec<f64>,
+    rate: Vec<f64>,
+    /// Per step, the same summed over the step's entries, as the engine sums them (the
+    /// added miners' terms continue these sums): Σ received, Σ known rates and their number.
+    received_sum: Vec<f64>,
+    rate_sum: Vec<(f64, usize)>,
+    /// Per step: whether the debt side is active.
+    active: Vec<bool>,
+    /// Checkpoints of miner `m` are `cp_offsets[m]..cp_offsets[m + 1]` (closed loop only).
     cp_offsets: Vec<usize>,
     ts: Vec<i64>,
     earning: Vec<bool>,
     /// What the closed loop starts from: the record up to the replay's start, 0 after it.
     paid0: Vec<f64>,
+    /// Per miner: its first checkpoint, when its checkpoints are 12 h apart (a timestamp is
+    /// then arithmetic, not a load from a column far larger than a cache).
+    first: Vec<Option<i64>>,
 }
 
 impl Digest {
@@ -115,38 +124,64 @@ impl Digest {
             offsets: Vec::with_capacity(shared.len() + 1),
             miner: Vec::with_capacity(n),
             bucket: Vec::with_capacity(n),
+            statuses: Vec::new(),
             collateral: Vec::with_capacity(n),
             score: Vec::with_capacity(n),
             debt: Vec::with_capacity(n),
-            received: Vec::new(),
-            rate: Vec::new(),
-            active: Vec::with_capacity(shared.len()),
             dust0: Vec::with_capacity(n),
             groups: Vec::with_capacity(shared.len()),
+            received: Vec::new(),
+            rate: Vec::new(),
+            received_sum: Vec::with_capacity(shared.len()),
+            rate_sum: Vec::with_capacity(shared.len()),
+            active: Vec::with_capacity(shared.len()),
             cp_offsets: vec![0],
             ts: Vec::new(),
             earning: Vec::new(),
             paid0: Vec::new(),
+            first: Vec::new(),
         };
         d.offsets.push(0);
         let start_ms = setup.steps.first().copied().unwrap_or(i64::MIN);
         for (sh, &t) in shared.iter().zip(setup.steps) {
             let view = AsOf::of_subset(store, &sh.present, t);
             d.miner.extend(sh.present.iter().map(|&m| m as u32));
-            d.bucket.extend(sh.buckets.iter().cloned());
+            for b in &sh.buckets {
+                let id = match d.statuses.iter().position(|x| x == b) {
+                    Some(i) => i,
+                    None => {
+                        d.statuses.push(b.clone());
+                        d.statuses.len() - 1
+                    }
+                };
+                d.bucket.push(u8::try_from(id).map_err(|_| InputError::Usage("more than 256 buckets".into()))?);
+            }
             d.collateral.extend_from_slice(&sh.collateral);
             d.score.extend_from_slice(&sh.scores[0]);
             let groups = group_by_bucket(&sh.buckets);
             d.dust0.extend(dust_weights_grouped(setup.policy, &groups, &sh.scores[0], &sh.collateral));
+            let step_start = d.offsets[d.offsets.len() - 1];
             d.groups.push(
-                groups.into_iter().map(|(b, m)| (b.clone(), m.into_iter().map(|k| k as u32).collect())).collect(),
+                groups
+                    .into_iter()
+                    .map(|(_, m)| (d.bucket[step_start + m[0]], m.into_iter().map(|k| k as u32).collect()))
+                    .collect(),
             );
-            if *setup.pool == Source::Ledgers {
-                d.received.extend((0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)));
-            }
-            if *setup.price == Source::Ledgers {
-                d.rate.extend((0..view.len()).map(|k| view.alpha_usd_at(k).unwrap_or(f64::NAN)));
-            }
+            let received: Vec<f64> = if *setup.pool == Source::Ledgers {
+                (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)).collect()
+            } else {
+                Vec::new()
+            };
+            let rates: Vec<f64> = if *setup.price == Source::Ledgers {
+                (0..view.len()).map(|k| view.alpha_usd_at(k).unwrap_or(f64::NAN)).collect()
+            } else {
+                Vec::new()
+            };
+            d.received_sum.push(received.iter().sum());
+            let known = || rates.iter().filter(|x| !x.is_nan());
+            d.rate_sum.push((known().sum(), known().count()));
+            d.received.extend(received);
+            d.rate.extend(rates);
             match (closed, monthly) {
                 (true, Some(m)) => {
                     d.active.push(m.active(t));
@@ -170,6 +205,7 @@ impl Digest {
         }
         // The checkpoints only a closed loop reads (an open loop keeps their count: none).
         for s in &store.miners {
+            d.first.push(if s.contiguous { s.ts.first().copied() } else { None });
             if closed {
                 d.ts.extend_from_slice(&s.ts);
                 d.earning.extend(s.status.iter().map(Status::is_earning));
@@ -188,11 +224,17 @@ impl Digest {
         self.offsets[s]..self.offsets[s + 1]
     }
 
-    /// Approximate heap bytes held (an attack keeps one digest per run).
-    pub fn bytes(&self) -> usize {
-        self.miner.len() * (8 + std::mem::size_of::<Status>() + 32)
-            + (self.received.len() + self.rate.len()) * 8
-            + self.ts.len() * 17
+    /// Timestamp of checkpoint `c` of miner `m`.
+    #[inline]
+    fn ts_of(&self, m: usize, c: usize) -> i64 {
+        match self.first[m] {
+            Some(first) => first + (c - self.cp_offsets[m]) as i64 * CHECKPOINT_MS,
+            None => self.ts[c],
+        }
+    }
+
+    fn status(&self, e: usize) -> &Status {
+        &self.statuses[self.bucket[e] as usize]
     }
 }
 
@@ -216,14 +258,71 @@ pub struct Sums {
     pub total: f64,
 }
 
-/// A miner's checkpoints in a digest, and its closed-loop state.
+/// One miner's closed loop: what it was paid this month on earning checkpoints, summed in
+/// checkpoint order as the model sums the policy's payments.
+#[derive(Clone, Copy)]
 struct Running {
-    /// Start of the month the running sum is for (i64::MIN: none yet).
+    /// Start of the month the sum is for (i64::MIN: none yet).
     month: i64,
-    /// Next checkpoint (absolute index into the digest's columns) not yet summed.
+    /// Next checkpoint (index into the digest's columns) not yet summed.
     next: usize,
-    /// Σ paid this month on earning checkpoints up to the last step.
     actual: f64,
+    /// The last payment not yet summed: each checkpoint of `[from, to)` got `each`. A
+    /// payment goes to the checkpoints of (t, t + step], all at or before the next step, and
+    /// the sum catches up at every step the miner is present before it is paid again, so
+    /// there is never more than one.
+    from: usize,
+    to: usize,
+    each: f64,
+}
+
+impl Running {
+    fn new(first: usize) -> Running {
+        Running { month: i64::MIN, next: first, actual: 0.0, from: 0, to: 0, each: 0.0 }
+    }
+
+    /// Sums the miner's checkpoints up to `t` into this month's payments.
+    fn catch_up(&mut self, d: &Digest, m: usize, t: i64, month: i64) {
+        let end = d.cp_offsets[m + 1];
+        if self.month != month {
+            // Months only move forward: the checkpoints before this one are skipped.
+            self.month = month;
+            self.actual = 0.0;
+            while self.next < end && d.ts_of(m, self.next) < month {
+                self.next += 1;
+            }
+        }
+        while self.next < end && d.ts_of(m, self.next) <= t {
+            let c = self.next;
+            if d.earning[c] {
+                // A paid checkpoint lies after the replay's start, where the record is 0.
+                self.actual += if (self.from..self.to).contains(&c) { 0.0 + self.each } else { d.paid0[c] };
+            }
+            self.next += 1;
+        }
+    }
+
+    /// Pays `usd` on the miner's checkpoints of (t, t + step], split evenly.
+    fn pay(&mut self, d: &Digest, m: usize, t: i64, step_ms: i64, usd: f64) {
+        let end = d.cp_offsets[m + 1];
+        let mut i = self.next;
+        while i < end && d.ts_of(m, i) <= t {
+            i += 1;
+        }
+        let mut j = i;
+        while j < end && d.ts_of(m, j) <= t + step_ms {
+            j += 1;
+        }
+        if j > i {
+            (self.from, self.to, self.each) = (i, j, usd / (j - i) as f64);
+        }
+    }
+}
+
+/// Whether `steps` is a regular clock of `step_ms` (the closed loop's running sums rely on
+/// every payment being summed by the next step).
+pub fn regular(steps: &[i64], step_ms: i64) -> bool {
+    steps.windows(2).all(|w| w[1] - w[0] == step_ms)
 }
 
 /// Replays `setup.policy` over the population (`pop`) plus the added miners (`extra`, with
@@ -232,121 +331,118 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     let policy = setup.policy;
     let model = payout::model(&policy.payout)?;
     let closed = setup.closed();
+    if closed && !regular(setup.steps, setup.step_ms) {
+        return Err(InputError::Usage("the incremental path needs a regular clock".into()));
+    }
     let (np, ne) = (pop.miners(), extra.miners());
     let digests = [pop, extra];
-    // Ids: the population's miners, then the added ones (the engine interns them in that order).
-    let mut paid = [pop.paid0.clone(), extra.paid0.clone()];
     let mut running: [Vec<Running>; 2] =
-        [np, ne].map(|n| (0..n).map(|_| Running { month: i64::MIN, next: 0, actual: 0.0 }).collect::<Vec<_>>());
-    for (r, d) in running.iter_mut().zip(digests) {
-        for (m, st) in r.iter_mut().enumerate() {
-            st.next = d.cp_offsets[m];
-        }
-    }
+        [pop, extra].map(|d| (0..d.miners()).map(|m| Running::new(d.cp_offsets[m])).collect());
     let smoothing = policy.smoothing != Smoothing::None;
     let ids: Vec<u32> = if smoothing { (0..(np + ne) as u32).collect() } else { Vec::new() };
     let mut prev: Vec<(f64, u32)> = if smoothing { vec![(f64::NAN, u32::MAX); np + ne] } else { Vec::new() };
-    let status = Status::parse(bucket);
-    let floor = policy.floor_multiplier(&status) * policy.dust;
-    let width = policy.ceiling_width_of(&status) * policy.dust;
+    let mut present: Vec<usize> = Vec::new();
+    let target = Status::parse(bucket);
+    // `parse` is canonical, so comparing statuses is the results table's compare of names.
+    let rival_bucket = pop.statuses.iter().position(|s| *s == target).map(|i| i as u8);
+    let floor = policy.floor_multiplier(&target) * policy.dust;
+    let width = policy.ceiling_width_of(&target) * policy.dust;
     let step_days = setup.step_ms as f64 / MS_PER_DAY as f64;
-    let (mut scores, mut coll, mut present, mut dust) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    // Each miner's next checkpoint after the last step it was paid at (closed loop).
-    let mut paid_from: [Vec<usize>; 2] = [pop, extra].map(|d| d.cp_offsets[..d.miners()].to_vec());
+    let mut dust: Vec<f64> = Vec::new();
+    let (mut scores, mut coll, mut members) = (Vec::new(), Vec::new(), Vec::new());
     let mut sums = Sums::default();
+    let mut spare: Vec<f64> = Vec::new();
     for (s, &t) in setup.steps.iter().enumerate() {
         let (a, b) = (pop.entries(s), extra.entries(s));
         let np_here = a.len();
-        scores.clear();
-        coll.clear();
-        present.clear();
         dust.clear();
-        for (d, r, offset) in [(pop, a.clone(), 0), (extra, b.clone(), np)] {
-            scores.extend_from_slice(&d.score[r.clone()]);
-            coll.extend_from_slice(&d.collateral[r.clone()]);
-            dust.extend_from_slice(&d.dust0[r.clone()]);
-            present.extend(d.miner[r].iter().map(|&m| m as usize + offset));
-        }
+        dust.extend_from_slice(&pop.dust0[a.clone()]);
+        dust.extend_from_slice(&extra.dust0[b.clone()]);
         // Only the buckets the added miners join are scaled again, over all their members
         // (the population's first, in file order, as the engine groups them).
-        let mut touched: Vec<(&Status, Vec<usize>)> = Vec::new();
-        for (j, status) in extra.bucket[b.clone()].iter().enumerate() {
-            match touched.iter_mut().find(|(st, _)| *st == status) {
-                Some((_, members)) => members.push(np_here + j),
-                None => {
-                    let mut members: Vec<usize> = pop.groups[s]
-                        .iter()
-                        .find(|(st, _)| st == status)
-                        .map(|(_, m)| m.iter().map(|&k| k as usize).collect())
-                        .unwrap_or_default();
-                    members.push(np_here + j);
-                    touched.push((status, members));
-                }
+        let mut done: Vec<&Status> = Vec::new();
+        for e in b.clone() {
+            let status = extra.status(e);
+            if done.contains(&status) {
+                continue;
             }
-        }
-        if !touched.is_empty() {
-            let again = dust_weights_grouped(policy, &touched, &scores, &coll);
-            for (_, members) in &touched {
-                for &k in members {
-                    dust[k] = again[k];
-                }
+            done.push(status);
+            members.clear();
+            if let Some((_, m)) = pop.groups[s].iter().find(|(id, _)| pop.statuses[*id as usize] == *status) {
+                members.extend(m.iter().map(|&k| k as usize));
+            }
+            members.extend(b.clone().filter(|&f| extra.status(f) == status).map(|f| np_here + f - b.start));
+            let at = |k: usize| if k < np_here { (pop, a.start + k) } else { (extra, b.start + k - np_here) };
+            scores.clear();
+            coll.clear();
+            for &k in &members {
+                let (d, e) = at(k);
+                scores.push(d.score[e]);
+                coll.push(d.collateral[e]);
+            }
+            let group = [(status, (0..members.len()).collect::<Vec<_>>())];
+            let again = dust_weights_grouped(policy, &group, &scores, &coll);
+            for (w, &k) in again.into_iter().zip(&members) {
+                dust[k] = w;
             }
         }
         if smoothing {
+            present.clear();
+            present.extend(pop.miner[a.clone()].iter().map(|&m| m as usize));
+            present.extend(extra.miner[b.clone()].iter().map(|&m| m as usize + np));
             smooth(policy, &mut dust, &present, &ids, &mut prev, s as u32);
+        }
+        if closed {
+            // Every present miner's sum catches up (so a payment is summed before the next).
+            let month = Month::of_ms(t).start_ms();
+            for (which, d) in digests.iter().enumerate() {
+                for &m in &d.miner[if which == 0 { a.clone() } else { b.clone() }] {
+                    running[which][m as usize].catch_up(d, m as usize, t, month);
+                }
+            }
         }
         let debt = if !pop.active[s] {
             Debt::DustOnly
         } else if closed {
-            let month = Month::of_ms(t).start_ms();
-            let mut remaining = Vec::with_capacity(present.len());
+            let mut remaining = std::mem::take(&mut spare);
+            remaining.clear();
             for (which, d) in digests.iter().enumerate() {
-                let range = if which == 0 { a.clone() } else { b.clone() };
-                for e in range {
-                    let m = d.miner[e] as usize;
+                for e in if which == 0 { a.clone() } else { b.clone() } {
                     let needed = d.debt[e];
-                    if needed.is_nan() {
-                        remaining.push(0.0);
-                        continue;
-                    }
-                    let st = &mut running[which][m];
-                    let end = d.cp_offsets[m + 1];
-                    if st.month != month {
-                        // Months only move forward: the checkpoints before this one are skipped.
-                        st.month = month;
-                        st.actual = 0.0;
-                        while st.next < end && d.ts[st.next] < month {
-                            st.next += 1;
-                        }
-                    }
-                    while st.next < end && d.ts[st.next] <= t {
-                        if d.earning[st.next] {
-                            st.actual += paid[which][st.next];
-                        }
-                        st.next += 1;
-                    }
-                    remaining.push(Monthly::remaining_of(needed, st.actual));
+                    remaining.push(if needed.is_nan() {
+                        0.0
+                    } else {
+                        Monthly::remaining_of(needed, running[which][d.miner[e] as usize].actual)
+                    });
                 }
             }
             Debt::Remaining(remaining)
         } else {
-            let mut r = pop.debt[a.clone()].to_vec();
+            let mut r = std::mem::take(&mut spare);
+            r.clear();
+            r.extend_from_slice(&pop.debt[a.clone()]);
             r.extend_from_slice(&extra.debt[b.clone()]);
             Debt::Remaining(r)
         };
         let pay = model.settle(&dust, &debt);
+        if let Debt::Remaining(r) = debt {
+            spare = r;
+        }
+        // The engine's sums over the step's miners, continued from the population's.
         let price = match setup.price {
             Source::Constant(x) => *x,
             Source::Ledgers => {
-                let rates = || pop.rate[a.clone()].iter().chain(&extra.rate[b.clone()]).filter(|x| !x.is_nan());
-                let n = rates().count();
-                if n == 0 { DEFAULT_ALPHA_USD } else { rates().sum::<f64>() / n as f64 }
+                let (sum, n) = pop.rate_sum[s];
+                let more = extra.rate[b.clone()].iter().filter(|x| !x.is_nan());
+                let n = n + more.clone().count();
+                let sum = more.fold(sum, |acc, x| acc + x);
+                if n == 0 { DEFAULT_ALPHA_USD } else { sum / n as f64 }
             }
         };
         let pool = match setup.pool {
             Source::Constant(x) => *x,
             Source::Ledgers => {
-                let got: f64 = pop.received[a.clone()].iter().chain(&extra.received[b.clone()]).sum();
+                let got = extra.received[b.clone()].iter().fold(pop.received_sum[s], |acc, x| acc + x);
                 let share = pay.final_w.iter().fold(0.0, |acc, w| acc + w);
                 if share > 1e-12 && got > 0.0 { got / share / step_days } else { DEFAULT_POOL }
             }
@@ -354,8 +450,9 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         for (k, &w) in pay.final_w.iter().enumerate() {
             let usd = w * pool * step_days * price;
             sums.total += usd;
-            if k < np_here {
-                if pop.bucket[a.start + k].as_str() == bucket {
+            let (which, d, e) = if k < np_here { (0, pop, a.start + k) } else { (1, extra, b.start + k - np_here) };
+            if which == 0 {
+                if Some(pop.bucket[e]) == rival_bucket {
                     sums.rivals_usd += usd;
                     if width > 0.0 {
                         sums.rival.0 += (dust[k] - floor) / width;
@@ -363,32 +460,14 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
                     }
                 }
             } else {
-                let e = b.start + (k - np_here);
                 match roles[extra.miner[e] as usize] {
                     Role::Adversary => sums.adversary_usd += usd,
                     Role::Twin => sums.twin_usd += usd,
                 }
             }
             if closed && usd != 0.0 {
-                let (which, d, e) = if k < np_here { (0, pop, a.start + k) } else { (1, extra, b.start + k - np_here) };
                 let m = d.miner[e] as usize;
-                let end = d.cp_offsets[m + 1];
-                // The checkpoints of (t, t + step]: steps move forward, so does the pointer.
-                let mut i = paid_from[which][m];
-                while i < end && d.ts[i] <= t {
-                    i += 1;
-                }
-                let mut j = i;
-                while j < end && d.ts[j] <= t + setup.step_ms {
-                    j += 1;
-                }
-                paid_from[which][m] = i;
-                if j > i {
-                    let each = usd / (j - i) as f64;
-                    for slot in &mut paid[which][i..j] {
-                        *slot += each;
-                    }
-                }
+                running[which][m].pay(d, m, t, setup.step_ms, usd);
             }
         }
     }
