@@ -313,8 +313,12 @@ impl<'a> Engine<'a> {
             store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
         let collateral_rows: Vec<Option<&[(i64, f64)]>> =
             store.miners.iter().map(|s| self.collateral.and_then(|h| h.rows(&s.hotkey))).collect();
+        // A handful of miners (an attack candidate's own hotkeys) is cheaper stepped through
+        // on one thread than split into a task per step.
+        let min_len = if store.len() < 64 { usize::MAX } else { 1 };
         self.steps[range]
             .par_iter()
+            .with_min_len(min_len)
             .map(|&t| {
                 // Each candidate's bucket-history row at `t`, looked up once: presence and the
                 // bucket below both read it.
