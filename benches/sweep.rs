@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "support/mod.rs"]
+mod support;
 use dustlab::experiment::scenario::Scenario;
 use dustlab::experiment::sweep::exec::{SweepOptions, run};
 use dustlab::ledger::io;
-use dustlab::population::generate::{PopulationParams, generate};
 use dustlab::population::uniform::uniform;
 
 const SCENARIO: &str = r#"name = "bench"
@@ -50,25 +52,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     // The realistic workload, read from .json.gz with its buckets and collateral.
-    let pop = generate(&PopulationParams { miners: 256, days: 365, seed: 3, ..PopulationParams::default() });
-    io::write(&pop.set, &dir.path().join("real.json.gz")).expect("write");
-    let csv =
-        |rows: Vec<String>, head: &str| std::iter::once(head.to_string()).chain(rows).collect::<Vec<_>>().join("\n");
-    std::fs::write(
-        dir.path().join("real.buckets.csv"),
-        csv(pop.buckets.iter().map(|(h, t, s)| format!("{h},{t},{s}")).collect(), "hotkey,timestamp_ms,bucket"),
-    )
-    .expect("write");
-    std::fs::write(
-        dir.path().join("real.collateral.csv"),
-        csv(pop.collateral.iter().map(|(h, c)| format!("{h},{c}")).collect(), "hotkey,collateral_usd"),
-    )
-    .expect("write");
+    support::realistic_year(dir.path());
     let real = SCENARIO
-        .replace(
-            "ledgers = \"big.parquet\"",
-            "ledgers = \"real.json.gz\"\nbuckets = \"real.buckets.csv\"\ncollateral = \"real.collateral.csv\"",
-        )
+        .replace("ledgers = \"big.parquet\"", support::REALISTIC_DATA)
         .replace("start = \"2025-01-02\"\nend = \"2025-12-31\"\n", "");
     let path = dir.path().join("real.toml");
     std::fs::write(&path, real).expect("write scenario");

@@ -1,12 +1,10 @@
 //! `dustlab attack SCENARIO --policy NAME`: the worst case per adversary strategy.
 
 use anyhow::Context;
-use rayon::prelude::*;
 
 use crate::cli::AttackArgs;
-use crate::experiment::attack::{AttackSpec, Evaluator, WorstCase, search};
+use crate::experiment::attack::worst_cases;
 use crate::experiment::folder::{self, RunFolder};
-use crate::experiment::run::{base_steps, load_base};
 use crate::experiment::scenario::Scenario;
 use crate::notes::Notes;
 use crate::population::adversary::{AdversarySpec, STRATEGIES};
@@ -103,28 +101,4 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
         eprintln!("wrote {}/attack.csv and attack.json", dir.display());
     }
     Ok(())
-}
-
-/// The worst case of each adversary against `policy`, adversaries searched in parallel.
-pub fn worst_cases(
-    scenario: &Scenario,
-    policy: &crate::policy::DustPolicy,
-    adversaries: &[AdversarySpec],
-    settings: &AttackSpec,
-    quiet: bool,
-    notes: &mut Notes,
-) -> anyhow::Result<(Vec<WorstCase>, String)> {
-    let base = load_base(scenario, notes)?;
-    let steps = base_steps(scenario, &base, None, None)?;
-    // Each search replays about (samples + 2 × refine × parameters) candidates on every run.
-    let per = |a: &AdversarySpec| {
-        (settings.samples + 1 + 2 * settings.refine * crate::experiment::attack::space(&a.strategy).len()) as u64
-    };
-    let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
-    let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));
-    let eval = Evaluator::new(scenario, policy, &base, steps, progress.clone())?;
-    notes.add("attack_path", usize::from(!eval.is_incremental()), eval.path(), Vec::new());
-    let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect::<anyhow::Result<_>>()?;
-    progress.finish_and_clear();
-    Ok((found, eval.path()))
 }

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 
 use crate::experiment::montecarlo::{self, Base, RunPopulation};
+use crate::experiment::run::{base_steps, load_base};
 use crate::experiment::scenario::Scenario;
 use crate::ledger::store::Store;
 use crate::ledger::{LedgerSet, Status};
 use crate::metrics::adversary::{GroupSums, Outcome, damages_rivals, outcome_of, outcomes};
+use crate::notes::Notes;
 use crate::policy::DustPolicy;
 use crate::population::adversary::AdversarySpec;
 use crate::population::seed;
@@ -517,4 +519,26 @@ pub fn search(eval: &Evaluator, spec: &AdversarySpec, settings: &AttackSpec) -> 
         on_bound,
         bounds: dims,
     })
+}
+
+/// The worst case of each adversary against `policy`, adversaries searched in parallel.
+pub fn worst_cases(
+    scenario: &Scenario,
+    policy: &crate::policy::DustPolicy,
+    adversaries: &[AdversarySpec],
+    settings: &AttackSpec,
+    quiet: bool,
+    notes: &mut Notes,
+) -> anyhow::Result<(Vec<WorstCase>, String)> {
+    let base = load_base(scenario, notes)?;
+    let steps = base_steps(scenario, &base, None, None)?;
+    // Each search replays about (samples + 2 × refine × parameters) candidates on every run.
+    let per = |a: &AdversarySpec| (settings.samples + 1 + 2 * settings.refine * space(&a.strategy).len()) as u64;
+    let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
+    let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));
+    let eval = Evaluator::new(scenario, policy, &base, steps, progress.clone())?;
+    notes.add("attack_path", usize::from(!eval.is_incremental()), eval.path(), Vec::new());
+    let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect::<anyhow::Result<_>>()?;
+    progress.finish_and_clear();
+    Ok((found, eval.path()))
 }
