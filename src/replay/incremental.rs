@@ -103,6 +103,8 @@ pub struct Digest {
     /// Per miner: its first checkpoint, when its checkpoints are 12 h apart (a timestamp is
     /// then arithmetic, not a load from a column far larger than a cache).
     first: Vec<Option<i64>>,
+    /// Per miner: whether its recorded payments are all ≥ 0 (so are its sums).
+    nonneg: Vec<bool>,
 }
 
 impl Digest {
@@ -140,6 +142,7 @@ impl Digest {
             earning: Vec::new(),
             paid0: Vec::new(),
             first: Vec::new(),
+            nonneg: Vec::new(),
         };
         d.offsets.push(0);
         let start_ms = setup.steps.first().copied().unwrap_or(i64::MIN);
@@ -206,6 +209,7 @@ impl Digest {
         // The checkpoints only a closed loop reads (an open loop keeps their count: none).
         for s in &store.miners {
             d.first.push(if s.contiguous { s.ts.first().copied() } else { None });
+            d.nonneg.push(s.ts.iter().zip(&s.usd).all(|(&ts, &usd)| ts > start_ms || usd >= 0.0));
             if closed {
                 d.ts.extend_from_slice(&s.ts);
                 d.earning.extend(s.status.iter().map(Status::is_earning));
@@ -222,6 +226,17 @@ impl Digest {
 
     fn entries(&self, s: usize) -> std::ops::Range<usize> {
         self.offsets[s]..self.offsets[s + 1]
+    }
+
+    /// Index (into the columns) just past miner `m`'s last checkpoint at or before `t`.
+    #[inline]
+    fn count_at_or_before(&self, m: usize, t: i64) -> usize {
+        let (lo, hi) = (self.cp_offsets[m], self.cp_offsets[m + 1]);
+        match self.first[m] {
+            Some(first) if t < first => lo,
+            Some(first) => (lo + ((t - first) / CHECKPOINT_MS) as usize + 1).min(hi),
+            None => lo + self.ts[lo..hi].partition_point(|&x| x <= t),
+        }
     }
 
     /// Timestamp of checkpoint `c` of miner `m`.
@@ -304,15 +319,7 @@ impl Running {
 
     /// Pays `usd` on the miner's checkpoints of (t, t + step], split evenly.
     fn pay(&mut self, d: &Digest, m: usize, t: i64, step_ms: i64, usd: f64) {
-        let end = d.cp_offsets[m + 1];
-        let mut i = self.next;
-        while i < end && d.ts_of(m, i) <= t {
-            i += 1;
-        }
-        let mut j = i;
-        while j < end && d.ts_of(m, j) <= t + step_ms {
-            j += 1;
-        }
+        let (i, j) = (d.count_at_or_before(m, t), d.count_at_or_before(m, t + step_ms));
         if j > i {
             (self.from, self.to, self.each) = (i, j, usd / (j - i) as f64);
         }
@@ -352,6 +359,9 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     let (mut scores, mut coll, mut members) = (Vec::new(), Vec::new(), Vec::new());
     let mut sums = Sums::default();
     let mut spare: Vec<f64> = Vec::new();
+    // Payments are never negative when the pool and price are not (weights never are).
+    let nonneg = |x: &Source| !matches!(x, Source::Constant(v) if !(*v >= 0.0));
+    let skip_unowed = nonneg(setup.pool) && nonneg(setup.price);
     for (s, &t) in setup.steps.iter().enumerate() {
         let (a, b) = (pop.entries(s), extra.entries(s));
         let np_here = a.len();
@@ -392,12 +402,19 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
             present.extend(extra.miner[b.clone()].iter().map(|&m| m as usize + np));
             smooth(policy, &mut dust, &present, &ids, &mut prev, s as u32);
         }
-        if closed {
-            // Every present miner's sum catches up (so a payment is summed before the next).
+        if closed && pop.active[s] {
+            // The sums a debt reads catch up. A miner owed nothing this month (last month's
+            // earnings ≤ 0, payments never negative) is owed nothing whatever it was paid, so its
+            // sum is left behind: the payments it skips all fall in months where that holds, or
+            // in months without a debt (a payment is summed by the next step).
             let month = Month::of_ms(t).start_ms();
             for (which, d) in digests.iter().enumerate() {
-                for &m in &d.miner[if which == 0 { a.clone() } else { b.clone() }] {
-                    running[which][m as usize].catch_up(d, m as usize, t, month);
+                for e in if which == 0 { a.clone() } else { b.clone() } {
+                    let (needed, m) = (d.debt[e], d.miner[e] as usize);
+                    if needed.is_nan() || (skip_unowed && needed <= 0.0 && d.nonneg[m]) {
+                        continue;
+                    }
+                    running[which][m].catch_up(d, m, t, month);
                 }
             }
         }
@@ -409,10 +426,13 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
             for (which, d) in digests.iter().enumerate() {
                 for e in if which == 0 { a.clone() } else { b.clone() } {
                     let needed = d.debt[e];
+                    let m = d.miner[e] as usize;
                     remaining.push(if needed.is_nan() {
                         0.0
+                    } else if skip_unowed && needed <= 0.0 && d.nonneg[m] {
+                        Monthly::remaining_of(needed, 0.0)
                     } else {
-                        Monthly::remaining_of(needed, running[which][d.miner[e] as usize].actual)
+                        Monthly::remaining_of(needed, running[which][m].actual)
                     });
                 }
             }
