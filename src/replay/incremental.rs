@@ -360,7 +360,10 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     let mut sums = Sums::default();
     let mut spare: Vec<f64> = Vec::new();
     // Payments are never negative when the pool and price are not (weights never are).
-    let nonneg = |x: &Source| !matches!(x, Source::Constant(v) if !(*v >= 0.0));
+    let nonneg = |x: &Source| match x {
+        Source::Constant(v) => *v >= 0.0,
+        Source::Ledgers => true,
+    };
     let skip_unowed = nonneg(setup.pool) && nonneg(setup.price);
     for (s, &t) in setup.steps.iter().enumerate() {
         let (a, b) = (pop.entries(s), extra.entries(s));
