@@ -126,6 +126,9 @@ pub struct Engine<'a> {
     paid: Vec<HashMap<(u32, i64), f64>>,
     /// Whether the closed loop's payments must outlive a segment (snapshot replays).
     pub keep_credits: bool,
+    /// Whether a closed loop on the monthly model keeps running sums of its payments (always,
+    /// but for the test that holds them to the model's own sums).
+    running_sums: bool,
 }
 
 /// How the replay decides who is scored at a step.
@@ -282,6 +285,7 @@ impl<'a> Engine<'a> {
             price: Source::Ledgers,
             paid: vec![HashMap::new(); policies.len()],
             keep_credits: false,
+            running_sums: true,
         })
     }
 
@@ -446,6 +450,7 @@ impl<'a> Engine<'a> {
             n_ids,
             progress,
             keep_credits: self.keep_credits,
+            running_sums: self.running_sums,
         };
         let models = &self.models;
         let (policy_window, policy_model) = (&self.policy_window, &self.policy_model);
@@ -513,6 +518,7 @@ struct Loop<'s> {
     n_ids: usize,
     progress: &'s (dyn Fn(u64) + Sync),
     keep_credits: bool,
+    running_sums: bool,
 }
 
 impl Loop<'_> {
@@ -556,6 +562,14 @@ impl Loop<'_> {
                 .collect()
         });
         let step_days = self.step_ms as f64 / crate::time::MS_PER_DAY as f64;
+        // The monthly model in a closed loop: each miner's payments this month as a running sum
+        // (month start, next checkpoint, sum), added in checkpoint order as the model sums
+        // them, instead of re-summed from the month's start at every step. A checkpoint is
+        // summed once it is at or before `t`, and payments only go to later ones, so the sum
+        // is the model's to the last bit.
+        let monthly = model.monthly().filter(|_| overlay.is_some() && self.running_sums);
+        let mut month_paid: Vec<(i64, usize, f64)> =
+            if monthly.is_some() { vec![(i64::MIN, 0, 0.0); self.store.len()] } else { Vec::new() };
         for ((step, sh), g) in self.range.clone().zip(self.shared).zip(self.groups) {
             let t = self.steps[step];
             // The dust phase in force (the first before any phase starts).
@@ -570,8 +584,41 @@ impl Loop<'_> {
                 None => model.settle(&dust, &sh.debts[mi]),
                 Some(o) => {
                     let view = AsOf::of_subset(self.store, &sh.present, t);
-                    let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: Some(o) };
-                    model.settle(&dust, &model.debt(&view, &ctx)?)
+                    match monthly {
+                        Some(mm) if !mm.active(t) => model.settle(&dust, &Debt::DustOnly),
+                        Some(_) => {
+                            let month = crate::time::Month::of_ms(t).start_ms();
+                            let remaining = sh
+                                .present
+                                .iter()
+                                .enumerate()
+                                .map(|(k, &m)| {
+                                    let series = &self.store.miners[m];
+                                    if series.ts.is_empty() {
+                                        return 0.0;
+                                    }
+                                    let state = &mut month_paid[m];
+                                    if state.0 != month {
+                                        *state = (month, series.count_before(month), 0.0);
+                                    }
+                                    let j = series.count_at_or_before(t).max(state.1);
+                                    for c in state.1..j {
+                                        if series.status[c].is_earning() {
+                                            state.2 += o[m][c];
+                                        }
+                                    }
+                                    state.1 = j;
+                                    payout::Monthly::remaining_of(payout::Monthly::needed(&view, k), state.2)
+                                })
+                                .collect();
+                            model.settle(&dust, &Debt::Remaining(remaining))
+                        }
+                        None => {
+                            let ctx =
+                                payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: Some(o) };
+                            model.settle(&dust, &model.debt(&view, &ctx)?)
+                        }
+                    }
                 }
             };
             let scores = &sh.scores[wi];
@@ -707,6 +754,32 @@ mod tests {
         assert!(close(&ema, &[2.0, 1.5, 1.75]), "{ema:?}");
         let step = b_dust(Smoothing::MaxStep { relative: 0.1 });
         assert!(close(&step, &[2.0, 1.8, 1.98]), "{step:?}");
+    }
+
+    #[test]
+    fn running_sums_of_a_closed_loop_are_the_monthly_model_s_own_to_the_bit() {
+        use crate::population::generate::{PopulationParams, generate};
+        let pop = generate(&PopulationParams { miners: 40, days: 120, seed: 5, ..PopulationParams::default() });
+        let store = Store::from_set(&pop.set);
+        let (first, last) = pop.set.ledgers.iter().fold((i64::MAX, i64::MIN), |(a, b), l| {
+            (a.min(l.checkpoints[0].timestamp_ms), b.max(l.checkpoints.last().unwrap().timestamp_ms))
+        });
+        let steps = crate::replay::clock::steps(first - first.rem_euclid(MS_PER_DAY), last, MS_PER_DAY).unwrap();
+        let rows = |running: bool, name: &str| {
+            let policies = [preset(name).unwrap()];
+            let mut e = Engine::new(&policies, steps.clone(), MS_PER_DAY).unwrap();
+            e.feedback = Feedback::Simulated;
+            e.running_sums = running;
+            e.run_segment(&store, 0..steps.len(), last, &|_| {}).unwrap();
+            (e.rows[0].final_w.clone(), e.rows[0].debt.clone())
+        };
+        for name in ["ptn-dynamic", "ptn-collateral"] {
+            let (w, d) = rows(true, name);
+            let (w0, d0) = rows(false, name);
+            assert_eq!(w, w0, "{name}: final weights");
+            assert_eq!(d, d0, "{name}: debts");
+            assert!(d.iter().any(|x| *x > 0.0), "{name}: the debt side is active");
+        }
     }
 
     #[test]
