@@ -602,9 +602,9 @@ impl Loop<'_> {
                                         *state = (month, series.count_before(month), 0.0);
                                     }
                                     let j = series.count_at_or_before(t).max(state.1);
-                                    for c in state.1..j {
-                                        if series.status[c].is_earning() {
-                                            state.2 += o[m][c];
+                                    for (usd, status) in o[m][state.1..j].iter().zip(&series.status[state.1..j]) {
+                                        if status.is_earning() {
+                                            state.2 += usd;
                                         }
                                     }
                                     state.1 = j;
