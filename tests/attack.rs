@@ -172,8 +172,8 @@ fn the_incremental_path_agrees_with_full_replays_on_random_scenarios() {
         let pops: Vec<_> = (0..scenario.runs).map(|r| montecarlo::population(&scenario, &base, r).unwrap()).collect();
         let policy = &scenario.policies[0];
         let hidden = indicatif::ProgressBar::hidden;
-        let fast = Evaluator::on(&scenario, policy, &pops, steps.clone(), hidden(), false).unwrap();
-        let full = Evaluator::on(&scenario, policy, &pops, steps, hidden(), true).unwrap();
+        let fast = Evaluator::on(&scenario, policy, &pops, false, steps.clone(), hidden(), false).unwrap();
+        let full = Evaluator::on(&scenario, policy, &pops, false, steps, hidden(), true).unwrap();
         assert!(fast.is_incremental(), "{text}: {}", fast.path());
         assert!(!full.is_incremental());
         let spec = AdversarySpec { strategy: strategy.into(), bucket: bucket.into(), ..AdversarySpec::default() };

@@ -122,7 +122,7 @@ enum Path {
     Full { populations: Vec<RunPopulation>, reason: Option<String> },
     /// The population digested once per run; a candidate replays only its own hotkeys against
     /// it (see `replay::incremental`).
-    Incremental(Vec<RunDigest>),
+    Incremental(Vec<std::sync::Arc<RunDigest>>),
 }
 
 /// One run's population as the incremental path keeps it.
@@ -157,10 +157,18 @@ impl<'a> Evaluator<'a> {
         progress: indicatif::ProgressBar,
     ) -> anyhow::Result<Evaluator<'a>> {
         let path = match unsupported(scenario, policy, &steps) {
+            // Ledger files are every run's population (only the adversaries vary): one digest.
+            None if matches!(base, Base::Files { .. }) => {
+                let one =
+                    std::sync::Arc::new(digest(scenario, policy, &steps, &montecarlo::population(scenario, base, 0)?)?);
+                Path::Incremental(std::iter::repeat_n(one, scenario.runs).collect())
+            }
             None => Path::Incremental(
                 (0..scenario.runs)
                     .into_par_iter()
-                    .map(|r| digest(scenario, policy, &steps, &montecarlo::population(scenario, base, r)?))
+                    .map(|r| {
+                        digest(scenario, policy, &steps, &montecarlo::population(scenario, base, r)?).map(Into::into)
+                    })
                     .collect::<anyhow::Result<_>>()?,
             ),
             Some(reason) => Path::Full {
@@ -175,17 +183,26 @@ impl<'a> Evaluator<'a> {
 
     /// An evaluator on given populations: incremental where the policy allows it, unless
     /// `full` asks for full replays (the reference the incremental path is tested against).
+    /// `same`: every run's population is the same (ledger files), digested once.
     pub fn on(
         scenario: &'a Scenario,
         policy: &'a DustPolicy,
         populations: &[RunPopulation],
+        same: bool,
         steps: Vec<i64>,
         progress: indicatif::ProgressBar,
         full: bool,
     ) -> anyhow::Result<Evaluator<'a>> {
         let path = match (full, unsupported(scenario, policy, &steps)) {
+            (false, None) if same && !populations.is_empty() => {
+                let one = std::sync::Arc::new(digest(scenario, policy, &steps, &populations[0])?);
+                Path::Incremental(std::iter::repeat_n(one, populations.len()).collect())
+            }
             (false, None) => Path::Incremental(
-                populations.par_iter().map(|p| digest(scenario, policy, &steps, p)).collect::<anyhow::Result<_>>()?,
+                populations
+                    .par_iter()
+                    .map(|p| digest(scenario, policy, &steps, p).map(Into::into))
+                    .collect::<anyhow::Result<_>>()?,
             ),
             (_, reason) => Path::Full { populations: populations.to_vec(), reason: if full { None } else { reason } },
         };

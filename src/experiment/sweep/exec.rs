@@ -367,6 +367,7 @@ fn add_worst_cases(
                 scenario,
                 &v.policy,
                 &populations,
+                matches!(base, Base::Files { .. }),
                 steps.to_vec(),
                 indicatif::ProgressBar::hidden(),
                 false,
