@@ -76,6 +76,12 @@ fn sweep_rows_equal_separate_replays_of_each_variant() {
     assert_eq!(words.len(), 4);
     assert!(words.values().all(|w| ["better", "worse", "trade-off", "infeasible"].contains(&w.as_str().unwrap())));
     assert!(html.contains("Verdicts against the baseline"));
+    // Every variant's worst case was searched on the incremental path, and sweep.json says so.
+    let paths = sj["worst_case_evaluation"].as_object().unwrap();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    let (path, count) = paths.iter().next().unwrap();
+    assert!(path.starts_with("incremental"), "{path}");
+    assert_eq!(count.as_u64(), Some(4));
     // The search starts from the configured adversary, so it finds at least its mean excess.
     for r in table.iter().filter(|r| r["run"] == 0.0) {
         let same: Vec<f64> = table

@@ -283,8 +283,16 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         }
     }
     bar.finish_and_clear();
+    let mut worst_case_paths = BTreeMap::new();
     if spec.worst_case && !scenario.adversaries.is_empty() {
-        add_worst_cases(scenario, &base, &steps, &variants, &mut rows)?;
+        worst_case_paths = add_worst_cases(scenario, &base, &steps, &variants, &mut rows, opts.quiet)?;
+        let full = worst_case_paths.iter().filter(|(p, _)| !p.starts_with("incremental")).map(|(_, n)| n).sum();
+        notes.add(
+            "worst_case_path",
+            full,
+            "variants whose worst-case search replayed every candidate in full (sweep.json → worst_case_evaluation says why)",
+            Vec::new(),
+        );
     }
     let dir = folder.dir().to_path_buf();
     let mut df = table::frame(&mut rows)?;
@@ -338,6 +346,7 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         "pareto_front": front,
         "infeasible": bad.iter().map(|(n, why)| serde_json::json!({"variant": n, "why": why})).collect::<Vec<_>>(),
         "verdicts": verdicts(&rows),
+        "worst_case_evaluation": worst_case_paths,
         "data_notes": notes,
     });
     let mut run_json = run_json;
@@ -350,17 +359,20 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
 }
 
 /// Runs the worst-case search against every variant; adds its figures to the variant's rows.
+/// Returns how the variants' candidates were evaluated (the path, and how many variants took it).
 fn add_worst_cases(
     scenario: &Scenario,
     base: &Base,
     steps: &[i64],
     variants: &[Variant],
     rows: &mut [SweepRow],
-) -> anyhow::Result<()> {
+    quiet: bool,
+) -> anyhow::Result<BTreeMap<String, usize>> {
     let settings = scenario.attack.clone().unwrap_or_default();
     let populations =
         (0..scenario.runs).map(|r| montecarlo::population(scenario, base, r)).collect::<anyhow::Result<Vec<_>>>()?;
-    let found: Vec<(u32, BTreeMap<String, f64>)> = variants
+    let bar = crate::progress::bar(quiet, variants.len() as u64, "variants", format!("worst cases {}", scenario.name));
+    let found: Vec<(u32, BTreeMap<String, f64>, String)> = variants
         .par_iter()
         .map(|v| {
             let eval = crate::experiment::attack::Evaluator::on(
@@ -382,13 +394,19 @@ fn add_worst_cases(
                 }
             }
             m.insert("exploitability_search_usd".into(), worst);
-            Ok((v.index as u32, m))
+            bar.inc(1);
+            Ok((v.index as u32, m, eval.path()))
         })
         .collect::<anyhow::Result<_>>()?;
+    bar.finish_and_clear();
     for r in rows.iter_mut() {
-        if let Some((_, m)) = found.iter().find(|(i, _)| *i == r.variant_index) {
+        if let Some((_, m, _)) = found.iter().find(|(i, _, _)| *i == r.variant_index) {
             r.metrics.extend(m.iter().map(|(k, v)| (k.clone(), *v)));
         }
     }
-    Ok(())
+    let mut paths = BTreeMap::new();
+    for (_, _, p) in found {
+        *paths.entry(p).or_insert(0) += 1;
+    }
+    Ok(paths)
 }
