@@ -1,6 +1,8 @@
 //! The worst-case search on a planted case: it must find a configuration at least as
 //! profitable as the best point of a dense grid over the same parameter.
 
+mod common;
+
 use dustlab::experiment::attack::{self, AttackSpec, Evaluator, search, space};
 use dustlab::experiment::montecarlo;
 use dustlab::experiment::run::load_base;
@@ -207,4 +209,39 @@ fn the_incremental_path_agrees_with_full_replays_on_random_scenarios() {
     }
     assert_eq!(compared, 14 * 2 * 2);
     assert!(paid * 4 >= compared * 3, "most comparisons pay both sides: {paid} of {compared}");
+}
+
+/// `dustlab attack` as a user runs it: the incremental path, said in attack.json, and the same
+/// files byte for byte from two runs.
+#[test]
+fn the_attack_command_says_how_it_evaluated_and_writes_the_same_bytes_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        format!("{DYNAMIC}[[adversary]]\nstrategy = \"copycat\"\n[attack]\nsamples = 2\nrefine = 1\n"),
+    )
+    .unwrap();
+    let run = |out: &str| {
+        let out = dir.path().join(out);
+        let o = common::dustlab(&[
+            "attack",
+            path.to_str().unwrap(),
+            "--policy",
+            "ptn-dynamic",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        out
+    };
+    let (a, b) = (run("a"), run("b"));
+    for f in ["attack.csv", "attack.json"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("attack.json")).unwrap()).unwrap();
+    assert!(json["evaluation"].as_str().unwrap().starts_with("incremental"), "{}", json["evaluation"]);
+    assert_eq!(json["worst_cases"][0]["strategy"], "copycat");
 }

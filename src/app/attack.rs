@@ -29,6 +29,7 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     // The folder first: a bad --out fails in a second, not after the search.
     let mut folder = RunFolder::begin(&target)?;
     let mut notes = Notes::default();
+    // The time is printed, not written: attack.json stays byte-identical from run to run.
     let started = std::time::Instant::now();
     let (found, evaluation) = worst_cases(&scenario, &policy, &adversaries, &settings, args.quiet, &mut notes)?;
     let mut csv =
@@ -52,7 +53,7 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
     std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
     let json = serde_json::json!({
         "policy": policy, "settings": settings, "worst_cases": found, "runs": scenario.runs,
-        "evaluation": evaluation, "seconds": started.elapsed().as_secs_f64(),
+        "evaluation": evaluation,
         "data_notes": notes, "files": ["attack.csv", "attack.json"],
     });
     let path = folder.file("attack.json");
@@ -98,7 +99,7 @@ pub fn run(args: AttackArgs) -> anyhow::Result<()> {
                 w.evaluations
             );
         }
-        eprintln!("wrote {}/attack.csv and attack.json", dir.display());
+        eprintln!("wrote {}/attack.csv and attack.json ({:.1} s)", dir.display(), started.elapsed().as_secs_f64());
     }
     Ok(())
 }
