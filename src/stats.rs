@@ -2,20 +2,29 @@
 
 /// Average ranks (1-based), ties sharing the mean of the ranks they span.
 pub fn ranks(x: &[f64]) -> Vec<f64> {
-    // Sort (value, index) pairs in place: contiguous, and ties share their mean rank, so the
-    // order among equals does not matter (unstable is fine).
+    ranks_along(x, &sorted_order(x))
+}
+
+/// Indexes of `x` in increasing order (total order). Ties share their mean rank, so the order
+/// among equals does not matter (an unstable sort of contiguous pairs is fine).
+fn sorted_order(x: &[f64]) -> Vec<u32> {
     let mut pairs: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut r = vec![0.0; x.len()];
+    pairs.into_iter().map(|p| p.1).collect()
+}
+
+/// Average ranks of `v` given an order that sorts it.
+fn ranks_along(v: &[f64], order: &[u32]) -> Vec<f64> {
+    let mut r = vec![0.0; v.len()];
     let mut i = 0;
-    while i < pairs.len() {
+    while i < order.len() {
         let mut j = i;
-        while j + 1 < pairs.len() && pairs[j + 1].0 == pairs[i].0 {
+        while j + 1 < order.len() && v[order[j + 1] as usize] == v[order[i] as usize] {
             j += 1;
         }
         let avg = (i + j) as f64 / 2.0 + 1.0;
-        for p in &pairs[i..=j] {
-            r[p.1 as usize] = avg;
+        for &k in &order[i..=j] {
+            r[k as usize] = avg;
         }
         i = j + 1;
     }
@@ -41,8 +50,19 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 /// Spearman rank correlation with average ranks for ties (Pearson on the ranks).
+///
+/// Where `y` never decreases along `x`'s order (dust is a monotone function of the score in
+/// most policies), that order sorts `y` too and gives its ranks without a second sort.
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
-    pearson(&ranks(x), &ranks(y))
+    if x.len() != y.len() {
+        return pearson(&ranks(x), &ranks(y));
+    }
+    let order = sorted_order(x);
+    // NaNs rank apart from each other in an order of the sort's choosing: no shortcut there.
+    let monotone = !x.iter().chain(y).any(|v| v.is_nan())
+        && order.windows(2).all(|w| y[w[0] as usize].total_cmp(&y[w[1] as usize]).is_le());
+    let ry = if monotone { ranks_along(y, &order) } else { ranks(y) };
+    pearson(&ranks_along(x, &order), &ry)
 }
 
 /// Linear-interpolated percentile (0–100) of a sample; 0 for an empty one.
@@ -93,6 +113,32 @@ pub fn number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spearman_takes_the_same_ranks_with_or_without_the_shortcut() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(3);
+        let slow = |x: &[f64], y: &[f64]| pearson(&ranks(x), &ranks(y));
+        for case in 0..3000 {
+            let n = rng.random_range(0..40);
+            // Few distinct values (ties, signed zeros, a NaN now and then).
+            let pick = |r: &mut rand::rngs::Xoshiro256PlusPlus| {
+                [0.0, -0.0, 1.0, 2.0, 2.5, -3.0, f64::NAN][r.random_range(0..if case % 5 == 0 { 7 } else { 6 })]
+            };
+            let x: Vec<f64> = (0..n).map(|_| pick(&mut rng)).collect();
+            // Half the cases monotone in x (the shortcut), half not.
+            let y: Vec<f64> = if case % 2 == 0 {
+                x.iter().map(|v| if v.is_nan() { *v } else { v.max(0.0) * 2.0 + 1.0 }).collect()
+            } else {
+                (0..n).map(|_| pick(&mut rng)).collect()
+            };
+            let (a, b) = (spearman(&x, &y), slow(&x, &y));
+            assert!(
+                a == b || (a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan)),
+                "{x:?} {y:?}: {a:?} vs {b:?}"
+            );
+        }
+    }
 
     #[test]
     fn ranks_average_ties() {
