@@ -553,7 +553,10 @@ pub fn worst_cases(
     let per = |a: &AdversarySpec| (settings.samples + 1 + 2 * settings.refine * space(&a.strategy).len()) as u64;
     let total: u64 = adversaries.iter().map(per).sum::<u64>() * scenario.runs as u64;
     let progress = crate::progress::bar(quiet, total, "replays (estimated)", format!("attack {}", policy.name));
+    // Building (and digesting) every run's population comes first: say so while it runs.
+    progress.set_prefix(format!("attack {}: building {} run(s)", policy.name, scenario.runs));
     let eval = Evaluator::new(scenario, policy, &base, steps, progress.clone())?;
+    progress.set_prefix(format!("attack {}", policy.name));
     notes.add("attack_path", usize::from(!eval.is_incremental()), eval.path(), Vec::new());
     let found = adversaries.par_iter().map(|a| search(&eval, a, settings)).collect::<anyhow::Result<_>>()?;
     progress.finish_and_clear();
