@@ -6,6 +6,8 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::experiment::montecarlo::{self, Base, RunPopulation};
@@ -13,7 +15,7 @@ use crate::experiment::run::{base_steps, load_base};
 use crate::experiment::scenario::Scenario;
 use crate::ledger::store::Store;
 use crate::ledger::{LedgerSet, Status};
-use crate::metrics::adversary::{GroupSums, Outcome, damages_rivals, outcome_of, outcomes};
+use crate::metrics::adversary::{Outcome, damages_rivals, outcome_of, outcomes};
 use crate::notes::Notes;
 use crate::policy::DustPolicy;
 use crate::population::adversary::AdversarySpec;
@@ -156,29 +158,9 @@ impl<'a> Evaluator<'a> {
         steps: Vec<i64>,
         progress: indicatif::ProgressBar,
     ) -> anyhow::Result<Evaluator<'a>> {
-        let path = match unsupported(scenario, policy, &steps) {
-            // Ledger files are every run's population (only the adversaries vary): one digest.
-            None if matches!(base, Base::Files { .. }) => {
-                let one =
-                    std::sync::Arc::new(digest(scenario, policy, &steps, &montecarlo::population(scenario, base, 0)?)?);
-                Path::Incremental(std::iter::repeat_n(one, scenario.runs).collect())
-            }
-            None => Path::Incremental(
-                (0..scenario.runs)
-                    .into_par_iter()
-                    .map(|r| {
-                        digest(scenario, policy, &steps, &montecarlo::population(scenario, base, r)?).map(Into::into)
-                    })
-                    .collect::<anyhow::Result<_>>()?,
-            ),
-            Some(reason) => Path::Full {
-                populations: (0..scenario.runs)
-                    .map(|r| montecarlo::population(scenario, base, r))
-                    .collect::<anyhow::Result<_>>()?,
-                reason: Some(reason),
-            },
-        };
-        Ok(Evaluator { scenario, policy, steps, progress, without_cache: Default::default(), path })
+        let population = |r| montecarlo::population(scenario, base, r).map(Cow::Owned);
+        let same = matches!(base, Base::Files { .. });
+        Self::build(scenario, policy, scenario.runs, same, population, steps, progress, false)
     }
 
     /// An evaluator on given populations: incremental where the policy allows it, unless
@@ -193,18 +175,34 @@ impl<'a> Evaluator<'a> {
         progress: indicatif::ProgressBar,
         full: bool,
     ) -> anyhow::Result<Evaluator<'a>> {
+        let population = |r: usize| Ok(Cow::Borrowed(&populations[r]));
+        Self::build(scenario, policy, populations.len(), same, population, steps, progress, full)
+    }
+
+    /// The evaluator of `runs` runs whose populations `population` gives; with `same`, every
+    /// run's population is the same (ledger files: only the adversaries vary), digested once.
+    #[allow(clippy::too_many_arguments)]
+    fn build<'p>(
+        scenario: &'a Scenario,
+        policy: &'a DustPolicy,
+        runs: usize,
+        same: bool,
+        population: impl Fn(usize) -> anyhow::Result<Cow<'p, RunPopulation>> + Sync,
+        steps: Vec<i64>,
+        progress: indicatif::ProgressBar,
+        full: bool,
+    ) -> anyhow::Result<Evaluator<'a>> {
+        let digested = |r: usize| -> anyhow::Result<std::sync::Arc<RunDigest>> {
+            let pop: Cow<RunPopulation> = population(r)?;
+            Ok(std::sync::Arc::new(digest(scenario, policy, &steps, &pop)?))
+        };
         let path = match (full, unsupported(scenario, policy, &steps)) {
-            (false, None) if same && !populations.is_empty() => {
-                let one = std::sync::Arc::new(digest(scenario, policy, &steps, &populations[0])?);
-                Path::Incremental(std::iter::repeat_n(one, populations.len()).collect())
-            }
-            (false, None) => Path::Incremental(
-                populations
-                    .par_iter()
-                    .map(|p| digest(scenario, policy, &steps, p).map(Into::into))
-                    .collect::<anyhow::Result<_>>()?,
-            ),
-            (_, reason) => Path::Full { populations: populations.to_vec(), reason: if full { None } else { reason } },
+            (false, None) if same && runs > 0 => Path::Incremental(std::iter::repeat_n(digested(0)?, runs).collect()),
+            (false, None) => Path::Incremental((0..runs).into_par_iter().map(digested).collect::<anyhow::Result<_>>()?),
+            (_, reason) => Path::Full {
+                populations: (0..runs).map(|r| Ok(population(r)?.into_owned())).collect::<anyhow::Result<_>>()?,
+                reason: if full { None } else { reason },
+            },
         };
         Ok(Evaluator { scenario, policy, steps, progress, without_cache: Default::default(), path })
     }
@@ -312,13 +310,7 @@ impl<'a> Evaluator<'a> {
         } else {
             None
         };
-        let group = GroupSums {
-            adversary_usd: sums.adversary_usd,
-            twin_usd: sums.twin_usd,
-            rivals_usd: sums.rivals_usd,
-            rival: sums.rival,
-        };
-        Ok(outcome_of(run as u32, &self.policy.name, inj, &group, sums.total, before))
+        Ok(outcome_of(run as u32, &self.policy.name, inj, &sums, before))
     }
 
     fn cache_without(&self, run: usize, w: &RivalsWithout) {

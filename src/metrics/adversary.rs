@@ -10,6 +10,7 @@ use crate::ledger::Status;
 use crate::population::adversary::{AdversarySpec, Injected};
 use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
+use crate::replay::incremental::Sums;
 use crate::stats::percentile;
 
 /// One adversary's result under one policy in one run.
@@ -148,35 +149,18 @@ pub fn outcomes(
         }
         for (g, inj) in injected.iter().enumerate() {
             let sums =
-                GroupSums { adversary_usd: adv[g], twin_usd: twin[g], rivals_usd: rivals[g][pi], rival: rival[g] };
+                Sums { adversary_usd: adv[g], twin_usd: twin[g], rivals_usd: rivals[g][pi], rival: rival[g], total };
             let before = without.get(g).and_then(|w| w.as_ref()).map(|w| w[pi]);
-            out.push(outcome_of(run, &policy.name, inj, &sums, total, before));
+            out.push(outcome_of(run, &policy.name, inj, &sums, before));
         }
     }
     out
 }
 
-/// One adversary block's rewards over a run, summed row by row in the results' order.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct GroupSums {
-    pub adversary_usd: f64,
-    pub twin_usd: f64,
-    /// The population's own miners of the block's bucket (no injected hotkey).
-    pub rivals_usd: f64,
-    /// Σ (dust − floor) / width over the other rows of the bucket, and their number.
-    pub rival: (f64, usize),
-}
-
-/// An adversary's outcome from its block's sums, the reward of every miner (`total`) and the
-/// rivals' reward without it (`before`, for strategies that damage rivals).
-pub fn outcome_of(
-    run: u32,
-    policy: &str,
-    inj: &Injected,
-    sums: &GroupSums,
-    total: f64,
-    before: Option<f64>,
-) -> Outcome {
+/// An adversary's outcome from its block's sums (the results rows' or the incremental walk's)
+/// and the rivals' reward without it (`before`, for strategies that damage rivals).
+pub fn outcome_of(run: u32, policy: &str, inj: &Injected, sums: &Sums, before: Option<f64>) -> Outcome {
+    let total = sums.total;
     let (adv, twin) = (sums.adversary_usd, sums.twin_usd);
     let excess = adv - twin;
     let rivals_now = sums.rivals_usd;

@@ -88,10 +88,6 @@ pub struct Digest {
     /// only when the emission model derives it from the ledgers.
     received: Vec<f64>,
     rate: Vec<f64>,
-    /// Per step, the same summed over the step's entries, as the engine sums them (the
-    /// added miners' terms continue these sums): Σ received, Σ known rates and their number.
-    received_sum: Vec<f64>,
-    rate_sum: Vec<(f64, usize)>,
     /// Per step: whether the debt side is active.
     active: Vec<bool>,
     /// Checkpoints of miner `m` are `cp_offsets[m]..cp_offsets[m + 1]` (closed loop only).
@@ -134,8 +130,6 @@ impl Digest {
             groups: Vec::with_capacity(shared.len()),
             received: Vec::new(),
             rate: Vec::new(),
-            received_sum: Vec::with_capacity(shared.len()),
-            rate_sum: Vec::with_capacity(shared.len()),
             active: Vec::with_capacity(shared.len()),
             cp_offsets: vec![0],
             ts: Vec::new(),
@@ -170,21 +164,12 @@ impl Digest {
                     .map(|(_, m)| (d.bucket[step_start + m[0]], m.into_iter().map(|k| k as u32).collect()))
                     .collect(),
             );
-            let received: Vec<f64> = if *setup.pool == Source::Ledgers {
-                (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)).collect()
-            } else {
-                Vec::new()
-            };
-            let rates: Vec<f64> = if *setup.price == Source::Ledgers {
-                (0..view.len()).map(|k| view.alpha_usd_at(k).unwrap_or(f64::NAN)).collect()
-            } else {
-                Vec::new()
-            };
-            d.received_sum.push(received.iter().sum());
-            let known = || rates.iter().filter(|x| !x.is_nan());
-            d.rate_sum.push((known().sum(), known().count()));
-            d.received.extend(received);
-            d.rate.extend(rates);
+            if *setup.pool == Source::Ledgers {
+                d.received.extend((0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)));
+            }
+            if *setup.price == Source::Ledgers {
+                d.rate.extend((0..view.len()).map(|k| view.alpha_usd_at(k).unwrap_or(f64::NAN)));
+            }
             match (closed, monthly) {
                 (true, Some(m)) => {
                     d.active.push(m.active(t));
@@ -260,14 +245,16 @@ pub enum Role {
     Twin,
 }
 
-/// An adversary block's sums over the run, in the results table's row order.
+/// An adversary block's sums over the run, in the results table's row order: what its outcome
+/// is built from (`metrics::adversary::outcome_of`), whether summed from the engine's rows or
+/// by [`walk`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Sums {
     pub adversary_usd: f64,
     pub twin_usd: f64,
-    /// The population's miners of `bucket`.
+    /// The population's own miners of the block's bucket (no injected hotkey).
     pub rivals_usd: f64,
-    /// Σ (dust − floor) / width over the population's rows of `bucket`, and their number.
+    /// Σ (dust − floor) / width over the other rows of the bucket, and their number.
     pub rival: (f64, usize),
     /// Every miner's reward.
     pub total: f64,
@@ -342,7 +329,6 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         return Err(InputError::Usage("the incremental path needs a regular clock".into()));
     }
     let (np, ne) = (pop.miners(), extra.miners());
-    let digests = [pop, extra];
     let mut running: [Vec<Running>; 2] =
         [pop, extra].map(|d| (0..d.miners()).map(|m| Running::new(d.cp_offsets[m])).collect());
     let smoothing = policy.smoothing != Smoothing::None;
@@ -368,6 +354,12 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     for (s, &t) in setup.steps.iter().enumerate() {
         let (a, b) = (pop.entries(s), extra.entries(s));
         let np_here = a.len();
+        // The step's entries, population first (the engine's row order), with their digest.
+        let parts = [(0, pop, a.clone()), (1, extra, b.clone())];
+        let entries = || parts.iter().flat_map(|(which, d, r)| r.clone().map(move |e| (*which, *d, e)));
+        // A miner owed nothing this month (last month's earnings ≤ 0, payments never negative)
+        // is owed nothing whatever it was paid.
+        let unowed = |d: &Digest, e: usize| skip_unowed && d.debt[e] <= 0.0 && d.nonneg[d.miner[e] as usize];
         dust.clear();
         dust.extend_from_slice(&pop.dust0[a.clone()]);
         dust.extend_from_slice(&extra.dust0[b.clone()]);
@@ -406,17 +398,13 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
             smooth(policy, &mut dust, &present, &ids, &mut prev, s as u32);
         }
         if closed && pop.active[s] {
-            // The sums a debt reads catch up. A miner owed nothing this month (last month's
-            // earnings ≤ 0, payments never negative) is owed nothing whatever it was paid, so its
-            // sum is left behind: the payments it skips all fall in months where that holds, or
-            // in months without a debt (a payment is summed by the next step).
+            // The sums a debt reads catch up. An unowed miner's sum is left behind: the
+            // payments it skips all fall in months where it is unowed, or in months without a
+            // debt (a payment is summed by the next step).
             let month = Month::of_ms(t).start_ms();
-            for (which, d) in digests.iter().enumerate() {
-                for e in if which == 0 { a.clone() } else { b.clone() } {
-                    let (needed, m) = (d.debt[e], d.miner[e] as usize);
-                    if needed.is_nan() || (skip_unowed && needed <= 0.0 && d.nonneg[m]) {
-                        continue;
-                    }
+            for (which, d, e) in entries() {
+                if !d.debt[e].is_nan() && !unowed(d, e) {
+                    let m = d.miner[e] as usize;
                     running[which][m].catch_up(d, m, t, month);
                 }
             }
@@ -426,19 +414,11 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         } else if closed {
             let mut remaining = std::mem::take(&mut spare);
             remaining.clear();
-            for (which, d) in digests.iter().enumerate() {
-                for e in if which == 0 { a.clone() } else { b.clone() } {
-                    let needed = d.debt[e];
-                    let m = d.miner[e] as usize;
-                    remaining.push(if needed.is_nan() {
-                        0.0
-                    } else if skip_unowed && needed <= 0.0 && d.nonneg[m] {
-                        Monthly::remaining_of(needed, 0.0)
-                    } else {
-                        Monthly::remaining_of(needed, running[which][m].actual)
-                    });
-                }
-            }
+            remaining.extend(entries().map(|(which, d, e)| match d.debt[e] {
+                needed if needed.is_nan() => 0.0,
+                needed if unowed(d, e) => Monthly::remaining_of(needed, 0.0),
+                needed => Monthly::remaining_of(needed, running[which][d.miner[e] as usize].actual),
+            }));
             Debt::Remaining(remaining)
         } else {
             let mut r = std::mem::take(&mut spare);
@@ -451,29 +431,26 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         if let Debt::Remaining(r) = debt {
             spare = r;
         }
-        // The engine's sums over the step's miners, continued from the population's.
+        // The engine's sums over the step's miners, in its order.
         let price = match setup.price {
             Source::Constant(x) => *x,
             Source::Ledgers => {
-                let (sum, n) = pop.rate_sum[s];
-                let more = extra.rate[b.clone()].iter().filter(|x| !x.is_nan());
-                let n = n + more.clone().count();
-                let sum = more.fold(sum, |acc, x| acc + x);
-                if n == 0 { DEFAULT_ALPHA_USD } else { sum / n as f64 }
+                let rates = || entries().map(|(_, d, e)| d.rate[e]).filter(|x| !x.is_nan());
+                let n = rates().count();
+                if n == 0 { DEFAULT_ALPHA_USD } else { rates().sum::<f64>() / n as f64 }
             }
         };
         let pool = match setup.pool {
             Source::Constant(x) => *x,
             Source::Ledgers => {
-                let got = extra.received[b.clone()].iter().fold(pop.received_sum[s], |acc, x| acc + x);
+                let got: f64 = entries().map(|(_, d, e)| d.received[e]).sum();
                 let share = pay.final_w.iter().fold(0.0, |acc, w| acc + w);
                 if share > 1e-12 && got > 0.0 { got / share / step_days } else { DEFAULT_POOL }
             }
         };
-        for (k, &w) in pay.final_w.iter().enumerate() {
+        for (k, ((which, d, e), &w)) in entries().zip(&pay.final_w).enumerate() {
             let usd = w * pool * step_days * price;
             sums.total += usd;
-            let (which, d, e) = if k < np_here { (0, pop, a.start + k) } else { (1, extra, b.start + k - np_here) };
             if which == 0 {
                 if Some(pop.bucket[e]) == rival_bucket {
                     sums.rivals_usd += usd;
