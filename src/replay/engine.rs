@@ -562,14 +562,11 @@ impl Loop<'_> {
                 .collect()
         });
         let step_days = self.step_ms as f64 / crate::time::MS_PER_DAY as f64;
-        // The monthly model in a closed loop: each miner's payments this month as a running sum
-        // (month start, next checkpoint, sum), added in checkpoint order as the model sums
-        // them, instead of re-summed from the month's start at every step. A checkpoint is
-        // summed once it is at or before `t`, and payments only go to later ones, so the sum
-        // is the model's to the last bit.
+        // The monthly model in a closed loop: each miner's payments this month kept as a
+        // running sum instead of re-summed from the month's start at every step.
         let monthly = model.monthly().filter(|_| overlay.is_some() && self.running_sums);
-        let mut month_paid: Vec<(i64, usize, f64)> =
-            if monthly.is_some() { vec![(i64::MIN, 0, 0.0); self.store.len()] } else { Vec::new() };
+        let mut month_paid: Vec<payout::MonthPaid> =
+            if monthly.is_some() { vec![payout::MonthPaid::default(); self.store.len()] } else { Vec::new() };
         for ((step, sh), g) in self.range.clone().zip(self.shared).zip(self.groups) {
             let t = self.steps[step];
             // The dust phase in force (the first before any phase starts).
@@ -597,18 +594,14 @@ impl Loop<'_> {
                                     if series.ts.is_empty() {
                                         return 0.0;
                                     }
-                                    let state = &mut month_paid[m];
-                                    if state.0 != month {
-                                        *state = (month, series.count_before(month), 0.0);
-                                    }
-                                    let j = series.count_at_or_before(t).max(state.1);
-                                    for (usd, status) in o[m][state.1..j].iter().zip(&series.status[state.1..j]) {
-                                        if status.is_earning() {
-                                            state.2 += usd;
-                                        }
-                                    }
-                                    state.1 = j;
-                                    payout::Monthly::remaining_of(payout::Monthly::needed(&view, k), state.2)
+                                    let paid = month_paid[m].catch_up(
+                                        month,
+                                        || series.count_before(month),
+                                        series.ts.len(),
+                                        |c| series.ts[c] <= t,
+                                        |c| series.status[c].is_earning().then(|| o[m][c]),
+                                    );
+                                    payout::Monthly::remaining_of(payout::Monthly::needed(&view, k), paid)
                                 })
                                 .collect();
                             model.settle(&dust, &Debt::Remaining(remaining))

@@ -6,7 +6,7 @@ mod burn;
 pub mod cumulative;
 mod dust_only;
 mod monthly;
-pub use monthly::Monthly;
+pub use monthly::{MonthPaid, Monthly};
 pub mod monthly_r1;
 pub mod num;
 pub mod projection;

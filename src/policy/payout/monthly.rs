@@ -81,6 +81,52 @@ impl Monthly {
     }
 }
 
+/// What a miner was paid this month on earning checkpoints, as the model sums it (in
+/// checkpoint order, from the month's first checkpoint), kept across steps by a closed loop so
+/// each checkpoint is added once rather than the month re-summed at every step. A checkpoint
+/// is added once it is at or before the step, and a closed loop pays only later ones, so the
+/// sum is the model's to the last bit.
+#[derive(Debug, Clone, Copy)]
+pub struct MonthPaid {
+    /// Start of the month the sum is for (i64::MIN: none yet).
+    month: i64,
+    /// Next checkpoint not yet added.
+    next: usize,
+    pub sum: f64,
+}
+
+impl Default for MonthPaid {
+    fn default() -> Self {
+        MonthPaid { month: i64::MIN, next: 0, sum: 0.0 }
+    }
+}
+
+impl MonthPaid {
+    /// Adds the checkpoints before index `end` that `due` says are at or before the step (a
+    /// prefix of them). In a new month the sum restarts at its first checkpoint, `first()`
+    /// (months only move forward). `paid(c)`: checkpoint `c`'s payment where it counts (an
+    /// earning checkpoint), None elsewhere.
+    pub fn catch_up(
+        &mut self,
+        month: i64,
+        first: impl FnOnce() -> usize,
+        end: usize,
+        due: impl Fn(usize) -> bool,
+        paid: impl Fn(usize) -> Option<f64>,
+    ) -> f64 {
+        if self.month != month {
+            *self = MonthPaid { month, next: first(), sum: 0.0 };
+        }
+        while self.next < end && due(self.next) {
+            if let Some(usd) = paid(self.next) {
+                self.sum += usd;
+            }
+            self.next += 1;
+        }
+        self.sum
+    }
+}
+
 impl PayoutModel for Monthly {
     fn monthly(&self) -> Option<&Monthly> {
         Some(self)
