@@ -48,6 +48,9 @@ pub fn read_raw(path: &Path) -> Result<LedgerSet, InputError> {
         return Err(InputError::file(&shown, "the file is empty"));
     }
     if bytes.starts_with(&[0x1f, 0x8b]) {
+        if let Some(set) = super::json_stream::parse_gz(&bytes) {
+            return Ok(set);
+        }
         let mut json = Vec::with_capacity(bytes.len() * 12);
         MultiGzDecoder::new(&bytes[..])
             .read_to_end(&mut json)

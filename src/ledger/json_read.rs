@@ -25,13 +25,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<LedgerSet, String> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err("the file is empty".into());
     }
-    let quoted;
-    let bytes = if has_non_finite_tokens(bytes) {
-        quoted = quote_non_finite(bytes);
-        &quoted[..]
-    } else {
-        bytes
-    };
+    let bytes = &*strict_json(bytes);
     // Phase 1 skims the document, keeping each ledger as raw text; phase 2 parses the
     // ledgers in parallel. Skimming validates the JSON syntax, so errors keep their place.
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -55,6 +49,28 @@ pub fn parse_json(bytes: &[u8]) -> Result<LedgerSet, String> {
     Ok(LedgerSet { format_version: top.format_version, last_update_ms: top.last_update_ms, ledgers })
 }
 
+/// One ledger's JSON text parsed on its own (the streaming reader's unit of work). Errors
+/// only tell the caller to take the whole-document path, which words them.
+pub(crate) fn parse_ledger(key: &str, text: &[u8]) -> Option<Ledger> {
+    let text = strict_json(text);
+    let mut de = serde_json::Deserializer::from_slice(&text);
+    let ledger = LedgerSeed { key }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(ledger)
+}
+
+/// The document's outline, with every ledger written as `0`: its format version, last update
+/// and ledger keys in file order (`None` when the outline is not what the streaming reader
+/// expects).
+pub(crate) fn parse_outline(text: &[u8]) -> Option<(Option<String>, Option<i64>, Vec<String>)> {
+    let text = strict_json(text);
+    let mut de = serde_json::Deserializer::from_slice(&text);
+    let top = TopSeed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    let keys = top.ledgers.into_iter().map(|(k, raw)| (raw.get() == "0").then_some(k)).collect::<Option<Vec<_>>>()?;
+    Some((top.format_version, top.last_update_ms, keys))
+}
+
 /// The document with its ledgers still raw.
 struct Top<'a> {
     format_version: Option<String>,
@@ -73,9 +89,8 @@ pub fn strict_json(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 fn has_non_finite_tokens(bytes: &[u8]) -> bool {
-    let finder = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     // A cheap superset test: a hotkey string may contain "NaN"; quote_non_finite is exact.
-    bytes.contains(&b'N') && finder(b"NaN") || bytes.contains(&b'I') && finder(b"Infinity")
+    memchr::memmem::find(bytes, b"NaN").is_some() || memchr::memmem::find(bytes, b"Infinity").is_some()
 }
 
 /// Rewrites bare NaN / Infinity / -Infinity tokens (outside strings) as JSON strings.

@@ -3,6 +3,7 @@
 
 pub mod io;
 pub mod json_read;
+pub mod json_stream;
 pub mod json_write;
 pub mod metagraph;
 pub mod model;
