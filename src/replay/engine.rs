@@ -65,6 +65,9 @@ pub(crate) struct Shared {
     pub(crate) scores: Vec<Vec<f64>>,
     /// Debt per distinct payout model.
     pub(crate) debts: Vec<Debt>,
+    /// What each present miner earned last month (`Monthly::needed`), where a closed loop on
+    /// a monthly model reads it: the same for every policy of the step, so computed once.
+    pub(crate) needed: Vec<f64>,
     /// Σ alpha the present miners received over (t, t + step].
     received_alpha: f64,
     /// Mean alpha → USD of the present miners' latest checkpoints (None if no rates).
@@ -312,6 +315,8 @@ impl<'a> Engine<'a> {
         let shared_debt: Vec<bool> = (0..self.models.len())
             .map(|mi| (0..self.policies.len()).any(|pi| self.policy_model[pi] == mi && !self.closed_loop(pi)))
             .collect();
+        let monthly_loop = (0..self.policies.len())
+            .any(|pi| self.closed_loop(pi) && self.models[self.policy_model[pi]].monthly().is_some());
         // Each miner's bucket and collateral rows, found by hotkey once for every step.
         let bucket_rows: Vec<Option<&[(i64, Status)]>> =
             store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
@@ -381,7 +386,22 @@ impl<'a> Engine<'a> {
                 } else {
                     None
                 };
-                Ok(Shared { present, buckets, collateral, scores, debts, received_alpha, alpha_usd, bucket_fallback })
+                let needed = if monthly_loop {
+                    (0..view.len()).map(|k| payout::Monthly::needed(&view, k)).collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(Shared {
+                    present,
+                    buckets,
+                    collateral,
+                    scores,
+                    debts,
+                    needed,
+                    received_alpha,
+                    alpha_usd,
+                    bucket_fallback,
+                })
             })
             .collect::<Result<_, crate::error::InputError>>()
     }
@@ -601,7 +621,7 @@ impl Loop<'_> {
                                         |c| series.ts[c] <= t,
                                         |c| series.status[c].is_earning().then(|| o[m][c]),
                                     );
-                                    payout::Monthly::remaining_of(payout::Monthly::needed(&view, k), paid)
+                                    payout::Monthly::remaining_of(sh.needed[k], paid)
                                 })
                                 .collect();
                             model.settle(&dust, &Debt::Remaining(remaining))
