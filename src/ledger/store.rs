@@ -48,11 +48,17 @@ impl Prefix {
             self.hi.push(0.0);
             self.lo.push(0.0);
         }
-        let (h, l) = (*self.hi.last().expect("non-empty"), *self.lo.last().expect("non-empty"));
+        let last = (*self.hi.last().expect("non-empty"), *self.lo.last().expect("non-empty"));
+        let (hi, lo) = Prefix::step(last, x);
+        self.hi.push(hi);
+        self.lo.push(lo);
+    }
+
+    /// The running double-double sum after adding `x`.
+    #[inline]
+    fn step((h, l): (f64, f64), x: f64) -> (f64, f64) {
         let (s, e) = two_sum(h, x);
-        let (s2, e2) = two_sum(s, l + e);
-        self.hi.push(s2);
-        self.lo.push(e2);
+        two_sum(s, l + e)
     }
 
     /// Sum of the values at indexes `[i, j)`.
@@ -239,25 +245,53 @@ impl Series {
 
     /// Appends one checkpoint (its timestamp must follow the last one).
     pub fn push(&mut self, c: &Checkpoint) {
-        if let Some(&last) = self.ts.last() {
-            self.contiguous &= c.timestamp_ms - last == CHECKPOINT_MS;
+        self.extend(std::slice::from_ref(c));
+    }
+
+    /// Appends checkpoints in time order, column by column. The four prefix sums advance
+    /// side by side: each is a chain of dependent TwoSums, and interleaved they overlap, where
+    /// one checkpoint at a time the store build was a fifth of a replay stage.
+    pub fn extend(&mut self, cps: &[Checkpoint]) {
+        self.reserve(cps.len());
+        for c in cps {
+            if let Some(&last) = self.ts.last() {
+                self.contiguous &= c.timestamp_ms - last == CHECKPOINT_MS;
+            }
+            self.ts.push(c.timestamp_ms);
+            self.status.push(c.status.clone());
+            self.score_term.push(c.net_pnl() * c.total_penalty);
+            self.alpha_usd.push(c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate);
+            self.realized.push(c.realized_pnl.unwrap_or(0.0));
+            self.unrealized.push(c.unrealized_pnl.unwrap_or(0.0));
+            self.penalty.push(c.total_penalty);
+            self.usd.push(c.chunk_emissions_usd);
+            let gain_loss = c.pnl_gain.is_some() || c.pnl_loss.is_some();
+            self.old_layout += usize::from(gain_loss && c.realized_pnl.is_none() && c.unrealized_pnl.is_none());
         }
-        let term = c.net_pnl() * c.total_penalty;
-        let earning = c.status.is_earning();
-        self.ts.push(c.timestamp_ms);
-        self.status.push(c.status.clone());
-        self.score_term.push(term);
-        self.pnl_all.push(term);
-        self.pnl_earning.push(if earning { term } else { 0.0 });
-        self.usd_earning.push(if earning { c.chunk_emissions_usd } else { 0.0 });
-        self.alpha_all.push(c.chunk_emissions_alpha);
-        self.alpha_usd.push(c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate);
-        self.realized.push(c.realized_pnl.unwrap_or(0.0));
-        self.unrealized.push(c.unrealized_pnl.unwrap_or(0.0));
-        self.penalty.push(c.total_penalty);
-        self.usd.push(c.chunk_emissions_usd);
-        let gain_loss = c.pnl_gain.is_some() || c.pnl_loss.is_some();
-        self.old_layout += usize::from(gain_loss && c.realized_pnl.is_none() && c.unrealized_pnl.is_none());
+        let terms = &self.score_term[self.score_term.len() - cps.len()..];
+        let mut sums = [&mut self.pnl_all, &mut self.pnl_earning, &mut self.usd_earning, &mut self.alpha_all];
+        let mut state = [(0.0, 0.0); 4];
+        for (p, st) in sums.iter_mut().zip(&mut state) {
+            if p.hi.is_empty() {
+                p.hi.push(0.0);
+                p.lo.push(0.0);
+            }
+            *st = (*p.hi.last().expect("non-empty"), *p.lo.last().expect("non-empty"));
+        }
+        for (c, &term) in cps.iter().zip(terms) {
+            let earning = c.status.is_earning();
+            let values = [
+                term,
+                if earning { term } else { 0.0 },
+                if earning { c.chunk_emissions_usd } else { 0.0 },
+                c.chunk_emissions_alpha,
+            ];
+            for ((p, st), x) in sums.iter_mut().zip(&mut state).zip(values) {
+                *st = Prefix::step(*st, x);
+                p.hi.push(st.0);
+                p.lo.push(st.1);
+            }
+        }
     }
 }
 
@@ -278,10 +312,7 @@ impl Store {
             .par_iter()
             .map(|l| {
                 let mut s = Series::new(&l.key);
-                s.reserve(l.checkpoints.len());
-                for c in &l.checkpoints {
-                    s.push(c);
-                }
+                s.extend(&l.checkpoints);
                 s
             })
             .collect();
