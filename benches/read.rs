@@ -1,11 +1,15 @@
 //! Reading the canonical workload: 256 miners × 730 checkpoints (187 000 checkpoints) as the
-//! validator's .json.gz and as Parquet. Issue target: ≤ 1 s and ≤ 0.1 s (release).
+//! validator's .json.gz and as Parquet. Issue target: ≤ 1 s and ≤ 0.1 s (release). And the
+//! realistic year (256 slots, 858 ledgers, a 160 MB document) as .json.gz: the read that the
+//! whole `dustlab replay` of issue #12 starts with.
 
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dustlab::ledger::io;
 use dustlab::population::uniform::uniform;
+
+mod support;
 
 fn read(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -33,6 +37,14 @@ fn read(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("validator_json_gz", |b| b.iter(|| io::read_validated(&gz, false).expect("valid")));
     g.bench_function("parquet", |b| b.iter(|| io::read_validated(&pq, false).expect("valid")));
+    g.finish();
+    support::realistic_year(dir.path());
+    let real = dir.path().join("real.json.gz");
+    let loaded = io::read_validated(&real, false).expect("valid");
+    assert_eq!(loaded.set.ledgers.len(), 858);
+    let mut g = c.benchmark_group("read_realistic_year");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.bench_function("validator_json_gz", |b| b.iter(|| io::read_validated(&real, false).expect("valid")));
     g.finish();
 }
 

@@ -26,5 +26,6 @@ pub fn realistic_year(dir: &Path) {
 }
 
 /// The `[data]` lines that read [`realistic_year`]'s files.
+#[allow(dead_code)] // each bench compiles this module; `read` opens the files directly
 pub const REALISTIC_DATA: &str =
     "ledgers = \"real.json.gz\"\nbuckets = \"real.buckets.csv\"\ncollateral = \"real.collateral.csv\"";
