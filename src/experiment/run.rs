@@ -322,12 +322,6 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         old_layout_note(set, scenario, &mut notes);
     }
     let calibration = sibling_calibration(scenario, &mut notes);
-    let t_watch = Instant::now();
-    let watch = match &data {
-        Data::Files(set) => Some(gaming_watch(scenario, set, collateral.as_ref(), buckets.as_ref())),
-        Data::Snapshots(_) => None,
-    };
-    let watch_secs = t_watch.elapsed().as_secs_f64();
     let (data_start, data_end) = match &data {
         Data::Files(set) => montecarlo::data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
@@ -345,25 +339,82 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         .into());
     }
     let mut folder = RunFolder::begin(&target)?;
-    // The gaming watch ran between reading and replaying: its own figure, not the read's.
-    let read_secs = t_read.elapsed().as_secs_f64() - watch_secs;
+    let read_secs = t_read.elapsed().as_secs_f64();
 
+    // The gaming watch reads only the ledgers: it runs beside the replay, whose engine steps
+    // through a year one step at a time, on the other core.
+    let ((watch, watch_secs), replayed) = rayon::join(
+        || {
+            let t_watch = Instant::now();
+            let watch = match &data {
+                Data::Files(set) => Some(gaming_watch(scenario, set, collateral.as_ref(), buckets.as_ref())),
+                Data::Snapshots(_) => None,
+            };
+            (watch, t_watch.elapsed().as_secs_f64())
+        },
+        || replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet),
+    );
+    let Replayed { mut df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes } = replayed?;
+    notes.extend(replay_notes);
+
+    let t_write = Instant::now();
+    write_table(&mut df, &mut folder, "steps")?;
+    copy_scenario(scenario, &mut folder)?;
+    let write_secs = t_write.elapsed().as_secs_f64();
+    let specific = serde_json::json!({
+        "emission": {
+            "pool_alpha_per_day": scenario.pool.to_string(),
+            "alpha_to_usd": scenario.price.to_string(),
+        },
+        "emission_fidelity": fidelity,
+        "calibration": calibration,
+        "gaming_watch": watch,
+        "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
+        "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs, "gaming_watch": watch_secs},
+    });
+    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
+    let dir = folder.commit()?;
+    Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries: Vec::new(), notes })
+}
+
+/// What the replay of a run's data produced, with its own notes and timings.
+struct Replayed {
+    df: DataFrame,
+    fidelity: Option<crate::metrics::fidelity::Fidelity>,
+    served_by: Vec<String>,
+    /// Seconds spent reading snapshots during the replay (the read's, not the replay's).
+    extra_read: f64,
+    replay_secs: f64,
+    notes: Notes,
+}
+
+/// The replay stage of a plain run: one ledger set, or a snapshot directory read as it goes.
+fn replay_data(
+    scenario: &Scenario,
+    data: &Data,
+    buckets: Option<&History<Status>>,
+    collateral: Option<&History<f64>>,
+    steps: &[i64],
+    data_end: i64,
+    quiet: bool,
+) -> anyhow::Result<Replayed> {
     let t_replay = Instant::now();
+    let mut notes = Notes::default();
     let len = (steps.len() * scenario.policies.len()) as u64;
-    let bar = crate::progress::bar(opts.quiet, len, "policy-steps", format!("replay {}", scenario.name));
+    let bar = crate::progress::bar(quiet, len, "policy-steps", format!("replay {}", scenario.name));
     let tick = |n: u64| bar.inc(n);
     let mut served_by: Vec<String> = vec![String::new(); steps.len()];
     let mut extra_read = 0.0;
-    let (mut df, fidelity) = match &data {
+    let (df, fidelity) = match data {
         Data::Files(set) => {
-            let stage = replay_set(scenario, set, buckets.as_ref(), collateral.as_ref(), &steps, data_end, &tick)?;
+            let stage = replay_set(scenario, set, buckets, collateral, steps, data_end, &tick)?;
             let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             served_by.iter_mut().for_each(|s| *s = label.clone());
             notes.extend(stage.notes);
             (stage.frame, Some(stage.fidelity))
         }
         Data::Snapshots(snaps) => {
-            let mut engine = engine_for(scenario, &steps, buckets.as_ref(), collateral.as_ref())?;
+            let mut engine = engine_for(scenario, steps, buckets, collateral)?;
             // Each snapshot is a new store: the closed loop carries its payments across them.
             engine.keep_credits = true;
             for (i, snap) in snaps.iter().enumerate() {
@@ -386,31 +437,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             }
             let em = Emission::of(&engine, &scenario.pool, &scenario.price);
             notes.extend(engine.notes());
-            notes.extend(em.notes(&steps));
+            notes.extend(em.notes(steps));
             (results::frame(&engine, &em, 0)?, None)
         }
     };
     bar.finish_and_clear();
     let replay_secs = t_replay.elapsed().as_secs_f64() - extra_read;
 
-    let t_write = Instant::now();
-    write_table(&mut df, &mut folder, "steps")?;
-    copy_scenario(scenario, &mut folder)?;
-    let write_secs = t_write.elapsed().as_secs_f64();
-    let specific = serde_json::json!({
-        "emission": {
-            "pool_alpha_per_day": scenario.pool.to_string(),
-            "alpha_to_usd": scenario.price.to_string(),
-        },
-        "emission_fidelity": fidelity,
-        "calibration": calibration,
-        "gaming_watch": watch,
-        "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
-        "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs, "gaming_watch": watch_secs},
-    });
-    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
-    let dir = folder.commit()?;
-    Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries: Vec::new(), notes })
+    Ok(Replayed { df, fidelity, served_by, extra_read, replay_secs, notes })
 }
 
 /// What every run of a Monte Carlo scenario (or sweep) starts from, and the notes of reading it.
