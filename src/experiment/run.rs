@@ -341,8 +341,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
 
-    // The gaming watch reads only the ledgers: it runs beside the replay, whose engine steps
-    // through a year one step at a time, on the other core.
+    // The gaming watch reads only the ledgers: it runs beside the replay and the writing of
+    // its table, whose engine steps through a year one step at a time, on the other core.
     let ((watch, watch_secs), replayed) = rayon::join(
         || {
             let t_watch = Instant::now();
@@ -352,15 +352,17 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             };
             (watch, t_watch.elapsed().as_secs_f64())
         },
-        || replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet),
+        || -> anyhow::Result<(Replayed, f64)> {
+            let mut replayed =
+                replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet)?;
+            let t_write = Instant::now();
+            write_table(&mut replayed.df, &mut folder, "steps")?;
+            copy_scenario(scenario, &mut folder)?;
+            Ok((replayed, t_write.elapsed().as_secs_f64()))
+        },
     );
-    let Replayed { mut df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes } = replayed?;
+    let (Replayed { df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes }, write_secs) = replayed?;
     notes.extend(replay_notes);
-
-    let t_write = Instant::now();
-    write_table(&mut df, &mut folder, "steps")?;
-    copy_scenario(scenario, &mut folder)?;
-    let write_secs = t_write.elapsed().as_secs_f64();
     let specific = serde_json::json!({
         "emission": {
             "pool_alpha_per_day": scenario.pool.to_string(),
