@@ -234,14 +234,16 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         buckets: &bucket_names,
         burn: burn.and_then(|b| miner_ids.get(b).copied()),
     };
-    // The baseline's dust-paid reward per (step, hotkey), for every policy's comparison.
-    let baseline_dust: std::collections::HashMap<(i64, &str), f64> = (0..st.policy.len())
-        .filter(|&i| st.policy[i] == baseline)
-        .map(|i| {
-            let dp = crate::metrics::policy::dust_paid(st.reward_usd[i], st.dust[i], st.payout[i], st.debt[i]);
-            ((st.at_ms[i], st.hotkey[i].as_str()), dp)
-        })
-        .collect();
+    // Each row's step, and the baseline's dust-paid reward per (step, miner), dense (a
+    // hash of (time, hotkey) per row was most of the report's own work), for every policy's
+    // comparison.
+    let row_step: Vec<usize> = st.at_ms.iter().map(|&t| step_of(t)).collect();
+    let cell = |i: usize| row_step[i] * miner_names.len() + row_miner[i] as usize;
+    let mut baseline_dust = vec![0.0; step_ms.len() * miner_names.len()];
+    for i in (0..st.policy.len()).filter(|&i| st.policy[i] == baseline) {
+        baseline_dust[cell(i)] =
+            crate::metrics::policy::dust_paid(st.reward_usd[i], st.dust[i], st.payout[i], st.debt[i]);
+    }
     let mut metrics = Vec::new();
     // Per policy, the chosen day's (bucket, window score, dust in DUST units) of each miner.
     type DayPoints = Vec<(String, f64, f64)>;
@@ -252,7 +254,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
         let rows: Vec<Row> = (0..st.policy.len())
             .filter(|&i| st.policy[i] == *name)
             .map(|i| Row {
-                step: step_of(st.at_ms[i]),
+                step: row_step[i],
                 miner: row_miner[i],
                 bucket: row_bucket[i],
                 window_score: st.window_score[i],
@@ -264,7 +266,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
                 delta_usd: delta_usd[i],
                 baseline_usd: baseline_usd[i],
                 debt: st.debt[i],
-                baseline_dust_paid: baseline_dust.get(&(st.at_ms[i], st.hotkey[i].as_str())).copied().unwrap_or(0.0),
+                baseline_dust_paid: baseline_dust[cell(i)],
             })
             .collect();
         at_day.push((
