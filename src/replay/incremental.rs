@@ -173,10 +173,9 @@ impl Digest {
             match (closed, monthly) {
                 (true, Some(m)) => {
                     d.active.push(m.active(t));
-                    d.debt.extend(
-                        (0..view.len())
-                            .map(|k| if view.has_checkpoints(k) { Monthly::needed(&view, k) } else { f64::NAN }),
-                    );
+                    // The prelude's own figure where it computed one (any monthly closed loop).
+                    let needed = |k: usize| sh.needed.get(k).copied().unwrap_or_else(|| Monthly::needed(&view, k));
+                    d.debt.extend((0..view.len()).map(|k| if view.has_checkpoints(k) { needed(k) } else { f64::NAN }));
                 }
                 _ => match &sh.debts[0] {
                     Debt::Remaining(r) => {
