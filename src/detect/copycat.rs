@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::panel::lagged_correlation;
+use super::panel::{lagged_correlation, lagged_correlation_from};
 use super::{Finding, Knobs, Panel, seen};
 
 pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
@@ -23,14 +23,19 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
         .filter_map(|&f| {
             let mut best: Option<(f64, usize, usize, f64)> = None;
             for &l in leaders.iter().filter(|&&l| l != f) {
-                let r0 = lagged_correlation(&m[f], &m[l], 0, knobs.min_overlap).map(|x| x.0).unwrap_or(0.0);
+                // The unlagged correlation matters only beside a lagged one that passes.
+                let mut unlagged: Option<f64> = None;
                 for lag in 1..=max_lag {
-                    if let Some((r, _)) = lagged_correlation(&m[f], &m[l], lag, knobs.min_overlap)
+                    if let Some((r, _)) =
+                        lagged_correlation_from(&m[f], &m[l], lag, knobs.min_overlap, knobs.copycat_correlation)
                         && r >= knobs.copycat_correlation
-                        && r - r0 >= knobs.copycat_margin
-                        && best.is_none_or(|b| r > b.0)
                     {
-                        best = Some((r, l, lag, r0));
+                        let r0 = *unlagged.get_or_insert_with(|| {
+                            lagged_correlation(&m[f], &m[l], 0, knobs.min_overlap).map(|x| x.0).unwrap_or(0.0)
+                        });
+                        if r - r0 >= knobs.copycat_margin && best.is_none_or(|b| r > b.0) {
+                            best = Some((r, l, lag, r0));
+                        }
                     }
                 }
             }

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::panel::lagged_correlation;
+use super::panel::lagged_correlation_from;
 use super::{Finding, Knobs, Panel, mean_sd, seen};
 use crate::time::MS_PER_DAY;
 
@@ -16,7 +16,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
         .enumerate()
         .flat_map_iter(|(a, &i)| {
             eligible[a + 1..].iter().filter_map(move |&j| {
-                let (r, _) = lagged_correlation(&m[i], &m[j], 0, knobs.min_overlap)?;
+                let (r, _) = lagged_correlation_from(&m[i], &m[j], 0, knobs.min_overlap, knobs.sybil_correlation)?;
                 (r >= knobs.sybil_correlation).then_some((i, j, r))
             })
         })
