@@ -64,6 +64,9 @@ pub fn read_raw(path: &Path) -> Result<LedgerSet, InputError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let is_csv_name = path.extension().map(|e| e.eq_ignore_ascii_case("csv")).unwrap_or(false);
     if first == Some(b'{') || first == Some(b'[') || !is_csv_name {
+        if let Some(set) = super::json_stream::parse_plain(&bytes) {
+            return Ok(set);
+        }
         return json_read::parse_json(&bytes)
             .map_err(|m| InputError::file(&shown, format!("invalid ledger JSON: {m}")));
     }

@@ -1,5 +1,6 @@
 //! Reading a gzip ledger file as a pipeline: one thread inflates, this one splits the JSON
 //! into ledgers as the bytes arrive, and the pool parses each ledger as soon as it is whole.
+//! A plain JSON file is split the same way, beside its parsing.
 //!
 //! Inflating a year's file is single-threaded and took as long as the whole parse; done one
 //! after the other, half the machine idled through each. Splitting on arrival also never holds
@@ -28,42 +29,55 @@ const CHUNK: usize = 1 << 20;
 pub fn parse_gz(compressed: &[u8]) -> Option<LedgerSet> {
     let (chunks_tx, chunks) = mpsc::sync_channel::<Vec<u8>>(4);
     let (used_tx, used) = mpsc::channel::<Vec<u8>>();
-    let (done_tx, done) = mpsc::channel::<(usize, Option<Ledger>)>();
-    let split = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let inflater = s.spawn(move || inflate(compressed, chunks_tx, used));
-        let split = rayon::in_place_scope(|pool| {
-            // Owned here so that giving up hangs up on the inflater.
-            let chunks = chunks;
-            let mut splitter = Splitter::default();
-            for chunk in chunks.iter() {
-                let mut at = 0;
-                while at < chunk.len() {
-                    let (next, whole) = splitter.feed(&chunk, at)?;
-                    at = next;
-                    if let Some((index, key, text)) = whole {
-                        let done_tx = done_tx.clone();
-                        pool.spawn(move |_| {
-                            // The whole-document path reads ledgers as `str`: hold every byte to UTF-8
-                            // too (ignored strings would not be checked by the parse).
-                            let utf8 = text.is_ascii() || std::str::from_utf8(&text).is_ok();
-                            let ledger = if utf8 { parse_ledger(&key, &text) } else { None };
-                            let _ = done_tx.send((index, ledger));
-                        });
-                    }
-                }
-                let _ = used_tx.send(chunk);
-            }
-            Some(splitter)
+        // The splitter owns the receiver: giving up hangs up on the inflater.
+        let set = split(chunks.into_iter(), |chunk| {
+            let _ = used_tx.send(chunk);
         });
-        // The inflater stops when the splitter gives up and drops the channel.
         let inflated = inflater.join().ok()?;
         inflated.ok()?;
-        split
-    })?;
-    drop(done_tx);
-    let (format_version, last_update_ms, keys) = split.finish()?;
+        set
+    })
+}
+
+/// The same for a plain JSON document already in memory: the split runs beside the parsing
+/// instead of a skim of the whole document before it.
+pub fn parse_plain(bytes: &[u8]) -> Option<LedgerSet> {
+    split(bytes.chunks(CHUNK), |_| {})
+}
+
+/// Splits the document arriving in `chunks` into ledgers, parses each on the pool as soon as
+/// it is whole, and reads the outline; `done_with` takes each chunk back once it is split.
+fn split<C: AsRef<[u8]>>(chunks: impl Iterator<Item = C>, mut done_with: impl FnMut(C)) -> Option<LedgerSet> {
+    let (parsed_tx, parsed) = mpsc::channel::<(usize, Option<Ledger>)>();
+    let splitter = rayon::in_place_scope(|pool| {
+        let mut splitter = Splitter::default();
+        for chunk in chunks {
+            let bytes = chunk.as_ref();
+            let mut at = 0;
+            while at < bytes.len() {
+                let (next, whole) = splitter.feed(bytes, at)?;
+                at = next;
+                if let Some((index, key, text)) = whole {
+                    let parsed_tx = parsed_tx.clone();
+                    pool.spawn(move |_| {
+                        // The whole-document path reads ledgers as `str`: hold every byte to UTF-8
+                        // too (ignored strings would not be checked by the parse).
+                        let utf8 = text.is_ascii() || std::str::from_utf8(&text).is_ok();
+                        let ledger = if utf8 { parse_ledger(&key, &text) } else { None };
+                        let _ = parsed_tx.send((index, ledger));
+                    });
+                }
+            }
+            done_with(chunk);
+        }
+        Some(splitter)
+    });
+    drop(parsed_tx);
+    let (format_version, last_update_ms, keys) = splitter?.finish()?;
     let mut ledgers: Vec<Option<Ledger>> = (0..keys.len()).map(|_| None).collect();
-    for (index, ledger) in done.iter() {
+    for (index, ledger) in parsed.iter() {
         *ledgers.get_mut(index)? = Some(ledger?);
     }
     let ledgers = ledgers.into_iter().collect::<Option<Vec<_>>>()?;
@@ -382,6 +396,8 @@ mod tests {
     /// The fast path's answer, having checked it is the whole-document reader's.
     fn streamed(text: &str) -> Option<LedgerSet> {
         let fast = parse_gz(&gz(text.as_bytes()));
+        let plain = parse_plain(text.as_bytes());
+        assert_eq!(format!("{fast:?}"), format!("{plain:?}"), "gzip and plain agree");
         if let Some(set) = &fast {
             let whole = parse_json(text.as_bytes()).expect("the whole-document reader accepts what the stream does");
             assert_eq!(format!("{set:?}"), format!("{whole:?}"));
@@ -486,6 +502,7 @@ mod tests {
                 bytes[i] = b;
             }
             let fast = parse_gz(&gz(&bytes));
+            prop_assert_eq!(format!("{fast:?}"), format!("{:?}", parse_plain(&bytes)));
             if let Some(set) = fast {
                 let whole = parse_json(&bytes);
                 prop_assert!(whole.is_ok(), "{}", String::from_utf8_lossy(&bytes));
