@@ -40,7 +40,10 @@ fn as_metagraph(path: &Path) -> Result<Option<crate::ledger::metagraph::Metagrap
         return Ok(None);
     }
     let strict = crate::ledger::json_read::strict_json(&bytes);
-    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(&strict) else {
+    // The top-level keys only: values are skimmed, not built (a year of ledgers as a JSON
+    // value tree took a gigabyte to learn that it is not a metagraph).
+    type Keys = std::collections::BTreeMap<String, serde::de::IgnoredAny>;
+    let Ok(obj) = serde_json::from_slice::<Keys>(&strict) else {
         return Ok(None);
     };
     if obj.is_empty() || !obj.keys().all(|k| KEYS.contains(&k.as_str())) {
