@@ -374,7 +374,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs, "gaming_watch": watch_secs},
     });
-    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
+    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific, &df)?;
     let dir = folder.commit()?;
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries: Vec::new(), notes })
 }
@@ -569,7 +569,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
             .or(file_calibration),
         "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
     });
-    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific)?;
+    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific, &df)?;
     let dir = folder.commit()?;
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries, notes })
 }
@@ -632,6 +632,7 @@ fn finish(
     steps: &[i64],
     notes: &Notes,
     specific: serde_json::Value,
+    steps_table: &DataFrame,
 ) -> anyhow::Result<Summary> {
     let mut run = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
@@ -685,7 +686,7 @@ fn finish(
     };
     write(&run)?;
     let t = Instant::now();
-    let written = crate::report::build(folder.dir(), &crate::report::ReportOptions::default())?;
+    let written = crate::report::build_with(folder.dir(), &crate::report::ReportOptions::default(), Some(steps_table))?;
     for f in &written.files {
         folder.record(f);
     }

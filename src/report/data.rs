@@ -58,6 +58,12 @@ fn read_parquet(path: &Path) -> Result<DataFrame, InputError> {
 
 impl RunDir {
     pub fn load(dir: &Path) -> anyhow::Result<RunDir> {
+        RunDir::load_with(dir, None)
+    }
+
+    /// The run folder, with its steps table given where the caller still holds it (a run
+    /// building its own report), rather than read back from `steps.parquet`.
+    pub fn load_with(dir: &Path, steps: Option<&DataFrame>) -> anyhow::Result<RunDir> {
         let run_path = dir.join("run.json");
         let text = std::fs::read_to_string(&run_path).map_err(|e| {
             InputError::file(run_path.display(), format!("cannot read ({e}): is this a dustlab run directory?"))
@@ -77,29 +83,36 @@ impl RunDir {
         if !has("steps.parquet") {
             return Err(InputError::file(run_path.display(), "lists no steps.parquet: not a replay run folder").into());
         }
-        let df = read_parquet(&dir.join("steps.parquet"))?;
+        let read;
+        let df = match steps {
+            Some(df) => df,
+            None => {
+                read = read_parquet(&dir.join("steps.parquet"))?;
+                &read
+            }
+        };
         let err = |e: PolarsError| InputError::file(dir.join("steps.parquet").display(), e);
         let steps = Steps {
-            policy: col_str(&df, "policy").map_err(err)?,
+            policy: col_str(df, "policy").map_err(err)?,
             at_ms: df
                 .column("at_ms")
                 .and_then(|c| Ok(c.as_materialized_series().i64()?.iter().map(|v| v.unwrap_or(0)).collect()))
                 .map_err(err)?,
-            hotkey: col_str(&df, "hotkey").map_err(err)?,
-            bucket: col_str(&df, "bucket").map_err(err)?,
-            window_score: col_f64(&df, "window_score").map_err(err)?,
-            dust: col_f64(&df, "dust_weight").map_err(err)?,
-            payout: col_f64(&df, "payout_weight").map_err(err)?,
+            hotkey: col_str(df, "hotkey").map_err(err)?,
+            bucket: col_str(df, "bucket").map_err(err)?,
+            window_score: col_f64(df, "window_score").map_err(err)?,
+            dust: col_f64(df, "dust_weight").map_err(err)?,
+            payout: col_f64(df, "payout_weight").map_err(err)?,
             debt: if df.column("debt_weight").is_ok() {
-                col_f64(&df, "debt_weight").map_err(err)?
+                col_f64(df, "debt_weight").map_err(err)?
             } else {
                 vec![0.0; df.height()]
             },
-            final_w: col_f64(&df, "final_weight").map_err(err)?,
-            reward_alpha: col_f64(&df, "reward_alpha").map_err(err)?,
-            reward_usd: col_f64(&df, "reward_usd").map_err(err)?,
-            baseline_usd: col_f64(&df, "baseline_reward_usd").map_err(err)?,
-            delta_usd: col_f64(&df, "delta_usd").map_err(err)?,
+            final_w: col_f64(df, "final_weight").map_err(err)?,
+            reward_alpha: col_f64(df, "reward_alpha").map_err(err)?,
+            reward_usd: col_f64(df, "reward_usd").map_err(err)?,
+            baseline_usd: col_f64(df, "baseline_reward_usd").map_err(err)?,
+            delta_usd: col_f64(df, "delta_usd").map_err(err)?,
         };
         let outcomes_path = dir.join("outcomes.parquet");
         let outcomes = if has("outcomes.parquet") { read_outcomes(&outcomes_path)? } else { Vec::new() };

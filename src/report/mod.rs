@@ -148,7 +148,16 @@ fn date_label(x: f64) -> String {
 
 /// Builds and writes the report of a run directory.
 pub fn build(dir: &Path, opts: &ReportOptions) -> anyhow::Result<Written> {
-    let run = RunDir::load(dir)?;
+    build_with(dir, opts, None)
+}
+
+/// [`build`] with the run's steps table given where the caller still holds it.
+pub fn build_with(
+    dir: &Path,
+    opts: &ReportOptions,
+    steps: Option<&polars::prelude::DataFrame>,
+) -> anyhow::Result<Written> {
+    let run = RunDir::load_with(dir, steps)?;
     let st = &run.steps;
     let mut order: Vec<&str> = Vec::new();
     for p in &st.policy {
