@@ -11,16 +11,30 @@ use crate::time::MS_PER_DAY;
 pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
     let m = &panel.miners;
     let eligible: Vec<usize> = (0..m.len()).filter(|&i| m[i].active() >= knobs.min_active).collect();
-    let edges: Vec<(usize, usize, f64)> = eligible
+    // Pairs in tiles of TILE × TILE miners, so both tiles' series stay in cache while their
+    // pairs are scanned (row by row, a large panel streamed from memory for every miner);
+    // then in (i, j) order, the order the groups' mean correlations are summed in.
+    const TILE: usize = 48;
+    let eligible = &eligible;
+    let tiles: Vec<(usize, usize)> = (0..eligible.len())
+        .step_by(TILE)
+        .flat_map(|a| (a..eligible.len()).step_by(TILE).map(move |b| (a, b)))
+        .collect();
+    let mut edges: Vec<(usize, usize, f64)> = tiles
         .par_iter()
-        .enumerate()
-        .flat_map_iter(|(a, &i)| {
-            eligible[a + 1..].iter().filter_map(move |&j| {
-                let (r, _) = lagged_correlation_from(&m[i], &m[j], 0, knobs.min_overlap, knobs.sybil_correlation)?;
-                (r >= knobs.sybil_correlation).then_some((i, j, r))
+        .flat_map_iter(|&(a0, b0)| {
+            let rows = a0..(a0 + TILE).min(eligible.len());
+            rows.flat_map(move |a| {
+                let cols = (a + 1).max(b0)..(b0 + TILE).min(eligible.len());
+                cols.filter_map(move |b| {
+                    let (i, j) = (eligible[a], eligible[b]);
+                    let (r, _) = lagged_correlation_from(&m[i], &m[j], 0, knobs.min_overlap, knobs.sybil_correlation)?;
+                    (r >= knobs.sybil_correlation).then_some((i, j, r))
+                })
             })
         })
         .collect();
+    edges.sort_unstable_by_key(|&(i, j, _)| (i, j));
     // Union-find over the strongly correlated pairs.
     let mut parent: Vec<usize> = (0..m.len()).collect();
     fn root(p: &mut [usize], mut x: usize) -> usize {
