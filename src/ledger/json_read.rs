@@ -50,8 +50,13 @@ pub fn parse_json(bytes: &[u8]) -> Result<LedgerSet, String> {
 }
 
 /// One ledger's JSON text parsed on its own (the streaming reader's unit of work). Errors
-/// only tell the caller to take the whole-document path, which words them.
+/// only tell the caller to take the whole-document path, which words them. Like that path,
+/// which reads each ledger as a `str`, it holds every byte to UTF-8 (the parse itself would
+/// not check the strings it ignores).
 pub(crate) fn parse_ledger(key: &str, text: &[u8]) -> Option<Ledger> {
+    if !text.is_ascii() {
+        std::str::from_utf8(text).ok()?;
+    }
     let text = strict_json(text);
     let mut de = serde_json::Deserializer::from_slice(&text);
     let ledger = LedgerSeed { key }.deserialize(&mut de).ok()?;

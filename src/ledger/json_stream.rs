@@ -62,11 +62,7 @@ fn split<C: AsRef<[u8]>>(chunks: impl Iterator<Item = C>, mut done_with: impl Fn
                 if let Some((index, key, text)) = whole {
                     let parsed_tx = parsed_tx.clone();
                     pool.spawn(move |_| {
-                        // The whole-document path reads ledgers as `str`: hold every byte to UTF-8
-                        // too (ignored strings would not be checked by the parse).
-                        let utf8 = text.is_ascii() || std::str::from_utf8(&text).is_ok();
-                        let ledger = if utf8 { parse_ledger(&key, &text) } else { None };
-                        let _ = parsed_tx.send((index, ledger));
+                        let _ = parsed_tx.send((index, parse_ledger(&key, &text)));
                     });
                 }
             }
