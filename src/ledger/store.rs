@@ -44,14 +44,18 @@ impl Prefix {
 
     /// Appends one value (a generator grows its ledgers checkpoint by checkpoint).
     pub fn push(&mut self, x: f64) {
+        let (hi, lo) = Prefix::step(self.total(), x);
+        self.hi.push(hi);
+        self.lo.push(lo);
+    }
+
+    /// The running sum so far (a prefix starts at 0).
+    fn total(&mut self) -> (f64, f64) {
         if self.hi.is_empty() {
             self.hi.push(0.0);
             self.lo.push(0.0);
         }
-        let last = (*self.hi.last().expect("non-empty"), *self.lo.last().expect("non-empty"));
-        let (hi, lo) = Prefix::step(last, x);
-        self.hi.push(hi);
-        self.lo.push(lo);
+        (*self.hi.last().expect("non-empty"), *self.lo.last().expect("non-empty"))
     }
 
     /// The running double-double sum after adding `x`.
@@ -270,14 +274,7 @@ impl Series {
         }
         let terms = &self.score_term[self.score_term.len() - cps.len()..];
         let mut sums = [&mut self.pnl_all, &mut self.pnl_earning, &mut self.usd_earning, &mut self.alpha_all];
-        let mut state = [(0.0, 0.0); 4];
-        for (p, st) in sums.iter_mut().zip(&mut state) {
-            if p.hi.is_empty() {
-                p.hi.push(0.0);
-                p.lo.push(0.0);
-            }
-            *st = (*p.hi.last().expect("non-empty"), *p.lo.last().expect("non-empty"));
-        }
+        let mut state = sums.each_mut().map(|p| p.total());
         for (c, &term) in cps.iter().zip(terms) {
             let earning = c.status.is_earning();
             let values = [
