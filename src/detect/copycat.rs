@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::panel::{lagged_correlation, lagged_correlation_from};
+use super::panel::{lagged_correlation, lagged_correlation_reaching};
 use super::{Finding, Knobs, Panel, seen};
 
 pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
@@ -26,9 +26,8 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 // The unlagged correlation matters only beside a lagged one that passes.
                 let mut unlagged: Option<f64> = None;
                 for lag in 1..=max_lag {
-                    if let Some((r, _)) =
-                        lagged_correlation_from(&m[f], &m[l], lag, knobs.min_overlap, knobs.copycat_correlation)
-                        && r >= knobs.copycat_correlation
+                    if let Some(r) =
+                        lagged_correlation_reaching(&m[f], &m[l], lag, knobs.min_overlap, knobs.copycat_correlation)
                     {
                         let r0 = *unlagged.get_or_insert_with(|| {
                             lagged_correlation(&m[f], &m[l], 0, knobs.min_overlap).map(|x| x.0).unwrap_or(0.0)

@@ -127,20 +127,21 @@ pub fn lagged_correlation(a: &Series, b: &Series, lag: usize, min_overlap: usize
     Some((pearson(x, y)?, x.len()))
 }
 
-/// [`lagged_correlation`] where it may reach `threshold` ([`may_reach`]), None where it
-/// certainly does not: what a scan for correlations above a threshold finds, faster.
-pub fn lagged_correlation_from(
+/// [`lagged_correlation`] where it reaches `threshold`, None elsewhere: what a scan for
+/// correlations above a threshold finds. The exact figure is computed only where a fast
+/// estimate cannot rule the pair out ([`may_reach`]).
+pub fn lagged_correlation_reaching(
     a: &Series,
     b: &Series,
     lag: usize,
     min_overlap: usize,
     threshold: f64,
-) -> Option<(f64, usize)> {
+) -> Option<f64> {
     let (x, y) = lagged(a, b, lag, min_overlap)?;
     if !may_reach(x, y, threshold) {
         return None;
     }
-    Some((pearson(x, y)?, x.len()))
+    pearson(x, y).filter(|r| *r >= threshold)
 }
 
 #[cfg(test)]

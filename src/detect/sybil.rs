@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::panel::lagged_correlation_from;
+use super::panel::lagged_correlation_reaching;
 use super::{Finding, Knobs, Panel, mean_sd, seen};
 use crate::time::MS_PER_DAY;
 
@@ -28,8 +28,8 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 let cols = (a + 1).max(b0)..(b0 + TILE).min(eligible.len());
                 cols.filter_map(move |b| {
                     let (i, j) = (eligible[a], eligible[b]);
-                    let (r, _) = lagged_correlation_from(&m[i], &m[j], 0, knobs.min_overlap, knobs.sybil_correlation)?;
-                    (r >= knobs.sybil_correlation).then_some((i, j, r))
+                    let r = lagged_correlation_reaching(&m[i], &m[j], 0, knobs.min_overlap, knobs.sybil_correlation)?;
+                    Some((i, j, r))
                 })
             })
         })
