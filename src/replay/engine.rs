@@ -599,14 +599,11 @@ impl Loop<'_> {
             }
             let pay = match &overlay {
                 None => model.settle(&dust, &sh.debts[mi]),
-                Some(o) => {
-                    let view = AsOf::of_subset(self.store, &sh.present, t);
-                    match monthly {
-                        Some(mm) if !mm.active(t) => model.settle(&dust, &Debt::DustOnly),
-                        Some(_) => {
-                            let month = crate::time::Month::of_ms(t).start_ms();
-                            let remaining = sh
-                                .present
+                Some(o) => match monthly {
+                    Some(mm) => {
+                        let month = crate::time::Month::of_ms(t).start_ms();
+                        let remaining = || {
+                            sh.present
                                 .iter()
                                 .enumerate()
                                 .map(|(k, &m)| {
@@ -623,16 +620,16 @@ impl Loop<'_> {
                                     );
                                     payout::Monthly::remaining_of(sh.needed[k], paid)
                                 })
-                                .collect();
-                            model.settle(&dust, &Debt::Remaining(remaining))
-                        }
-                        None => {
-                            let ctx =
-                                payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: Some(o) };
-                            model.settle(&dust, &model.debt(&view, &ctx)?)
-                        }
+                                .collect()
+                        };
+                        model.settle(&dust, &mm.debt_with(t, remaining))
                     }
-                }
+                    None => {
+                        let view = AsOf::of_subset(self.store, &sh.present, t);
+                        let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: Some(o) };
+                        model.settle(&dust, &model.debt(&view, &ctx)?)
+                    }
+                },
             };
             let scores = &sh.scores[wi];
             for (k, &m) in sh.present.iter().enumerate() {

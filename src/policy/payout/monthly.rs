@@ -73,6 +73,12 @@ impl Monthly {
         view.pnl_sum(m, prev.start_ms(), prev.end_ms(), true)
     }
 
+    /// The debt at `t` given a way to find what each miner is still owed this month: dust
+    /// only before activation. A closed loop passes its own running sums.
+    pub fn debt_with(&self, t: i64, remaining: impl FnOnce() -> Vec<f64>) -> Debt {
+        if self.active(t) { Debt::Remaining(remaining()) } else { Debt::DustOnly }
+    }
+
     /// The remaining USD from what is needed and what was paid this month on earning
     /// checkpoints: never negative.
     pub fn remaining_of(needed: f64, actual: f64) -> f64 {
@@ -137,7 +143,7 @@ impl PayoutModel for Monthly {
     }
 
     fn debt(&self, view: &AsOf, ctx: &Context) -> Result<Debt, InputError> {
-        Ok(if !self.active(view.t) { Debt::DustOnly } else { Debt::Remaining(Self::remaining(view, ctx)) })
+        Ok(self.debt_with(view.t, || Self::remaining(view, ctx)))
     }
 
     fn settle(&self, dust: &[f64], debt: &Debt) -> Payout {
