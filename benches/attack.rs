@@ -17,7 +17,6 @@ use dustlab::experiment::scenario::Scenario;
 use dustlab::experiment::sweep::exec::{SweepOptions, run};
 use dustlab::notes::Notes;
 
-#[path = "support/mod.rs"]
 mod support;
 
 fn attack_suite(c: &mut Criterion) {

@@ -7,13 +7,12 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-
-#[path = "support/mod.rs"]
-mod support;
 use dustlab::experiment::scenario::Scenario;
 use dustlab::experiment::sweep::exec::{SweepOptions, run};
 use dustlab::ledger::io;
 use dustlab::population::uniform::uniform;
+
+mod support;
 
 const SCENARIO: &str = r#"name = "bench"
 [data]
