@@ -235,11 +235,12 @@ pub fn replay_set(
     let store = Store::from_set(set);
     engine.run_segment(&store, 0..steps.len(), data_end, tick)?;
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
-    let fidelity = crate::metrics::fidelity::fidelity(&engine, &store, &em);
+    // The fidelity check is one sequential pass; the table's columns fill the other core.
+    let (fidelity, frame) =
+        rayon::join(|| crate::metrics::fidelity::fidelity(&engine, &store, &em), || results::frame(&engine, &em, 0));
     let mut notes = engine.notes();
     notes.extend(em.notes(steps));
-    let frame = results::frame(&engine, &em, 0)?;
-    Ok(Stage { frame, fidelity, notes })
+    Ok(Stage { frame: frame?, fidelity, notes })
 }
 
 /// SHA-256 of every input file (a snapshot directory hashes its files in name order).

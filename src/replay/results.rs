@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use super::emission::Emission;
-use super::engine::Engine;
+use super::engine::{Engine, Rows};
 
 /// Column names of the results table, in order (documented in the README).
 pub const COLUMNS: &[&str] = &[
@@ -23,56 +23,133 @@ pub const COLUMNS: &[&str] = &[
     "delta_usd",
 ];
 
-/// Builds the long table.
+/// Builds the long table. Each column is one pass over the engine's rows, and the columns are
+/// built in parallel: row by row, thirteen growing vectors and the hotkey strings were a
+/// quarter of the replay stage.
 pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
     let base = &engine.rows[0];
-    let base_usd: Vec<f64> = (0..base.step.len()).map(|i| em.usd(base.step[i] as usize, base.final_w[i])).collect();
-    let total: usize = engine.rows.iter().map(|r| r.step.len()).sum();
-    let mut policy = Vec::with_capacity(total);
-    let mut at_ms = Vec::with_capacity(total);
-    let mut hotkey = Vec::with_capacity(total);
-    let mut bucket = Vec::with_capacity(total);
-    let (mut score, mut dust, mut payout, mut final_w) =
-        (Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total));
-    let mut debt = Vec::with_capacity(total);
-    let (mut r_alpha, mut r_usd, mut b_usd, mut delta) =
-        (Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total));
-    for (p, rows) in engine.policies.iter().zip(&engine.rows) {
+    for rows in &engine.rows {
         assert_eq!(rows.step.len(), base.step.len(), "policies share population and clock");
-        for (i, &base_i) in base_usd.iter().enumerate() {
-            let s = rows.step[i] as usize;
-            let alpha = em.alpha(s, rows.final_w[i]);
-            let usd = em.usd(s, rows.final_w[i]);
-            policy.push(p.name.as_str());
-            at_ms.push(engine.steps[s]);
-            hotkey.push(engine.hotkeys.names[rows.hotkey[i] as usize].as_str());
-            bucket.push(engine.bucket_names.names[rows.bucket[i] as usize].as_str());
-            score.push(rows.window_score[i]);
-            dust.push(rows.dust[i]);
-            payout.push(rows.payout[i]);
-            debt.push(rows.debt[i]);
-            final_w.push(rows.final_w[i]);
-            r_alpha.push(alpha);
-            r_usd.push(usd);
-            b_usd.push(base_i);
-            delta.push(usd - base_i);
-        }
     }
-    let columns = vec![
-        Column::new("run".into(), vec![run; total]),
-        Column::new("policy".into(), policy),
-        Column::new("at_ms".into(), at_ms),
-        Column::new("hotkey".into(), hotkey),
-        Column::new("bucket".into(), bucket),
-        Column::new("window_score".into(), score),
-        Column::new("dust_weight".into(), dust),
-        Column::new("payout_weight".into(), payout),
-        Column::new("debt_weight".into(), debt),
-        Column::new("final_weight".into(), final_w),
-        Column::new("reward_alpha".into(), r_alpha),
-        Column::new("reward_usd".into(), r_usd),
-        Column::new("baseline_reward_usd".into(), b_usd),
-        Column::new("delta_usd".into(), delta),
-    ];
-    DataFrame::new(total, columns)
+    let total = base.step.len() * engine.rows.len();
+    let policies = || engine.policies.iter().zip(&engine.rows);
+    let each_row = |f: &(dyn Fn(&Rows, usize) -> f64 + Sync)| -> Vec<f64> {
+        policies().flat_map(|(_, rows)| (0..rows.step.len()).map(move |i| f(rows, i))).collect()
+    };
+    let usd = |rows: &Rows, i: usize| em.usd(rows.step[i] as usize, rows.final_w[i]);
+    let strings = |name: &str, ids: fn(&Rows) -> &Vec<u32>, names: &[String]| -> PolarsResult<Column> {
+        names_column(name, names, policies().flat_map(|(_, rows)| ids(rows).iter().copied()))
+    };
+    let concat = |name: &str, of: fn(&Rows) -> &Vec<f64>| -> Column {
+        Column::new(name.into(), policies().flat_map(|(_, rows)| of(rows).iter().copied()).collect::<Vec<f64>>())
+    };
+    let build = |c: usize| -> PolarsResult<Column> {
+        Ok(match COLUMNS[c] {
+            "run" => Column::new("run".into(), vec![run; total]),
+            "policy" => {
+                let names: Vec<String> = engine.policies.iter().map(|p| p.name.clone()).collect();
+                let ids =
+                    policies().enumerate().flat_map(|(k, (_, rows))| std::iter::repeat_n(k as u32, rows.step.len()));
+                names_column("policy", &names, ids)?
+            }
+            "at_ms" => Column::new(
+                "at_ms".into(),
+                policies()
+                    .flat_map(|(_, rows)| rows.step.iter().map(|&s| engine.steps[s as usize]))
+                    .collect::<Vec<i64>>(),
+            ),
+            "hotkey" => strings("hotkey", |r| &r.hotkey, &engine.hotkeys.names)?,
+            "bucket" => strings("bucket", |r| &r.bucket, &engine.bucket_names.names)?,
+            "window_score" => concat("window_score", |r| &r.window_score),
+            "dust_weight" => concat("dust_weight", |r| &r.dust),
+            "payout_weight" => concat("payout_weight", |r| &r.payout),
+            "debt_weight" => concat("debt_weight", |r| &r.debt),
+            "final_weight" => concat("final_weight", |r| &r.final_w),
+            "reward_alpha" => Column::new(
+                "reward_alpha".into(),
+                each_row(&|rows, i| em.alpha(rows.step[i] as usize, rows.final_w[i])),
+            ),
+            "reward_usd" => Column::new("reward_usd".into(), each_row(&usd)),
+            "baseline_reward_usd" => Column::new("baseline_reward_usd".into(), each_row(&|_, i| usd(base, i))),
+            "delta_usd" => Column::new("delta_usd".into(), each_row(&|rows, i| usd(rows, i) - usd(base, i))),
+            other => unreachable!("column {other} has no builder"),
+        })
+    };
+    // The hotkey strings first: the longest column to build.
+    let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
+    order.sort_by_key(|&c| COLUMNS[c] != "hotkey");
+    let mut built: Vec<(usize, Column)> =
+        order.into_par_iter().with_max_len(1).map(|c| Ok((c, build(c)?))).collect::<PolarsResult<_>>()?;
+    built.sort_by_key(|(c, _)| *c);
+    DataFrame::new(total, built.into_iter().map(|(_, c)| c).collect())
+}
+
+/// A string column of `names[id]` per id, as views into one buffer holding each name once (a
+/// name of up to 12 bytes lives in its view).
+fn names_column(name: &str, names: &[String], ids: impl Iterator<Item = u32>) -> PolarsResult<Column> {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    use polars_arrow::datatypes::ArrowDataType;
+    let mut bytes: Vec<u8> = Vec::new();
+    let views: Vec<View> = names
+        .iter()
+        .map(|n| {
+            let offset = u32::try_from(bytes.len()).map_err(|_| polars_err!(ComputeError: "names exceed 4 GiB"))?;
+            if n.len() > View::MAX_INLINE_SIZE as usize {
+                bytes.extend_from_slice(n.as_bytes());
+            }
+            Ok(View::new_from_bytes(n.as_bytes(), 0, offset))
+        })
+        .collect::<PolarsResult<_>>()?;
+    let mut total_bytes = 0;
+    let rows: Vec<View> = ids
+        .map(|id| {
+            let v = views[id as usize];
+            total_bytes += v.length as usize;
+            v
+        })
+        .collect();
+    let buffer_len = bytes.len();
+    // SAFETY: each view was made by `View::new_from_bytes` from a `&str` (valid UTF-8); one
+    // longer than 12 bytes points into buffer 0 at the offset its name was copied to. Checking
+    // the views again (`try_new`) cost as much as building the column.
+    let array = unsafe {
+        Utf8ViewArray::new_unchecked(
+            ArrowDataType::Utf8View,
+            rows.into(),
+            vec![bytes.into()].into(),
+            None,
+            Some(total_bytes),
+            buffer_len,
+        )
+    };
+    Ok(StringChunked::with_chunk(name.into(), array).into_column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_names_column_equals_the_strings_column_it_stands_for() {
+        let names: Vec<String> = [
+            "MAINCOMP",
+            "",
+            "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
+            "twelve bytes",
+            "thirteen byte",
+            "é—ü 名前",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let ids: Vec<u32> = vec![2, 0, 1, 3, 4, 5, 2, 2, 5, 0, 4];
+        let got = names_column("hotkey", &names, ids.iter().copied()).unwrap();
+        let want = Column::new("hotkey".into(), ids.iter().map(|&i| names[i as usize].as_str()).collect::<Vec<_>>());
+        assert!(got.equals(&want), "{got:?} against {want:?}");
+        let s = got.str().unwrap();
+        assert_eq!(s.get(2), Some(""));
+        assert_eq!(s.get(8), Some("é—ü 名前"));
+        assert_eq!(s.get(0), Some("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"));
+    }
 }
