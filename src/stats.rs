@@ -7,9 +7,15 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 
 /// Indexes of `x` in increasing order (total order). Ties share their mean rank, so the order
 /// among equals does not matter (an unstable sort of contiguous pairs is fine).
-fn sorted_order(x: &[f64]) -> Vec<u32> {
-    let mut pairs: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+pub fn sorted_order(x: &[f64]) -> Vec<u32> {
+    // `f64::total_cmp`'s own integer key, made once per value instead of twice per comparison
+    // (a sweep sorts two steps' worth of scores and weights per variant and step).
+    let key = |v: f64| {
+        let b = v.to_bits() as i64;
+        b ^ (((b >> 63) as u64) >> 1) as i64
+    };
+    let mut pairs: Vec<(i64, u32)> = x.iter().enumerate().map(|(i, v)| (key(*v), i as u32)).collect();
+    pairs.sort_unstable_by_key(|p| p.0);
     pairs.into_iter().map(|p| p.1).collect()
 }
 
@@ -104,12 +110,19 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() != y.len() {
         return pearson(&ranks(x), &ranks(y));
     }
-    let order = sorted_order(x);
+    spearman_along(x, y, &sorted_order(x))
+}
+
+/// [`spearman`] given an order that sorts `x` (equal values side by side): a caller holding
+/// one saves the sort. The ranks, and so the figure, do not depend on which such order.
+pub fn spearman_along(x: &[f64], y: &[f64], order: &[u32]) -> Option<f64> {
+    debug_assert_eq!(x.len(), y.len());
+    debug_assert!(order.windows(2).all(|w| x[w[0] as usize] <= x[w[1] as usize] || x.iter().any(|v| v.is_nan())));
     // NaNs rank apart from each other in an order of the sort's choosing: no shortcut there.
     let monotone = !x.iter().chain(y).any(|v| v.is_nan())
         && order.windows(2).all(|w| y[w[0] as usize].total_cmp(&y[w[1] as usize]).is_le());
-    let ry = if monotone { ranks_along(y, &order) } else { ranks(y) };
-    pearson(&ranks_along(x, &order), &ry)
+    let ry = if monotone { ranks_along(y, order) } else { ranks(y) };
+    pearson(&ranks_along(x, order), &ry)
 }
 
 /// Linear-interpolated percentile (0–100) of a sample; 0 for an empty one.
@@ -184,6 +197,43 @@ mod tests {
                 a == b || (a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan)),
                 "{x:?} {y:?}: {a:?} vs {b:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_bucket_s_members_in_the_step_s_score_order_give_its_spearman_of_clipped_scores() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(8);
+        let values = [f64::NEG_INFINITY, -7.0, -0.0, 0.0, 0.5, 3.0, 3.0, 1e300, f64::INFINITY];
+        for _ in 0..2000 {
+            let n = rng.random_range(0..60);
+            let x: Vec<f64> = (0..n)
+                .map(|_| {
+                    if rng.random_range(0..3) == 0 {
+                        rng.random_range(-5.0..5.0)
+                    } else {
+                        values[rng.random_range(0..9)]
+                    }
+                })
+                .collect();
+            // The order sorts the values as total_cmp does.
+            let order = sorted_order(&x);
+            let mut by_cmp = x.clone();
+            by_cmp.sort_by(f64::total_cmp);
+            let along: Vec<f64> = order.iter().map(|&i| x[i as usize]).collect();
+            assert!(along.iter().zip(&by_cmp).all(|(a, b)| a.to_bits() == b.to_bits()), "{along:?} vs {by_cmp:?}");
+            // Members of one bucket, in that order, rank their clipped scores.
+            let bucket: Vec<bool> = (0..n).map(|_| rng.random_range(0..2) == 0).collect();
+            let members: Vec<usize> = (0..n).filter(|&i| bucket[i]).collect();
+            let clipped: Vec<f64> = members.iter().map(|&i| x[i].max(0.0)).collect();
+            let dust: Vec<f64> = members.iter().map(|_| rng.random_range(0.0..2.0)).collect();
+            let at: std::collections::HashMap<usize, u32> =
+                members.iter().enumerate().map(|(k, &i)| (i, k as u32)).collect();
+            let sub: Vec<u32> = order.iter().filter_map(|&i| at.get(&(i as usize)).copied()).collect();
+            for y in [dust.clone(), clipped.iter().map(|v| v * 2.0).collect()] {
+                let (a, b) = (spearman_along(&clipped, &y, &sub), spearman(&clipped, &y));
+                assert!(a == b || (a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan)), "{clipped:?} {y:?}");
+            }
         }
     }
 

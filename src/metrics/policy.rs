@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::stats::{gini, spearman};
+use crate::stats::{gini, sorted_order, spearman, spearman_along};
 
 /// One row of the long table, as the metrics need it. Hotkeys and buckets are dense ids
 /// into the name tables passed alongside, so a sweep's thousands of variants stay cheap.
@@ -201,6 +201,7 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
     let mut seen_at = vec![usize::MAX; n_miners];
     let (mut churn_total, mut churn_steps) = (0.0, 0usize);
     let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
+    let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
     let mut start = 0;
     for step in 0..n_steps {
         let mut end = start;
@@ -250,6 +251,29 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
         at_floor_all += f_n;
         at_ceiling_all += c_n;
         miner_rows += m_n;
+        let miners: Vec<&Row> = step_rows.iter().filter(|r| !is_burn(r)).collect();
+        let scores: Vec<f64> = miners.iter().map(|r| r.window_score).collect();
+        let order = sorted_order(&scores);
+        // One sort of the step's scores serves every bucket: a bucket's members in that order
+        // sort its clipped scores too (`max(0)` keeps the order). A NaN score clips out of place.
+        let shared_order = !scores.iter().any(|x| x.is_nan());
+        if shared_order {
+            for o in by_bucket_order.iter_mut() {
+                o.clear();
+            }
+            let mut within = vec![0u32; n_buckets];
+            let position: Vec<u32> = miners
+                .iter()
+                .map(|r| {
+                    let k = within[r.bucket as usize];
+                    within[r.bucket as usize] += 1;
+                    k
+                })
+                .collect();
+            for &p in &order {
+                by_bucket_order[miners[p as usize].bucket as usize].push(position[p as usize]);
+            }
+        }
         let mut groups: Vec<(f64, Vec<f64>)> = Vec::new();
         for (b, members) in by_bucket.iter().enumerate() {
             if !present[b] {
@@ -271,16 +295,18 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
             s.max.push(d.iter().copied().reduce(f64::max));
             s.mean.push(Some(d.iter().sum::<f64>() / d.len() as f64));
             let scores: Vec<f64> = members.iter().map(|&k| step_rows[k].window_score.max(0.0)).collect();
-            s.spearman.push(if d.len() >= 3 { spearman(&scores, &d) } else { None });
+            s.spearman.push(match d.len() {
+                0..3 => None,
+                _ if shared_order => spearman_along(&scores, &d, &by_bucket_order[b]),
+                _ => spearman(&scores, &d),
+            });
             groups.push((bucket_bounds[b].0, d));
         }
         let v = hierarchy_violations(&groups);
         violations += v;
         steps_viol += usize::from(v > 0);
-        let miners: Vec<&Row> = step_rows.iter().filter(|r| !is_burn(r)).collect();
-        let scores: Vec<f64> = miners.iter().map(|r| r.window_score).collect();
         let finals: Vec<f64> = miners.iter().map(|r| r.final_w).collect();
-        if let Some(rho) = spearman(&scores, &finals) {
+        if let Some(rho) = spearman_along(&scores, &finals, &order) {
             reward_rho.push(rho);
         }
         // Churn: half the L1 move of final weights from the previous step (absent = 0).
