@@ -76,13 +76,8 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
             other => unreachable!("column {other} has no builder"),
         })
     };
-    // The hotkey strings first: the longest column to build.
-    let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
-    order.sort_by_key(|&c| COLUMNS[c] != "hotkey");
-    let mut built: Vec<(usize, Column)> =
-        order.into_par_iter().with_max_len(1).map(|c| Ok((c, build(c)?))).collect::<PolarsResult<_>>()?;
-    built.sort_by_key(|(c, _)| *c);
-    DataFrame::new(total, built.into_iter().map(|(_, c)| c).collect())
+    let columns = (0..COLUMNS.len()).into_par_iter().with_max_len(1).map(build).collect::<PolarsResult<_>>()?;
+    DataFrame::new(total, columns)
 }
 
 /// A string column of `names[id]` per id, as views into one buffer holding each name once (a
