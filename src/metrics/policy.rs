@@ -202,6 +202,7 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
     let (mut churn_total, mut churn_steps) = (0.0, 0usize);
     let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
     let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
+    let mut slot: Vec<(u32, u32)> = Vec::new();
     let mut start = 0;
     for step in 0..n_steps {
         let mut end = start;
@@ -214,6 +215,7 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
             g.clear();
         }
         cur_ids.clear();
+        slot.clear();
         let (mut f_n, mut c_n, mut m_n) = (0usize, 0usize, 0usize);
         for (k, r) in step_rows.iter().enumerate() {
             cur_w[r.miner as usize] = r.final_w;
@@ -223,6 +225,8 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
                 burn_total += r.final_w;
                 continue;
             }
+            // The row's bucket and its place among the bucket's members, in miner-row order.
+            slot.push((r.bucket, by_bucket[r.bucket as usize].len() as u32));
             by_bucket[r.bucket as usize].push(k);
             let (f, c) = bucket_bounds[r.bucket as usize];
             let tol_f = 1e-12 * f.abs().max(1e-300);
@@ -261,17 +265,9 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
             for o in by_bucket_order.iter_mut() {
                 o.clear();
             }
-            let mut within = vec![0u32; n_buckets];
-            let position: Vec<u32> = miners
-                .iter()
-                .map(|r| {
-                    let k = within[r.bucket as usize];
-                    within[r.bucket as usize] += 1;
-                    k
-                })
-                .collect();
             for &p in &order {
-                by_bucket_order[miners[p as usize].bucket as usize].push(position[p as usize]);
+                let (b, place) = slot[p as usize];
+                by_bucket_order[b as usize].push(place);
             }
         }
         let mut groups: Vec<(f64, Vec<f64>)> = Vec::new();
