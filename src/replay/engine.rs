@@ -17,7 +17,7 @@ use crate::policy::DustPolicy;
 use crate::policy::config::{Smoothing, WindowStatuses};
 use crate::policy::dust::{dust_weights_grouped, group_by_bucket, window_scores};
 use crate::policy::payout::{self, Debt, PayoutModel};
-use crate::time::CHECKPOINT_MS;
+use crate::time::{CHECKPOINT_MS, Month};
 
 /// Strings stored once, referred to by index in the result columns.
 #[derive(Debug, Clone, Default)]
@@ -66,7 +66,8 @@ pub(crate) struct Shared {
     /// Debt per distinct payout model.
     pub(crate) debts: Vec<Debt>,
     /// What each present miner earned last month (`Monthly::needed`), where a closed loop on
-    /// a monthly model reads it: the same for every policy of the step, so computed once.
+    /// a monthly model reads it: the same for every policy and every step of a month, so
+    /// computed once per month.
     pub(crate) needed: Vec<f64>,
     /// Σ alpha the present miners received over (t, t + step].
     received_alpha: f64,
@@ -322,6 +323,26 @@ impl<'a> Engine<'a> {
             store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
         let collateral_rows: Vec<Option<&[(i64, f64)]>> =
             store.miners.iter().map(|s| self.collateral.and_then(|h| h.rows(&s.hotkey))).collect();
+        // Last month's earnings (`Monthly::needed`) hold for a whole month: each miner's is
+        // computed once per month of the range, not again at every step.
+        let needed_by_month: Vec<(i64, Vec<f64>)> = if monthly_loop {
+            let mut months: Vec<(i64, i64)> = Vec::new();
+            for &t in &self.steps[range.clone()] {
+                let month = Month::of_ms(t).start_ms();
+                if months.last().is_none_or(|m| m.0 != month) {
+                    months.push((month, t));
+                }
+            }
+            months
+                .par_iter()
+                .map(|&(month, t)| {
+                    let view = AsOf::new(store, t);
+                    (month, (0..store.len()).map(|m| payout::Monthly::needed(&view, m)).collect())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         // A handful of miners (an attack candidate's own hotkeys) is cheaper stepped through
         // on one thread than split into a task per step.
         let min_len = if store.len() < 64 { usize::MAX } else { 1 };
@@ -386,10 +407,10 @@ impl<'a> Engine<'a> {
                 } else {
                     None
                 };
-                let needed = if monthly_loop {
-                    (0..view.len()).map(|k| payout::Monthly::needed(&view, k)).collect()
-                } else {
-                    Vec::new()
+                let month = Month::of_ms(t).start_ms();
+                let needed = match needed_by_month.iter().find(|(m, _)| *m == month) {
+                    Some((_, of_miner)) => present.iter().map(|&m| of_miner[m]).collect(),
+                    None => Vec::new(),
                 };
                 Ok(Shared {
                     present,
@@ -601,7 +622,7 @@ impl Loop<'_> {
                 None => model.settle(&dust, &sh.debts[mi]),
                 Some(o) => match monthly {
                     Some(mm) => {
-                        let month = crate::time::Month::of_ms(t).start_ms();
+                        let month = Month::of_ms(t).start_ms();
                         let remaining = || {
                             sh.present
                                 .iter()
