@@ -126,3 +126,32 @@ k = 3
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("no policy \"nope\""));
 }
+
+#[test]
+fn a_report_of_the_baseline_alone_leaves_out_the_reward_change_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "alone.toml",
+        br#"name = "alone"
+seed = 3
+[population]
+miners = 12
+days = 30
+start = "2025-11-01"
+[[policy]]
+preset = "ptn-dynamic"
+"#,
+    );
+    let out = dir.path().join("out");
+    let o = dustlab(&["replay", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    check_html(&html);
+    assert!(!html.contains("<figure id=\"reward_delta\">"), "nothing to compare the baseline with");
+    assert!(!out.join("charts").join("reward_delta.svg").exists());
+    for c in ["dust_bands", "score_vs_dust", "dust_histogram", "floor_ceiling"] {
+        assert!(html.contains(&format!("<figure id=\"{c}\">")), "{c} missing");
+    }
+    assert!(!std::fs::read_to_string(out.join("report.md")).unwrap().contains("reward_delta"));
+}

@@ -467,7 +467,8 @@ pub fn build_with(
         svg,
     });
 
-    // 4. Sorted per-miner reward delta against the baseline.
+    // 4. Sorted per-miner reward delta against the baseline; with the baseline alone there is
+    // nothing to compare, and an empty frame would read as "no change".
     let lines = metrics
         .iter()
         .filter(|m| m.policy != baseline)
@@ -475,23 +476,26 @@ pub fn build_with(
             (m.policy.clone(), m.deltas_sorted.iter().enumerate().map(|(i, d)| (i as f64 + 1.0, *d)).collect(), None)
         })
         .collect::<Vec<_>>();
-    let title = format!("Per-miner reward change against {baseline}, sorted");
-    let panel = Panel {
-        title: String::new(),
-        x_label: "miner (sorted by change)".into(),
-        y_label: "reward change (USD over the replay)".into(),
-        x_format: None,
-        markers: Vec::new(),
-        bars: None,
-        lines,
-    };
-    let svg = render(&Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480))?;
-    charts.push(Chart {
-        name: "reward_delta",
-        title,
-        caption: "Each line sorts every miner's total reward change under a policy against the baseline.".into(),
-        svg,
-    });
+    if !lines.is_empty() {
+        let title = format!("Per-miner reward change against {baseline}, sorted");
+        let panel = Panel {
+            title: String::new(),
+            x_label: "miner (sorted by change)".into(),
+            y_label: "reward change (USD over the replay)".into(),
+            x_format: None,
+            markers: Vec::new(),
+            bars: None,
+            lines,
+        };
+        let svg =
+            render(&Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480))?;
+        charts.push(Chart {
+            name: "reward_delta",
+            title,
+            caption: "Each line sorts every miner's total reward change under a policy against the baseline.".into(),
+            svg,
+        });
+    }
 
     // 5. Share at floor and at ceiling over time: small multiples, one panel per policy.
     let panels = metrics
