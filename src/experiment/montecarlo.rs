@@ -253,7 +253,18 @@ pub fn replay<'a>(
     policies: &'a [crate::policy::DustPolicy],
     steps: &[i64],
 ) -> anyhow::Result<Engine<'a>> {
-    replay_store(scenario, prep, &prep.store, policies, steps)
+    replay_store(scenario, prep, &prep.store, policies, steps, false)
+}
+
+/// [`replay`] keeping each step's score orders (`Engine::score_order`) for the metrics of
+/// many variants (a sweep's chunk).
+pub fn replay_ordered<'a>(
+    scenario: &'a Scenario,
+    prep: &'a Prepared,
+    policies: &'a [crate::policy::DustPolicy],
+    steps: &[i64],
+) -> anyhow::Result<Engine<'a>> {
+    replay_store(scenario, prep, &prep.store, policies, steps, true)
 }
 
 /// Replays `policies` on `store` with a prepared run's side inputs.
@@ -263,8 +274,10 @@ fn replay_store<'a>(
     store: &Store,
     policies: &'a [crate::policy::DustPolicy],
     steps: &[i64],
+    keep_orders: bool,
 ) -> anyhow::Result<Engine<'a>> {
     let mut engine = Engine::new(policies, steps.to_vec(), scenario.step_ms)?;
+    engine.keep_orders = keep_orders;
     engine.buckets = prep.buckets.as_ref();
     engine.collateral = Some(&prep.collateral);
     engine.set_emission(&scenario.pool, &scenario.price);
@@ -292,7 +305,7 @@ pub fn rivals_without(
                 return Ok(None);
             }
             let store = prep.store.without(&inj.adversary.iter().map(String::as_str).collect());
-            let engine = replay_store(scenario, prep, &store, policies, steps)?;
+            let engine = replay_store(scenario, prep, &store, policies, steps, false)?;
             let em = Emission::of(&engine, &scenario.pool, &scenario.price);
             Ok(Some(outcome::rivals_usd(&engine, &em, &spec.bucket, &everyone)))
         })

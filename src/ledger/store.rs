@@ -166,6 +166,8 @@ pub struct Store {
     pub miners: Vec<Series>,
     /// Decayed prefix sums per half-life (ms, as bits), built on first use and shared.
     decay: std::sync::RwLock<std::collections::HashMap<u64, std::sync::Arc<Vec<DecayTable>>>>,
+    /// Every instant a checkpoint may sit at ([`Store::instants`]), built on first use.
+    instants: std::sync::OnceLock<Vec<i64>>,
 }
 
 /// A miner's decayed prefix sums for one half-life `h`: the history is cut into segments short
@@ -313,7 +315,47 @@ impl Store {
                 s
             })
             .collect();
-        Store { miners, decay: Default::default() }
+        Store { miners, ..Store::default() }
+    }
+
+    /// Every instant a checkpoint of the store may sit at, sorted: each contiguous series'
+    /// 12-hour grid over the span of the series on that grid, and every timestamp of the
+    /// others. No checkpoint of any miner lies between two starts with no instant between
+    /// them, so windows from either start cover the same checkpoints: a sweep's continuous
+    /// lookbacks, which differ in milliseconds, share their scores through it.
+    pub fn instants(&self) -> &[i64] {
+        self.instants.get_or_init(|| {
+            let mut grids: Vec<(i64, i64, i64)> = Vec::new(); // (phase, first, last)
+            let mut out = Vec::new();
+            for s in &self.miners {
+                let Some((first, last)) = s.span() else { continue };
+                if !s.contiguous {
+                    out.extend_from_slice(&s.ts);
+                    continue;
+                }
+                let phase = first.rem_euclid(CHECKPOINT_MS);
+                match grids.iter_mut().find(|g| g.0 == phase) {
+                    Some(g) => {
+                        g.1 = g.1.min(first);
+                        g.2 = g.2.max(last);
+                    }
+                    None => grids.push((phase, first, last)),
+                }
+            }
+            for (_, first, last) in grids {
+                out.extend((0..=(last - first) / CHECKPOINT_MS).map(|k| first + k * CHECKPOINT_MS));
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+    }
+
+    /// The first instant at or after `from` (`i64::MAX` past the last): windows starting at
+    /// two times with the same canonical start cover the same checkpoints of every miner.
+    pub fn canonical_start(&self, from: i64) -> i64 {
+        let v = self.instants();
+        v.get(v.partition_point(|&x| x < from)).copied().unwrap_or(i64::MAX)
     }
 
     /// The decayed tables of every miner for half-life `h_ms` (built once, then shared).

@@ -172,16 +172,58 @@ pub struct Names<'a> {
 /// Computes one policy's metrics from its rows (all steps, burn rows included), rows grouped
 /// by step in step order.
 pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names, bounds: Bounds) -> PolicyMetrics {
-    let is_burn = |r: &Row| Some(r.miner) == names.burn;
-    let n_buckets = names.buckets.len();
-    let bucket_bounds: Vec<(f64, f64)> = names.buckets.iter().map(|b| bounds(b)).collect();
-    let present: Vec<bool> = {
+    policy_metrics_ordered(policy, n_steps, &mut SliceRows { rows, next: 0 }, names, bounds, &[])
+}
+
+/// A policy's rows, one step at a time: the metrics hold a step's rows only, so a sweep's
+/// variants never build their whole long table (a thousand variants' tables are gigabytes
+/// written once and read once).
+pub trait StepRows {
+    /// Per bucket id, whether any miner row (the burn's rows left out) holds it.
+    fn buckets_seen(&self, n_buckets: usize, burn: Option<u32>) -> Vec<bool>;
+    /// The rows of `step` (steps are asked for in order).
+    fn step(&mut self, step: usize) -> &[Row];
+}
+
+/// Rows held in one slice, grouped by step in step order.
+pub struct SliceRows<'r> {
+    pub rows: &'r [Row],
+    pub next: usize,
+}
+
+impl StepRows for SliceRows<'_> {
+    fn buckets_seen(&self, n_buckets: usize, burn: Option<u32>) -> Vec<bool> {
         let mut p = vec![false; n_buckets];
-        for r in rows.iter().filter(|r| !is_burn(r)) {
+        for r in self.rows.iter().filter(|r| Some(r.miner) != burn) {
             p[r.bucket as usize] = true;
         }
         p
-    };
+    }
+
+    fn step(&mut self, step: usize) -> &[Row] {
+        let start = self.next;
+        while self.next < self.rows.len() && self.rows[self.next].step == step {
+            self.next += 1;
+        }
+        &self.rows[start..self.next]
+    }
+}
+
+/// [`policy_metrics`] given, per step, an order that sorts the step's window scores (its
+/// miner rows, burn left out) where the caller holds one: a sweep's variants that share a
+/// window share that sort. A step without one (or with one of another length) sorts.
+pub fn policy_metrics_ordered(
+    policy: &str,
+    n_steps: usize,
+    rows: &mut dyn StepRows,
+    names: &Names,
+    bounds: Bounds,
+    score_orders: &[Option<&[u32]>],
+) -> PolicyMetrics {
+    let is_burn = |r: &Row| Some(r.miner) == names.burn;
+    let n_buckets = names.buckets.len();
+    let bucket_bounds: Vec<(f64, f64)> = names.buckets.iter().map(|b| bounds(b)).collect();
+    let present = rows.buckets_seen(n_buckets, names.burn);
     let mut series: Vec<BucketSeries> = vec![BucketSeries::default(); n_buckets];
     let (mut usd_b, mut alpha_b) = (vec![0.0; n_buckets], vec![0.0; n_buckets]);
     let mut cumulative = vec![0.0; n_buckets];
@@ -203,14 +245,8 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
     let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
     let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
     let mut slot: Vec<(u32, u32)> = Vec::new();
-    let mut start = 0;
     for step in 0..n_steps {
-        let mut end = start;
-        while end < rows.len() && rows[end].step == step {
-            end += 1;
-        }
-        let step_rows = &rows[start..end];
-        start = end;
+        let step_rows = rows.step(step);
         for g in by_bucket.iter_mut() {
             g.clear();
         }
@@ -257,7 +293,10 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
         miner_rows += m_n;
         let miners: Vec<&Row> = step_rows.iter().filter(|r| !is_burn(r)).collect();
         let scores: Vec<f64> = miners.iter().map(|r| r.window_score).collect();
-        let order = sorted_order(&scores);
+        let order: std::borrow::Cow<[u32]> = match score_orders.get(step).copied().flatten() {
+            Some(o) if o.len() == scores.len() => o.into(),
+            _ => sorted_order(&scores).into(),
+        };
         // One sort of the step's scores serves every bucket: a bucket's members in that order
         // sort its clipped scores too (`max(0)` keeps the order). A NaN score clips out of place.
         let shared_order = !scores.iter().any(|x| x.is_nan());
@@ -265,7 +304,7 @@ pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names,
             for o in by_bucket_order.iter_mut() {
                 o.clear();
             }
-            for &p in &order {
+            for &p in order.iter() {
                 let (b, place) = slot[p as usize];
                 by_bucket_order[b as usize].push(place);
             }

@@ -54,6 +54,9 @@ pub struct Rows {
     /// The debt term compared with dust (see `Payout::debt`).
     pub debt: Vec<f64>,
     pub final_w: Vec<f64>,
+    /// Per step: which of the step's distinct windows scored this policy (an index into
+    /// the step's orders, [`Engine::score_order`]).
+    pub score_window: Vec<u32>,
 }
 
 /// What one step shares across policies.
@@ -61,8 +64,12 @@ pub(crate) struct Shared {
     pub(crate) present: Vec<usize>,
     pub(crate) buckets: Vec<Status>,
     pub(crate) collateral: Vec<f64>,
-    /// Window scores per distinct window spec.
+    /// Window scores per distinct window at this step: specs whose windows cover the same
+    /// checkpoints share one (`score_of` maps each spec to its scores).
     pub(crate) scores: Vec<Vec<f64>>,
+    pub(crate) score_of: Vec<u32>,
+    /// With `keep_orders`: an order that sorts each of `scores`.
+    orders: Vec<Vec<u32>>,
     /// Debt per distinct payout model.
     pub(crate) debts: Vec<Debt>,
     /// What each present miner earned last month (`Monthly::needed`), where a closed loop on
@@ -115,6 +122,12 @@ pub struct Engine<'a> {
     pub bucket_names: Interner,
     pub rows: Vec<Rows>,
     pub facts: Vec<StepFacts>,
+    /// Whether to keep, per step, an order that sorts each distinct window's scores
+    /// ([`Engine::score_order`]): a sweep's metrics then sort a step's scores once for every
+    /// variant that shares the window, not once per variant.
+    pub keep_orders: bool,
+    /// Per step, per distinct window: the orders kept with `keep_orders`.
+    score_orders: Vec<Vec<Vec<u32>>>,
     /// With a bucket history: hotkey → steps at which it had no row, so its bucket came from
     /// its checkpoints' status (a data note).
     pub bucket_fallbacks: std::collections::BTreeMap<String, usize>,
@@ -282,6 +295,8 @@ impl<'a> Engine<'a> {
             bucket_names: Interner::default(),
             rows: vec![Rows::default(); policies.len()],
             facts: vec![StepFacts::default(); n_steps],
+            keep_orders: false,
+            score_orders: vec![Vec::new(); n_steps],
             bucket_fallbacks: Default::default(),
             smooth_state: vec![Vec::new(); policies.len()],
             feedback: Feedback::Historical,
@@ -387,7 +402,33 @@ impl<'a> Engine<'a> {
                 let collateral: Vec<f64> = (0..view.len())
                     .map(|k| collateral_rows[view.store_index(k)].and_then(|r| at_rows(r, t)).copied().unwrap_or(0.0))
                     .collect();
-                let scores = self.window_reps.iter().map(|p| window_scores(p, &view)).collect();
+                // Specs whose windows start at the same instant of the store cover the same
+                // checkpoints, so they share their scores (the key's first field: the start).
+                let mut keys: Vec<WindowKey> = Vec::new();
+                let mut scores: Vec<Vec<f64>> = Vec::new();
+                let score_of: Vec<u32> = self
+                    .window_reps
+                    .iter()
+                    .map(|p| {
+                        let (lookback, half_life, statuses, metric) = window_key(p);
+                        let start =
+                            if self.window_reps.len() > 1 { store.canonical_start(t - lookback) } else { t - lookback };
+                        let key = (start, half_life, statuses, metric);
+                        match keys.iter().position(|k| *k == key) {
+                            Some(i) => i as u32,
+                            None => {
+                                keys.push(key);
+                                scores.push(window_scores(p, &view));
+                                (keys.len() - 1) as u32
+                            }
+                        }
+                    })
+                    .collect();
+                let orders = if self.keep_orders {
+                    scores.iter().map(|s| crate::stats::sorted_order(s)).collect()
+                } else {
+                    Vec::new()
+                };
                 let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: None };
                 // A model only closed-loop policies use computes its debt in their own walk.
                 let debts = self
@@ -417,6 +458,8 @@ impl<'a> Engine<'a> {
                     buckets,
                     collateral,
                     scores,
+                    score_of,
+                    orders,
                     debts,
                     needed,
                     received_alpha,
@@ -440,7 +483,7 @@ impl<'a> Engine<'a> {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(), crate::error::InputError> {
         let step_ms = self.step_ms;
-        let shared = self.prelude(store, range.clone(), data_end)?;
+        let mut shared = self.prelude(store, range.clone(), data_end)?;
         for (i, sh) in range.clone().zip(&shared) {
             self.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
             for &m in &sh.bucket_fallback {
@@ -535,7 +578,17 @@ impl<'a> Engine<'a> {
             .skip(skip)
             .map(|(pi, ((rows, prev), paid))| run(pi, rows, prev, paid, baseline_shares.as_deref()))
             .collect::<Result<Vec<()>, crate::error::InputError>>()?;
+        for (i, sh) in range.zip(shared.iter_mut()) {
+            self.score_orders[i] = std::mem::take(&mut sh.orders);
+        }
         Ok(())
+    }
+
+    /// With `keep_orders`: an order that sorts policy `pi`'s window scores at `step` (its
+    /// present miners, in row order).
+    pub fn score_order(&self, pi: usize, step: usize) -> Option<&[u32]> {
+        let w = *self.rows[pi].score_window.get(step)? as usize;
+        self.score_orders.get(step)?.get(w).map(Vec::as_slice)
     }
 }
 
@@ -613,7 +666,11 @@ impl Loop<'_> {
             // The dust phase in force (the first before any phase starts).
             let k = phases.partition_point(|ph| ph.0 <= t).saturating_sub(1);
             let (_, wi, policy) = &phases[k];
-            let wi = *wi;
+            let wi = sh.score_of[*wi] as usize;
+            if rows.score_window.len() <= step {
+                rows.score_window.resize(step + 1, u32::MAX);
+            }
+            rows.score_window[step] = wi as u32;
             let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
             if policy.smoothing != Smoothing::None {
                 smooth(policy, &mut dust, &sh.present, self.hotkey_ids, prev, step as u32);

@@ -15,7 +15,7 @@ use crate::experiment::montecarlo::{self, Base};
 use crate::experiment::run::{base_steps, load_base};
 use crate::experiment::scenario::Scenario;
 use crate::metrics::adversary::{self as outcome, Outcome};
-use crate::metrics::policy::policy_metrics;
+use crate::metrics::policy::policy_metrics_ordered;
 use crate::metrics::rows;
 use crate::notes::Notes;
 use crate::policy::DustPolicy;
@@ -45,11 +45,20 @@ pub struct SweepOutput {
 /// Metrics of engine policy `pi` as one sweep row (baseline: engine policy 0).
 pub fn metrics_row(engine: &Engine, pi: usize, em: &Emission, outcomes: &[Outcome], run: u32) -> BTreeMap<String, f64> {
     let policy: &DustPolicy = &engine.policies[pi];
-    let metric_rows = rows::from_engine(engine, pi, em);
+    let mut metric_rows = rows::EngineRows::new(engine, pi, em);
     let bounds = |bucket: &str| policy.bounds(bucket);
-    let m = policy_metrics(&policy.name, engine.steps.len(), &metric_rows, &rows::names(engine), &bounds);
+    let orders: Vec<Option<&[u32]>> = (0..engine.steps.len()).map(|s| engine.score_order(pi, s)).collect();
+    let m = policy_metrics_ordered(
+        &policy.name,
+        engine.steps.len(),
+        &mut metric_rows,
+        &rows::names(engine),
+        &bounds,
+        &orders,
+    );
     let mut out = scalars(&m, outcomes.iter().filter(|o| o.policy == policy.name && o.run == run));
-    let negative = metric_rows.iter().filter(|r| r.final_w < 0.0 || r.dust < 0.0).count();
+    let r = &engine.rows[pi];
+    let negative = r.final_w.iter().zip(&r.dust).filter(|(w, d)| **w < 0.0 || **d < 0.0).count();
     out.insert("negative_weights".into(), negative as f64);
     out
 }
@@ -233,6 +242,14 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     let steps = base_steps(scenario, &base, opts.start, opts.end)?;
     let mut folder = RunFolder::begin(&target)?;
     let chunk = spec.chunk.unwrap_or(32).max(1);
+    // Chunks of variants with like windows: a chunk's variants whose windows cover the same
+    // checkpoints at a step share the step's scores and their sort (rows are written in
+    // variant order whatever the chunks).
+    let mut by_window: Vec<&Variant> = variants.iter().collect();
+    by_window.sort_by_cached_key(|v| {
+        let p = &v.policy;
+        (format!("{:?} {:?} {:?}", p.window_statuses, p.metric, p.half_life_days), p.lookback_ms(), v.index)
+    });
     let chunks = variants.len().div_ceil(chunk);
     let prefix = format!("sweep {} ({} variants)", scenario.name, variants.len());
     let bar = crate::progress::bar(opts.quiet, (chunks * scenario.runs) as u64, "chunks", prefix);
@@ -244,12 +261,12 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         let prep = montecarlo::prepare(scenario, &base, run)?;
         // The baseline's own figures in this run, for every variant's verdict.
         let mut baseline_row: Option<BTreeMap<String, f64>> = None;
-        for part in variants.chunks(chunk) {
+        for (c, part) in by_window.chunks(chunk).enumerate() {
             let policies: Vec<DustPolicy> =
                 std::iter::once(baseline.clone()).chain(part.iter().map(|v| v.policy.clone())).collect();
-            let engine = montecarlo::replay(scenario, &prep, &policies, &steps)?;
+            let engine = montecarlo::replay_ordered(scenario, &prep, &policies, &steps)?;
             let em = Emission::of(&engine, &scenario.pool, &scenario.price);
-            if run == 0 && part.as_ptr() == variants.as_ptr() {
+            if run == 0 && c == 0 {
                 notes.extend(engine.notes());
                 notes.extend(em.notes(&steps));
             }
