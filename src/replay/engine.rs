@@ -65,9 +65,9 @@ pub(crate) struct Shared {
     pub(crate) buckets: Vec<Status>,
     pub(crate) collateral: Vec<f64>,
     /// Window scores per distinct window at this step: specs whose windows cover the same
-    /// checkpoints share one (`score_of` maps each spec to its scores).
+    /// checkpoints share one (`score_of` maps each spec to its scores; empty: one each).
     pub(crate) scores: Vec<Vec<f64>>,
-    pub(crate) score_of: Vec<u32>,
+    score_of: Vec<u32>,
     /// With `keep_orders`: an order that sorts each of `scores`.
     orders: Vec<Vec<u32>>,
     /// Debt per distinct payout model.
@@ -82,6 +82,13 @@ pub(crate) struct Shared {
     alpha_usd: Option<f64>,
     /// Present miners (store indexes) the bucket history had no row for at this step.
     bucket_fallback: Vec<usize>,
+}
+
+impl Shared {
+    /// Index into `scores` of window spec `wi`'s scores.
+    pub(crate) fn score_index(&self, wi: usize) -> usize {
+        self.score_of.get(wi).map_or(wi, |&i| i as usize)
+    }
 }
 
 /// Per step facts the emission model needs after the policies ran.
@@ -404,26 +411,30 @@ impl<'a> Engine<'a> {
                     .collect();
                 // Specs whose windows start at the same instant of the store cover the same
                 // checkpoints, so they share their scores (the key's first field: the start).
-                let mut keys: Vec<WindowKey> = Vec::new();
-                let mut scores: Vec<Vec<f64>> = Vec::new();
-                let score_of: Vec<u32> = self
-                    .window_reps
-                    .iter()
-                    .map(|p| {
-                        let (lookback, half_life, statuses, metric) = window_key(p);
-                        let start =
-                            if self.window_reps.len() > 1 { store.canonical_start(t - lookback) } else { t - lookback };
-                        let key = (start, half_life, statuses, metric);
-                        match keys.iter().position(|k| *k == key) {
-                            Some(i) => i as u32,
-                            None => {
-                                keys.push(key);
-                                scores.push(window_scores(p, &view));
-                                (keys.len() - 1) as u32
-                            }
-                        }
-                    })
-                    .collect();
+                // One spec (a replay, an attack's candidates) skips the bookkeeping.
+                let (scores, score_of) = match self.window_reps.as_slice() {
+                    [p] => (vec![window_scores(p, &view)], Vec::new()),
+                    reps => {
+                        let mut keys: Vec<WindowKey> = Vec::new();
+                        let mut scores: Vec<Vec<f64>> = Vec::new();
+                        let score_of = reps
+                            .iter()
+                            .map(|p| {
+                                let (lookback, half_life, statuses, metric) = window_key(p);
+                                let key = (store.canonical_start(t - lookback), half_life, statuses, metric);
+                                match keys.iter().position(|k| *k == key) {
+                                    Some(i) => i as u32,
+                                    None => {
+                                        keys.push(key);
+                                        scores.push(window_scores(p, &view));
+                                        (keys.len() - 1) as u32
+                                    }
+                                }
+                            })
+                            .collect();
+                        (scores, score_of)
+                    }
+                };
                 let orders = if self.keep_orders {
                     scores.iter().map(|s| crate::stats::sorted_order(s)).collect()
                 } else {
@@ -666,7 +677,7 @@ impl Loop<'_> {
             // The dust phase in force (the first before any phase starts).
             let k = phases.partition_point(|ph| ph.0 <= t).saturating_sub(1);
             let (_, wi, policy) = &phases[k];
-            let wi = sh.score_of[*wi] as usize;
+            let wi = sh.score_index(*wi);
             if rows.score_window.len() <= step {
                 rows.score_window.resize(step + 1, u32::MAX);
             }

@@ -154,14 +154,9 @@ impl Digest {
                 d.bucket.push(u8::try_from(id).map_err(|_| InputError::Usage("more than 256 buckets".into()))?);
             }
             d.collateral.extend_from_slice(&sh.collateral);
-            d.score.extend_from_slice(&sh.scores[sh.score_of[0] as usize]);
+            d.score.extend_from_slice(&sh.scores[sh.score_index(0)]);
             let groups = group_by_bucket(&sh.buckets);
-            d.dust0.extend(dust_weights_grouped(
-                setup.policy,
-                &groups,
-                &sh.scores[sh.score_of[0] as usize],
-                &sh.collateral,
-            ));
+            d.dust0.extend(dust_weights_grouped(setup.policy, &groups, &sh.scores[sh.score_index(0)], &sh.collateral));
             let step_start = d.offsets[d.offsets.len() - 1];
             d.groups.push(
                 groups
