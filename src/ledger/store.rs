@@ -119,7 +119,26 @@ pub struct Slice<'a> {
     pub usd: &'a [f64],
 }
 
-impl Series {
+/// Where a series' checkpoints sit, in 32 bytes: enough to count them up to a time without
+/// reading the series (arithmetic on a contiguous one). A walk over every miner at every step
+/// reads a table of these instead of the scattered series.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock<'a> {
+    first: i64,
+    len: usize,
+    /// The timestamps, where they are not `first + i × 12 h`.
+    ts: Option<&'a [i64]>,
+}
+
+impl Clock<'_> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Index range `[i, j)` of checkpoints with `from_ms ≤ ts ≤ to_ms`.
     #[inline]
     pub fn range(&self, from_ms: i64, to_ms: i64) -> (usize, usize) {
@@ -137,15 +156,39 @@ impl Series {
     /// Number of checkpoints with `ts ≤ t`.
     #[inline]
     pub fn count_at_or_before(&self, t: i64) -> usize {
-        if self.contiguous {
-            let Some(&first) = self.ts.first() else { return 0 };
-            if t < first {
-                return 0;
-            }
-            (((t - first) / CHECKPOINT_MS) as usize + 1).min(self.ts.len())
-        } else {
-            self.ts.partition_point(|&x| x <= t)
+        match self.ts {
+            Some(ts) => ts.partition_point(|&x| x <= t),
+            None if self.len == 0 || t < self.first => 0,
+            None => (((t - self.first) / CHECKPOINT_MS) as usize + 1).min(self.len),
         }
+    }
+}
+
+impl Series {
+    pub fn clock(&self) -> Clock<'_> {
+        Clock {
+            first: self.ts.first().copied().unwrap_or(0),
+            len: self.ts.len(),
+            ts: (!self.contiguous).then_some(self.ts.as_slice()),
+        }
+    }
+
+    /// Index range `[i, j)` of checkpoints with `from_ms ≤ ts ≤ to_ms`.
+    #[inline]
+    pub fn range(&self, from_ms: i64, to_ms: i64) -> (usize, usize) {
+        self.clock().range(from_ms, to_ms)
+    }
+
+    /// Number of checkpoints with `ts < t`.
+    #[inline]
+    pub fn count_before(&self, t: i64) -> usize {
+        self.clock().count_before(t)
+    }
+
+    /// Number of checkpoints with `ts ≤ t`.
+    #[inline]
+    pub fn count_at_or_before(&self, t: i64) -> usize {
+        self.clock().count_at_or_before(t)
     }
 
     /// First and last checkpoint timestamps (for presence).

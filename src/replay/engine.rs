@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::emission::{DEFAULT_ALPHA_USD, DEFAULT_POOL, Source};
 use super::sources::{History, at_rows};
 use crate::ledger::Status;
-use crate::ledger::store::{AsOf, Store};
+use crate::ledger::store::{AsOf, Clock, Store};
 use crate::policy::DustPolicy;
 use crate::policy::config::{Smoothing, WindowStatuses};
 use crate::policy::dust::{dust_weights_grouped, group_by_bucket, window_scores};
@@ -526,8 +526,17 @@ impl<'a> Engine<'a> {
         let groups: Vec<Vec<(&Status, Vec<usize>)>> = shared.iter().map(|sh| group_by_bucket(&sh.buckets)).collect();
         let n_ids = self.hotkeys.names.len();
         let closed: Vec<bool> = (0..self.policies.len()).map(|pi| self.closed_loop(pi)).collect();
+        // What a closed loop reads of every miner at every step, in small tables.
+        let clocks: Vec<Clock> = store.miners.iter().map(|s| s.clock()).collect();
+        let earning: Vec<Vec<bool>> = if closed.iter().any(|c| *c) {
+            store.miners.par_iter().map(|s| s.status.iter().map(Status::is_earning).collect()).collect()
+        } else {
+            Vec::new()
+        };
         let loop_ = Loop {
             store,
+            clocks: &clocks,
+            earning: &earning,
             shared: &shared,
             groups: &groups,
             bucket_ids: &bucket_ids,
@@ -606,6 +615,11 @@ impl<'a> Engine<'a> {
 /// What every policy's walk over a segment reads.
 struct Loop<'s> {
     store: &'s Store,
+    /// Each store miner's [`Clock`], and (with a closed loop) whether the monthly model pays
+    /// each of its checkpoints' PnL: the series' own timestamps and 24-byte statuses, read for
+    /// every miner at every step of every policy, were a cache miss apiece.
+    clocks: &'s [Clock<'s>],
+    earning: &'s [Vec<bool>],
     shared: &'s [Shared],
     groups: &'s [Vec<(&'s Status, Vec<usize>)>],
     bucket_ids: &'s [Vec<u32>],
@@ -696,16 +710,18 @@ impl Loop<'_> {
                                 .iter()
                                 .enumerate()
                                 .map(|(k, &m)| {
-                                    let series = &self.store.miners[m];
-                                    if series.ts.is_empty() {
+                                    let clock = &self.clocks[m];
+                                    if clock.is_empty() {
                                         return 0.0;
                                     }
+                                    let (earning, paid) = (&self.earning[m], &o[m]);
+                                    // Checkpoints up to `t` are due: counted once, not tested each.
                                     let paid = month_paid[m].catch_up(
                                         month,
-                                        || series.count_before(month),
-                                        series.ts.len(),
-                                        |c| series.ts[c] <= t,
-                                        |c| series.status[c].is_earning().then(|| o[m][c]),
+                                        || clock.count_before(month),
+                                        clock.count_at_or_before(t),
+                                        |_| true,
+                                        |c| earning[c].then(|| paid[c]),
                                     );
                                     payout::Monthly::remaining_of(sh.needed[k], paid)
                                 })
@@ -759,13 +775,14 @@ impl Loop<'_> {
                 };
                 for (k, &m) in sh.present.iter().enumerate() {
                     let usd = pay.final_w[k] * pool * step_days * price;
-                    let series = &self.store.miners[m];
-                    let (i, j) = series.range(t + 1, t + self.step_ms);
+                    let (i, j) = self.clocks[m].range(t + 1, t + self.step_ms);
                     if j > i && usd != 0.0 {
                         let each = usd / (j - i) as f64;
-                        for (slot, &ts) in o[m][i..j].iter_mut().zip(&series.ts[i..j]) {
+                        for slot in &mut o[m][i..j] {
                             *slot += each;
-                            if self.keep_credits {
+                        }
+                        if self.keep_credits {
+                            for &ts in &self.store.miners[m].ts[i..j] {
                                 *credits.entry((self.hotkey_ids[m], ts)).or_default() += each;
                             }
                         }
