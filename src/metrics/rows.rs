@@ -1,6 +1,7 @@
 //! The one builder of metric rows from engine rows: rewards through the emission model's one
-//! formula, deltas against engine policy 0. Sweeps and attacks use it; the report reads the
-//! same values back from the results table, which the same formula wrote.
+//! formula, deltas against engine policy 0. Sweeps read a variant's rows through it a step at a
+//! time; the report reads the same values back from the results table, which the same formula
+//! wrote.
 
 use super::policy::{Names, Row, StepRows, dust_paid};
 use crate::replay::emission::Emission;
