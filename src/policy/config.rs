@@ -48,7 +48,7 @@ pub enum Negative {
 }
 
 /// Which checkpoints' PnL counts in the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WindowStatuses {
     /// Every status (the releases of 31 October and 6 November 2025).

@@ -9,7 +9,7 @@ use crate::ledger::Status;
 use crate::ledger::store::Slice;
 
 /// The per-window PnL measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PnlMetric {
     /// `Σ (pnl_gain + pnl_loss) × total_penalty` (the releases of 31 October and 6 November 2025).

@@ -98,10 +98,10 @@ pub struct StepFacts {
     pub alpha_usd: Option<f64>,
 }
 
-type WindowKey = (i64, Option<u64>, WindowStatuses, crate::policy::pnl::PnlMetric);
+pub(crate) type WindowKey = (i64, Option<u64>, WindowStatuses, crate::policy::pnl::PnlMetric);
 
 /// What decides a window score: policies that share it share the scores of a step.
-fn window_key(p: &DustPolicy) -> WindowKey {
+pub(crate) fn window_key(p: &DustPolicy) -> WindowKey {
     (p.lookback_ms(), p.half_life_days.map(f64::to_bits), p.window_statuses, p.metric)
 }
 

@@ -20,7 +20,7 @@ use crate::metrics::rows;
 use crate::notes::Notes;
 use crate::policy::DustPolicy;
 use crate::replay::emission::Emission;
-use crate::replay::engine::Engine;
+use crate::replay::engine::{Engine, window_key};
 
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -246,9 +246,9 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
     // checkpoints at a step share the step's scores and their sort (rows are written in
     // variant order whatever the chunks).
     let mut by_window: Vec<&Variant> = variants.iter().collect();
-    by_window.sort_by_cached_key(|v| {
-        let p = &v.policy;
-        (format!("{:?} {:?} {:?}", p.window_statuses, p.metric, p.half_life_days), p.lookback_ms(), v.index)
+    by_window.sort_by_key(|v| {
+        let (lookback, half_life, statuses, metric) = window_key(&v.policy);
+        (statuses, metric, half_life, lookback, v.index)
     });
     let chunks = variants.len().div_ceil(chunk);
     let prefix = format!("sweep {} ({} variants)", scenario.name, variants.len());
