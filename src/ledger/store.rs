@@ -131,10 +131,6 @@ pub struct Clock<'a> {
 }
 
 impl Clock<'_> {
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -227,6 +227,13 @@ impl<'a> Engine<'a> {
         self.feedback == Feedback::Simulated && self.policies[pi].payout != "dust-only"
     }
 
+    /// Whether any policy is a closed loop on the monthly model (which reads last month's
+    /// earnings and each checkpoint's earning status).
+    fn monthly_loop(&self) -> bool {
+        (0..self.policies.len())
+            .any(|pi| self.closed_loop(pi) && self.models[self.policy_model[pi]].monthly().is_some())
+    }
+
     /// Id of the burn's rows (the burn is found by this id, never by a name pattern).
     /// What policy `pi` paid in a closed loop with `keep_credits`: USD by (hotkey id,
     /// checkpoint timestamp).
@@ -338,8 +345,7 @@ impl<'a> Engine<'a> {
         let shared_debt: Vec<bool> = (0..self.models.len())
             .map(|mi| (0..self.policies.len()).any(|pi| self.policy_model[pi] == mi && !self.closed_loop(pi)))
             .collect();
-        let monthly_loop = (0..self.policies.len())
-            .any(|pi| self.closed_loop(pi) && self.models[self.policy_model[pi]].monthly().is_some());
+        let monthly_loop = self.monthly_loop();
         // Each miner's bucket and collateral rows, found by hotkey once for every step.
         let bucket_rows: Vec<Option<&[(i64, Status)]>> =
             store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
@@ -528,7 +534,7 @@ impl<'a> Engine<'a> {
         let closed: Vec<bool> = (0..self.policies.len()).map(|pi| self.closed_loop(pi)).collect();
         // What a closed loop reads of every miner at every step, in small tables.
         let clocks: Vec<Clock> = store.miners.iter().map(|s| s.clock()).collect();
-        let earning: Vec<Vec<bool>> = if closed.iter().any(|c| *c) {
+        let earning: Vec<Vec<bool>> = if self.monthly_loop() {
             store.miners.par_iter().map(|s| s.status.iter().map(Status::is_earning).collect()).collect()
         } else {
             Vec::new()
@@ -615,7 +621,7 @@ impl<'a> Engine<'a> {
 /// What every policy's walk over a segment reads.
 struct Loop<'s> {
     store: &'s Store,
-    /// Each store miner's [`Clock`], and (with a closed loop) whether the monthly model pays
+    /// Each store miner's [`Clock`], and (with a monthly closed loop) whether the model pays
     /// each of its checkpoints' PnL: the series' own timestamps and 24-byte statuses, read for
     /// every miner at every step of every policy, were a cache miss apiece.
     clocks: &'s [Clock<'s>],
@@ -658,6 +664,9 @@ impl Loop<'_> {
         // Rows are appended step by step into columns reserved once: per-step evaluation
         // is light, so the policy loop stays sequential (policies run in parallel).
         rows.reserve(self.shared.iter().map(|sh| sh.present.len() + 1).sum());
+        if rows.score_window.len() < self.range.end {
+            rows.score_window.resize(self.range.end, u32::MAX);
+        }
         prev.resize(self.n_ids, (f64::NAN, u32::MAX));
         // The closed loop's payments per store miner and checkpoint: the record up to the
         // replay's start, the policy's own credits after it.
@@ -692,9 +701,6 @@ impl Loop<'_> {
             let k = phases.partition_point(|ph| ph.0 <= t).saturating_sub(1);
             let (_, wi, policy) = &phases[k];
             let wi = sh.score_index(*wi);
-            if rows.score_window.len() <= step {
-                rows.score_window.resize(step + 1, u32::MAX);
-            }
             rows.score_window[step] = wi as u32;
             let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
             if policy.smoothing != Smoothing::None {
