@@ -185,6 +185,16 @@ pub trait StepRows {
     fn step(&mut self, step: usize) -> &[Row];
 }
 
+/// Per bucket id, whether any of the (hotkey id, bucket id) pairs not the burn's holds it: the
+/// one rule of [`StepRows::buckets_seen`].
+pub fn buckets_seen(rows: impl Iterator<Item = (u32, u32)>, n_buckets: usize, burn: Option<u32>) -> Vec<bool> {
+    let mut p = vec![false; n_buckets];
+    for (_, bucket) in rows.filter(|(m, _)| Some(*m) != burn) {
+        p[bucket as usize] = true;
+    }
+    p
+}
+
 /// Rows held in one slice, grouped by step in step order.
 pub struct SliceRows<'r> {
     pub rows: &'r [Row],
@@ -193,11 +203,7 @@ pub struct SliceRows<'r> {
 
 impl StepRows for SliceRows<'_> {
     fn buckets_seen(&self, n_buckets: usize, burn: Option<u32>) -> Vec<bool> {
-        let mut p = vec![false; n_buckets];
-        for r in self.rows.iter().filter(|r| Some(r.miner) != burn) {
-            p[r.bucket as usize] = true;
-        }
-        p
+        buckets_seen(self.rows.iter().map(|r| (r.miner, r.bucket)), n_buckets, burn)
     }
 
     fn step(&mut self, step: usize) -> &[Row] {

@@ -48,13 +48,7 @@ impl<'e> EngineRows<'e> {
 impl StepRows for EngineRows<'_> {
     fn buckets_seen(&self, n_buckets: usize, burn: Option<u32>) -> Vec<bool> {
         let rows = &self.engine.rows[self.pi];
-        let mut p = vec![false; n_buckets];
-        for (h, b) in rows.hotkey.iter().zip(&rows.bucket) {
-            if Some(*h) != burn {
-                p[*b as usize] = true;
-            }
-        }
-        p
+        super::policy::buckets_seen(rows.hotkey.iter().copied().zip(rows.bucket.iter().copied()), n_buckets, burn)
     }
 
     fn step(&mut self, step: usize) -> &[Row] {
