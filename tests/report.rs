@@ -37,12 +37,23 @@ fn check_html(html: &str) {
     assert!(stack.is_empty(), "unclosed: {stack:?}");
 }
 
+/// Replays the scenario `toml` into `dir/out`; returns the run folder and its report, checked
+/// to be well formed.
+fn replay_report(dir: &std::path::Path, toml: &[u8]) -> (std::path::PathBuf, String) {
+    let scenario = write(dir, "scenario.toml", toml);
+    let out = dir.join("out");
+    let o = dustlab(&["replay", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    check_html(&html);
+    (out, html)
+}
+
 #[test]
 fn tiny_scenario_report_is_self_contained_and_agrees_with_the_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
+    let (out, html) = replay_report(
         dir.path(),
-        "tiny.toml",
         br#"name = "tiny"
 seed = 3
 runs = 2
@@ -62,11 +73,6 @@ strategy = "sybil-split"
 k = 3
 "#,
     );
-    let out = dir.path().join("out");
-    let o = dustlab(&["replay", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    check_html(&html);
     let charts = [
         "dust_bands",
         "score_vs_dust",
@@ -130,9 +136,8 @@ k = 3
 #[test]
 fn a_report_of_the_baseline_alone_leaves_out_the_reward_change_chart() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
+    let (out, html) = replay_report(
         dir.path(),
-        "alone.toml",
         br#"name = "alone"
 seed = 3
 [population]
@@ -143,11 +148,6 @@ start = "2025-11-01"
 preset = "ptn-dynamic"
 "#,
     );
-    let out = dir.path().join("out");
-    let o = dustlab(&["replay", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    check_html(&html);
     assert!(!html.contains("<figure id=\"reward_delta\">"), "nothing to compare the baseline with");
     assert!(!out.join("charts").join("reward_delta.svg").exists());
     for c in ["dust_bands", "score_vs_dust", "dust_histogram", "floor_ceiling"] {
