@@ -273,7 +273,7 @@ impl<'a> Evaluator<'a> {
         let policies = std::slice::from_ref(self.policy);
         let specs = std::slice::from_ref(spec);
         let prep = montecarlo::inject_all(self.scenario, run, specs, pop.clone())?;
-        let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps)?;
+        let engine = montecarlo::replay(self.scenario, &prep, policies, &self.steps, false)?;
         let em = Emission::of(&engine, &self.scenario.pool, &self.scenario.price);
         let without = self.without_full(run, &prep, spec)?;
         Ok(outcomes(&engine, &em, specs, &prep.injected, &without, run as u32).into_iter().next())

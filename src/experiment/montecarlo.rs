@@ -246,25 +246,16 @@ pub fn prepare(scenario: &Scenario, base: &Base, run: usize) -> anyhow::Result<P
     inject_all(scenario, run, &scenario.adversaries, population(scenario, base, run)?)
 }
 
-/// Replays `policies` on a prepared run.
+/// Replays `policies` on a prepared run; with `keep_orders` the engine keeps each step's score
+/// orders (`Engine::score_order`) for the metrics of many variants (a sweep's chunk).
 pub fn replay<'a>(
     scenario: &'a Scenario,
     prep: &'a Prepared,
     policies: &'a [crate::policy::DustPolicy],
     steps: &[i64],
+    keep_orders: bool,
 ) -> anyhow::Result<Engine<'a>> {
-    replay_store(scenario, prep, &prep.store, policies, steps, false)
-}
-
-/// [`replay`] keeping each step's score orders (`Engine::score_order`) for the metrics of
-/// many variants (a sweep's chunk).
-pub fn replay_ordered<'a>(
-    scenario: &'a Scenario,
-    prep: &'a Prepared,
-    policies: &'a [crate::policy::DustPolicy],
-    steps: &[i64],
-) -> anyhow::Result<Engine<'a>> {
-    replay_store(scenario, prep, &prep.store, policies, steps, true)
+    replay_store(scenario, prep, &prep.store, policies, steps, keep_orders)
 }
 
 /// Replays `policies` on `store` with a prepared run's side inputs.
@@ -321,7 +312,7 @@ pub fn run_one(
 ) -> anyhow::Result<RunResult> {
     let mut prep = prepare(scenario, base, run)?;
     let calibration = prep.calibration.take();
-    let engine = replay(scenario, &prep, &scenario.policies, steps)?;
+    let engine = replay(scenario, &prep, &scenario.policies, steps, false)?;
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
     let without = rivals_without(scenario, &prep, &scenario.adversaries, &scenario.policies, steps)?;
     let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, &without, run as u32);

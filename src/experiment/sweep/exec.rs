@@ -264,7 +264,7 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
         for (c, part) in by_window.chunks(chunk).enumerate() {
             let policies: Vec<DustPolicy> =
                 std::iter::once(baseline.clone()).chain(part.iter().map(|v| v.policy.clone())).collect();
-            let engine = montecarlo::replay_ordered(scenario, &prep, &policies, &steps)?;
+            let engine = montecarlo::replay(scenario, &prep, &policies, &steps, true)?;
             let em = Emission::of(&engine, &scenario.pool, &scenario.price);
             if run == 0 && c == 0 {
                 notes.extend(engine.notes());
