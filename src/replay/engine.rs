@@ -742,16 +742,25 @@ impl Loop<'_> {
                     }
                 },
             };
-            let scores = &sh.scores[wi];
-            for (k, &m) in sh.present.iter().enumerate() {
-                rows.step.push(step as u32);
-                rows.hotkey.push(self.hotkey_ids[m]);
-                rows.bucket.push(self.bucket_ids[step - self.range.start][k]);
-                rows.window_score.push(scores[k]);
-                rows.dust.push(dust[k]);
-                rows.payout.push(pay.pre_burn.get(k).copied().unwrap_or(pay.final_w[k]));
-                rows.debt.push(pay.debt.get(k).copied().unwrap_or(0.0));
-                rows.final_w.push(pay.final_w[k]);
+            // Column by column: a row at a time, every push re-checked its column's capacity
+            // and the walk spent most of its own time there.
+            let n = sh.present.len();
+            rows.step.extend(std::iter::repeat_n(step as u32, n));
+            rows.hotkey.extend(sh.present.iter().map(|&m| self.hotkey_ids[m]));
+            rows.bucket.extend_from_slice(&self.bucket_ids[step - self.range.start]);
+            rows.window_score.extend_from_slice(&sh.scores[wi]);
+            rows.dust.extend_from_slice(&dust);
+            rows.final_w.extend_from_slice(&pay.final_w[..n]);
+            let or_else = |col: &[f64], fill: &dyn Fn(usize) -> f64| -> Vec<f64> {
+                (0..n).map(|k| col.get(k).copied().unwrap_or_else(|| fill(k))).collect()
+            };
+            match pay.pre_burn.len() == n {
+                true => rows.payout.extend_from_slice(&pay.pre_burn),
+                false => rows.payout.extend(or_else(&pay.pre_burn, &|k| pay.final_w[k])),
+            }
+            match pay.debt.len() == n {
+                true => rows.debt.extend_from_slice(&pay.debt),
+                false => rows.debt.extend(or_else(&pay.debt, &|_| 0.0)),
             }
             rows.step.push(step as u32);
             rows.hotkey.push(self.burn_id);
