@@ -316,9 +316,10 @@ pub fn run_one(
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
     let without = rivals_without(scenario, &prep, &scenario.adversaries, &scenario.policies, steps)?;
     let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, &without, run as u32);
+    let baseline = crate::metrics::rows::Baseline::of(&engine, &em);
     let metrics = (0..engine.policies.len())
         .map(|pi| {
-            let row = super::sweep::exec::metrics_row(&engine, pi, &em, &outcomes, run as u32);
+            let row = super::sweep::exec::metrics_row(&engine, pi, &em, &baseline, &outcomes, run as u32);
             (engine.policies[pi].name.clone(), row)
         })
         .collect();

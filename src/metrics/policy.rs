@@ -53,18 +53,31 @@ pub fn floor_ceiling_shares(dust: &[f64], bounds: &[(f64, f64)]) -> (f64, f64) {
 /// (adjacent in that order), 1 if the lower bucket's best dust exceeds the higher bucket's
 /// worst. `buckets` holds (floor, dust weights of its miners).
 pub fn hierarchy_violations(buckets: &[(f64, Vec<f64>)]) -> usize {
-    let mut levels: Vec<(f64, f64, f64)> = Vec::new(); // (floor, worst, best)
-    for (floor, d) in buckets.iter().filter(|(_, d)| !d.is_empty()) {
-        let worst = d.iter().copied().fold(f64::INFINITY, f64::min);
-        let best = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        match levels.iter_mut().find(|l| l.0 == *floor) {
-            Some(l) => {
-                l.1 = l.1.min(worst);
-                l.2 = l.2.max(best);
-            }
-            None => levels.push((*floor, worst, best)),
-        }
+    let mut levels = Vec::new();
+    for (floor, d) in buckets {
+        add_level(&mut levels, *floor, d);
     }
+    violations_of(&mut levels)
+}
+
+/// Adds one bucket's dust to the (floor, worst, best) levels: buckets with the same floor merge.
+fn add_level(levels: &mut Vec<(f64, f64, f64)>, floor: f64, d: &[f64]) {
+    if d.is_empty() {
+        return;
+    }
+    let worst = d.iter().copied().fold(f64::INFINITY, f64::min);
+    let best = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match levels.iter_mut().find(|l| l.0 == floor) {
+        Some(l) => {
+            l.1 = l.1.min(worst);
+            l.2 = l.2.max(best);
+        }
+        None => levels.push((floor, worst, best)),
+    }
+}
+
+/// Adjacent levels (by floor, highest first) whose lower level's best exceeds the higher's worst.
+fn violations_of(levels: &mut [(f64, f64, f64)]) -> usize {
     levels.sort_by(|a, b| b.0.total_cmp(&a.0));
     levels.windows(2).filter(|w| w[1].2 > w[0].1).count()
 }
@@ -172,17 +185,35 @@ pub struct Names<'a> {
 /// Computes one policy's metrics from its rows (all steps, burn rows included), rows grouped
 /// by step in step order.
 pub fn policy_metrics(policy: &str, n_steps: usize, rows: &[Row], names: &Names, bounds: Bounds) -> PolicyMetrics {
-    policy_metrics_ordered(policy, n_steps, &mut SliceRows { rows, next: 0 }, names, bounds, &[])
+    policy_metrics_ordered(policy, n_steps, &mut SliceRows::new(rows), names, bounds, &[])
 }
 
-/// A policy's rows, one step at a time: the metrics hold a step's rows only, so a sweep's
-/// variants never build their whole long table (a thousand variants' tables are gigabytes
-/// written once and read once).
+/// One step's rows, column by column: row `k` is entry `k` of every column.
+#[derive(Debug, Clone, Copy)]
+pub struct StepCols<'a> {
+    pub miner: &'a [u32],
+    pub bucket: &'a [u32],
+    pub window_score: &'a [f64],
+    pub dust: &'a [f64],
+    pub payout: &'a [f64],
+    pub final_w: &'a [f64],
+    pub debt: &'a [f64],
+    pub reward_alpha: &'a [f64],
+    pub reward_usd: &'a [f64],
+    pub delta_usd: &'a [f64],
+    pub baseline_usd: &'a [f64],
+    pub baseline_dust_paid: &'a [f64],
+}
+
+/// A policy's rows, one step at a time, as columns: the metrics hold a step's rows only, so a
+/// sweep's variants never build their whole long table (a thousand variants' tables are
+/// gigabytes written once and read once), and a variant's columns are read where the engine
+/// wrote them instead of copied into a row apiece.
 pub trait StepRows {
     /// Per bucket id, whether any miner row (the burn's rows left out) holds it.
     fn buckets_seen(&self, n_buckets: usize, burn: Option<u32>) -> Vec<bool>;
     /// The rows of `step` (steps are asked for in order).
-    fn step(&mut self, step: usize) -> &[Row];
+    fn step(&mut self, step: usize) -> StepCols<'_>;
 }
 
 /// Per bucket id, whether any of the (hotkey id, bucket id) pairs not the burn's holds it: the
@@ -197,8 +228,16 @@ pub fn buckets_seen(rows: impl Iterator<Item = (u32, u32)>, n_buckets: usize, bu
 
 /// Rows held in one slice, grouped by step in step order.
 pub struct SliceRows<'r> {
-    pub rows: &'r [Row],
-    pub next: usize,
+    rows: &'r [Row],
+    next: usize,
+    ids: [Vec<u32>; 2],
+    cols: [Vec<f64>; 10],
+}
+
+impl<'r> SliceRows<'r> {
+    pub fn new(rows: &'r [Row]) -> Self {
+        SliceRows { rows, next: 0, ids: Default::default(), cols: Default::default() }
+    }
 }
 
 impl StepRows for SliceRows<'_> {
@@ -206,12 +245,60 @@ impl StepRows for SliceRows<'_> {
         buckets_seen(self.rows.iter().map(|r| (r.miner, r.bucket)), n_buckets, burn)
     }
 
-    fn step(&mut self, step: usize) -> &[Row] {
+    fn step(&mut self, step: usize) -> StepCols<'_> {
         let start = self.next;
         while self.next < self.rows.len() && self.rows[self.next].step == step {
             self.next += 1;
         }
-        &self.rows[start..self.next]
+        let rows = &self.rows[start..self.next];
+        let ids: [fn(&Row) -> u32; 2] = [|r| r.miner, |r| r.bucket];
+        for (col, get) in self.ids.iter_mut().zip(ids) {
+            col.clear();
+            col.extend(rows.iter().map(get));
+        }
+        let values: [fn(&Row) -> f64; 10] = [
+            |r| r.window_score,
+            |r| r.dust,
+            |r| r.payout,
+            |r| r.final_w,
+            |r| r.debt,
+            |r| r.reward_alpha,
+            |r| r.reward_usd,
+            |r| r.delta_usd,
+            |r| r.baseline_usd,
+            |r| r.baseline_dust_paid,
+        ];
+        for (col, get) in self.cols.iter_mut().zip(values) {
+            col.clear();
+            col.extend(rows.iter().map(get));
+        }
+        let [miner, bucket] = &self.ids;
+        let [
+            window_score,
+            dust,
+            payout,
+            final_w,
+            debt,
+            reward_alpha,
+            reward_usd,
+            delta_usd,
+            baseline_usd,
+            baseline_dust_paid,
+        ] = &self.cols;
+        StepCols {
+            miner,
+            bucket,
+            window_score,
+            dust,
+            payout,
+            final_w,
+            debt,
+            reward_alpha,
+            reward_usd,
+            delta_usd,
+            baseline_usd,
+            baseline_dust_paid,
+        }
     }
 }
 
@@ -226,7 +313,6 @@ pub fn policy_metrics_ordered(
     bounds: Bounds,
     score_orders: &[Option<&[u32]>],
 ) -> PolicyMetrics {
-    let is_burn = |r: &Row| Some(r.miner) == names.burn;
     let n_buckets = names.buckets.len();
     let bucket_bounds: Vec<(f64, f64)> = names.buckets.iter().map(|b| bounds(b)).collect();
     let present = rows.buckets_seen(n_buckets, names.burn);
@@ -251,45 +337,57 @@ pub fn policy_metrics_ordered(
     let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
     let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
     let mut slot: Vec<(u32, u32)> = Vec::new();
+    // Per-step buffers, reused: the step's miner rows' scores and final weights, one bucket's
+    // dust and clipped scores, and the hierarchy's levels.
+    let (mut scores, mut finals, mut d, mut clipped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut levels: Vec<(f64, f64, f64)> = Vec::new();
     for step in 0..n_steps {
-        let step_rows = rows.step(step);
+        let c = rows.step(step);
         for g in by_bucket.iter_mut() {
             g.clear();
         }
         cur_ids.clear();
         slot.clear();
+        scores.clear();
+        finals.clear();
         let (mut f_n, mut c_n, mut m_n) = (0usize, 0usize, 0usize);
-        for (k, r) in step_rows.iter().enumerate() {
-            cur_w[r.miner as usize] = r.final_w;
-            cur_ids.push(r.miner);
-            seen_at[r.miner as usize] = step;
-            if is_burn(r) {
-                burn_total += r.final_w;
+        for k in 0..c.miner.len() {
+            let (id, w) = (c.miner[k], c.final_w[k]);
+            cur_w[id as usize] = w;
+            cur_ids.push(id);
+            seen_at[id as usize] = step;
+            if Some(id) == names.burn {
+                burn_total += w;
                 continue;
             }
+            let b = c.bucket[k] as usize;
             // The row's bucket and its place among the bucket's members, in miner-row order.
-            slot.push((r.bucket, by_bucket[r.bucket as usize].len() as u32));
-            by_bucket[r.bucket as usize].push(k);
-            let (f, c) = bucket_bounds[r.bucket as usize];
+            slot.push((b as u32, by_bucket[b].len() as u32));
+            by_bucket[b].push(k);
+            scores.push(c.window_score[k]);
+            finals.push(w);
+            let (dust, payout, usd) = (c.dust[k], c.payout[k], c.reward_usd[k]);
+            let (f, ceiling) = bucket_bounds[b];
             let tol_f = 1e-12 * f.abs().max(1e-300);
-            let tol_c = 1e-12 * c.abs().max(1e-300);
+            let tol_c = 1e-12 * ceiling.abs().max(1e-300);
             m_n += 1;
-            f_n += usize::from((r.dust - f).abs() <= tol_f);
-            c_n += usize::from(c > f && (r.dust - c).abs() <= tol_c);
-            usd_b[r.bucket as usize] += r.reward_usd;
-            alpha_b[r.bucket as usize] += r.reward_alpha;
-            let e = &mut per_miner[r.miner as usize];
-            e.0 += r.reward_usd;
-            e.1 += r.delta_usd;
-            e.2 += r.baseline_usd;
+            f_n += usize::from((dust - f).abs() <= tol_f);
+            c_n += usize::from(ceiling > f && (dust - ceiling).abs() <= tol_c);
+            usd_b[b] += usd;
+            alpha_b[b] += c.reward_alpha[k];
+            let e = &mut per_miner[id as usize];
+            e.0 += usd;
+            e.1 += c.delta_usd[k];
+            e.2 += c.baseline_usd[k];
             e.3 = true;
-            let dp = self::dust_paid(r.reward_usd, r.dust, r.payout, r.debt);
-            dust_miner[r.miner as usize].0 += dp;
-            dust_miner[r.miner as usize].1 += r.baseline_dust_paid;
-            dust_b[r.bucket as usize] += dp;
-            base_dust_b[r.bucket as usize] += r.baseline_dust_paid;
-            if r.payout == r.dust {
-                dust_paid += r.final_w;
+            let dp = self::dust_paid(usd, dust, payout, c.debt[k]);
+            let base_dp = c.baseline_dust_paid[k];
+            dust_miner[id as usize].0 += dp;
+            dust_miner[id as usize].1 += base_dp;
+            dust_b[b] += dp;
+            base_dust_b[b] += base_dp;
+            if payout == dust {
+                dust_paid += w;
             }
         }
         floor_s.push(if m_n > 0 { f_n as f64 / m_n as f64 } else { 0.0 });
@@ -297,8 +395,6 @@ pub fn policy_metrics_ordered(
         at_floor_all += f_n;
         at_ceiling_all += c_n;
         miner_rows += m_n;
-        let miners: Vec<&Row> = step_rows.iter().filter(|r| !is_burn(r)).collect();
-        let scores: Vec<f64> = miners.iter().map(|r| r.window_score).collect();
         let order: std::borrow::Cow<[u32]> = match score_orders.get(step).copied().flatten() {
             Some(o) if o.len() == scores.len() => o.into(),
             _ => sorted_order(&scores).into(),
@@ -315,13 +411,13 @@ pub fn policy_metrics_ordered(
                 by_bucket_order[b as usize].push(place);
             }
         }
-        let mut groups: Vec<(f64, Vec<f64>)> = Vec::new();
+        levels.clear();
         for (b, members) in by_bucket.iter().enumerate() {
             if !present[b] {
                 continue;
             }
             let s = &mut series[b];
-            let usd: f64 = members.iter().map(|&k| step_rows[k].reward_usd).sum();
+            let usd: f64 = members.iter().map(|&k| c.reward_usd[k]).sum();
             cumulative[b] += usd;
             s.cumulative_usd.push(cumulative[b]);
             if members.is_empty() {
@@ -331,22 +427,23 @@ pub fn policy_metrics_ordered(
                 s.spearman.push(None);
                 continue;
             }
-            let d: Vec<f64> = members.iter().map(|&k| step_rows[k].dust).collect();
+            d.clear();
+            d.extend(members.iter().map(|&k| c.dust[k]));
             s.min.push(d.iter().copied().reduce(f64::min));
             s.max.push(d.iter().copied().reduce(f64::max));
             s.mean.push(Some(d.iter().sum::<f64>() / d.len() as f64));
-            let scores: Vec<f64> = members.iter().map(|&k| step_rows[k].window_score.max(0.0)).collect();
+            clipped.clear();
+            clipped.extend(members.iter().map(|&k| c.window_score[k].max(0.0)));
             s.spearman.push(match d.len() {
                 0..3 => None,
-                _ if shared_order => spearman_along(&scores, &d, &by_bucket_order[b]),
-                _ => spearman(&scores, &d),
+                _ if shared_order => spearman_along(&clipped, &d, &by_bucket_order[b]),
+                _ => spearman(&clipped, &d),
             });
-            groups.push((bucket_bounds[b].0, d));
+            add_level(&mut levels, bucket_bounds[b].0, &d);
         }
-        let v = hierarchy_violations(&groups);
+        let v = violations_of(&mut levels);
         violations += v;
         steps_viol += usize::from(v > 0);
-        let finals: Vec<f64> = miners.iter().map(|r| r.final_w).collect();
         if let Some(rho) = spearman_along(&scores, &finals, &order) {
             reward_rho.push(rho);
         }

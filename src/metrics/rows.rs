@@ -1,47 +1,42 @@
-//! The one builder of metric rows from engine rows: rewards through the emission model's one
-//! formula, deltas against engine policy 0. Sweeps read a variant's rows through it a step at a
-//! time; the report reads the same values back from the results table, which the same formula
-//! wrote.
+//! Metric rows from engine rows: rewards through the emission model's one formula, deltas
+//! against engine policy 0. Sweeps read a variant's rows through it a step at a time; the
+//! report reads the same values back from the results table, which the same formula wrote.
 
-use super::policy::{Names, Row, StepRows, dust_paid};
+use super::policy::{Names, StepCols, StepRows, dust_paid};
 use crate::replay::emission::Emission;
 use crate::replay::engine::Engine;
 
-/// Row `i` of engine policy `pi` as a metric row (baseline: engine policy 0).
-pub fn row(engine: &Engine, pi: usize, em: &Emission, i: usize) -> Row {
-    let (rows, base) = (&engine.rows[pi], &engine.rows[0]);
-    let s = rows.step[i] as usize;
-    let reward_usd = em.usd(s, rows.final_w[i]);
-    let baseline_usd = em.usd(base.step[i] as usize, base.final_w[i]);
-    Row {
-        step: s,
-        miner: rows.hotkey[i],
-        bucket: rows.bucket[i],
-        window_score: rows.window_score[i],
-        dust: rows.dust[i],
-        payout: rows.payout[i],
-        final_w: rows.final_w[i],
-        reward_alpha: em.alpha(s, rows.final_w[i]),
-        reward_usd,
-        delta_usd: reward_usd - baseline_usd,
-        baseline_usd,
-        debt: rows.debt[i],
-        baseline_dust_paid: dust_paid(baseline_usd, base.dust[i], base.payout[i], base.debt[i]),
+/// The baseline's (engine policy 0's) reward and dust-paid reward per row: every policy's rows
+/// line up with the baseline's, so a sweep's chunk computes them once for all its variants.
+pub struct Baseline {
+    usd: Vec<f64>,
+    dust_paid: Vec<f64>,
+}
+
+impl Baseline {
+    pub fn of(engine: &Engine, em: &Emission) -> Baseline {
+        let base = &engine.rows[0];
+        let usd: Vec<f64> = base.step.iter().zip(&base.final_w).map(|(&s, &w)| em.usd(s as usize, w)).collect();
+        let dust_paid = (0..usd.len()).map(|i| dust_paid(usd[i], base.dust[i], base.payout[i], base.debt[i])).collect();
+        Baseline { usd, dust_paid }
     }
 }
 
-/// Engine policy `pi`'s metric rows, built a step at a time into one buffer.
+/// Engine policy `pi`'s metric rows a step at a time: the engine's own columns, with the
+/// rewards of the step computed into reused buffers.
 pub struct EngineRows<'e> {
     engine: &'e Engine<'e>,
     pi: usize,
     em: &'e Emission,
+    base: &'e Baseline,
     next: usize,
-    buf: Vec<Row>,
+    /// reward_alpha, reward_usd, delta_usd of the step's rows.
+    buf: [Vec<f64>; 3],
 }
 
 impl<'e> EngineRows<'e> {
-    pub fn new(engine: &'e Engine<'e>, pi: usize, em: &'e Emission) -> Self {
-        EngineRows { engine, pi, em, next: 0, buf: Vec::new() }
+    pub fn new(engine: &'e Engine<'e>, pi: usize, em: &'e Emission, base: &'e Baseline) -> Self {
+        EngineRows { engine, pi, em, base, next: 0, buf: Default::default() }
     }
 }
 
@@ -51,14 +46,35 @@ impl StepRows for EngineRows<'_> {
         super::policy::buckets_seen(rows.hotkey.iter().copied().zip(rows.bucket.iter().copied()), n_buckets, burn)
     }
 
-    fn step(&mut self, step: usize) -> &[Row] {
-        let steps = &self.engine.rows[self.pi].step;
-        self.buf.clear();
-        while self.next < steps.len() && steps[self.next] as usize == step {
-            self.buf.push(row(self.engine, self.pi, self.em, self.next));
+    fn step(&mut self, step: usize) -> StepCols<'_> {
+        let r = &self.engine.rows[self.pi];
+        let start = self.next;
+        while self.next < r.step.len() && r.step[self.next] as usize == step {
             self.next += 1;
         }
-        &self.buf
+        let at = start..self.next;
+        let [alpha, usd, delta] = &mut self.buf;
+        // `row`'s expressions, column by column.
+        alpha.clear();
+        alpha.extend(r.final_w[at.clone()].iter().map(|&w| self.em.alpha(step, w)));
+        usd.clear();
+        usd.extend(r.final_w[at.clone()].iter().map(|&w| self.em.usd(step, w)));
+        delta.clear();
+        delta.extend(usd.iter().zip(&self.base.usd[at.clone()]).map(|(u, b)| u - b));
+        StepCols {
+            miner: &r.hotkey[at.clone()],
+            bucket: &r.bucket[at.clone()],
+            window_score: &r.window_score[at.clone()],
+            dust: &r.dust[at.clone()],
+            payout: &r.payout[at.clone()],
+            final_w: &r.final_w[at.clone()],
+            debt: &r.debt[at.clone()],
+            reward_alpha: alpha,
+            reward_usd: usd,
+            delta_usd: delta,
+            baseline_usd: &self.base.usd[at.clone()],
+            baseline_dust_paid: &self.base.dust_paid[at],
+        }
     }
 }
 
@@ -70,12 +86,36 @@ pub fn names<'a>(engine: &'a Engine) -> Names<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::policy::{policy_metrics, policy_metrics_ordered};
+    use crate::metrics::policy::{Row, policy_metrics, policy_metrics_ordered};
     use crate::policy::preset;
     use crate::population::generate::{PopulationParams, generate};
     use crate::replay::emission::Source;
     use crate::replay::engine::Feedback;
     use crate::time::MS_PER_DAY;
+
+    /// A policy's rows as one table, read a step at a time.
+    fn rows_of(rows: &mut EngineRows, n_steps: usize) -> Vec<Row> {
+        let mut all = Vec::new();
+        for step in 0..n_steps {
+            let c = rows.step(step);
+            all.extend((0..c.miner.len()).map(|k| Row {
+                step,
+                miner: c.miner[k],
+                bucket: c.bucket[k],
+                window_score: c.window_score[k],
+                dust: c.dust[k],
+                payout: c.payout[k],
+                final_w: c.final_w[k],
+                reward_alpha: c.reward_alpha[k],
+                reward_usd: c.reward_usd[k],
+                delta_usd: c.delta_usd[k],
+                baseline_usd: c.baseline_usd[k],
+                debt: c.debt[k],
+                baseline_dust_paid: c.baseline_dust_paid[k],
+            }));
+        }
+        all
+    }
 
     /// Variants whose lookbacks differ by less than a checkpoint share their window scores and
     /// the kept sort; the metrics read through them equal the metrics that sort every step.
@@ -112,9 +152,11 @@ mod tests {
         assert_ne!(e.rows[0].window_score, e.rows[3].window_score, "14 days is another window");
         let em = Emission::of(&e, &Source::Constant(7200.0), &Source::Constant(1.0));
         let names = names(&e);
+        let baseline = Baseline::of(&e, &em);
         for (pi, policy) in policies.iter().enumerate() {
             let r = &e.rows[pi];
-            let all: Vec<Row> = (0..r.step.len()).map(|i| row(&e, pi, &em, i)).collect();
+            let all = rows_of(&mut EngineRows::new(&e, pi, &em, &baseline), steps.len());
+            assert_eq!(all.len(), r.step.len());
             let orders: Vec<Option<&[u32]>> = (0..steps.len()).map(|s| e.score_order(pi, s)).collect();
             for (s, o) in orders.iter().enumerate() {
                 let scores: Vec<f64> =
@@ -128,7 +170,7 @@ mod tests {
             let ordered = policy_metrics_ordered(
                 &policy.name,
                 steps.len(),
-                &mut EngineRows::new(&e, pi, &em),
+                &mut EngineRows::new(&e, pi, &em, &baseline),
                 &names,
                 &bounds,
                 &orders,

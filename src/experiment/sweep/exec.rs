@@ -43,9 +43,16 @@ pub struct SweepOutput {
 }
 
 /// Metrics of engine policy `pi` as one sweep row (baseline: engine policy 0).
-pub fn metrics_row(engine: &Engine, pi: usize, em: &Emission, outcomes: &[Outcome], run: u32) -> BTreeMap<String, f64> {
+pub fn metrics_row(
+    engine: &Engine,
+    pi: usize,
+    em: &Emission,
+    baseline: &rows::Baseline,
+    outcomes: &[Outcome],
+    run: u32,
+) -> BTreeMap<String, f64> {
     let policy: &DustPolicy = &engine.policies[pi];
-    let mut metric_rows = rows::EngineRows::new(engine, pi, em);
+    let mut metric_rows = rows::EngineRows::new(engine, pi, em, baseline);
     let bounds = |bucket: &str| policy.bounds(bucket);
     let orders: Vec<Option<&[u32]>> = (0..engine.steps.len()).map(|s| engine.score_order(pi, s)).collect();
     let m = policy_metrics_ordered(
@@ -272,13 +279,15 @@ pub fn run(scenario: &Scenario, spec: &SweepSpec, opts: &SweepOptions) -> anyhow
             }
             let without = montecarlo::rivals_without(scenario, &prep, &scenario.adversaries, &policies, &steps)?;
             let outcomes = outcome::outcomes(&engine, &em, &scenario.adversaries, &prep.injected, &without, run as u32);
-            let base_row =
-                baseline_row.get_or_insert_with(|| metrics_row(&engine, 0, &em, &outcomes, run as u32)).clone();
+            let base_cols = rows::Baseline::of(&engine, &em);
+            let base_row = baseline_row
+                .get_or_insert_with(|| metrics_row(&engine, 0, &em, &base_cols, &outcomes, run as u32))
+                .clone();
             let new: Vec<SweepRow> = part
                 .par_iter()
                 .enumerate()
                 .map(|(k, v)| {
-                    let mut metrics = metrics_row(&engine, k + 1, &em, &outcomes, run as u32);
+                    let mut metrics = metrics_row(&engine, k + 1, &em, &base_cols, &outcomes, run as u32);
                     metrics.insert("steps".into(), steps.len() as f64);
                     let get = |m: &BTreeMap<String, f64>, key: &str| m.get(key).copied().unwrap_or(f64::NAN);
                     metrics.insert(
