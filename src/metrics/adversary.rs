@@ -108,6 +108,11 @@ pub fn outcomes(
     without: &[Option<Vec<f64>>],
     run: u32,
 ) -> Vec<Outcome> {
+    // Without adversaries there is nothing to sum: a sweep calls this for every chunk, on one
+    // core, and read every row of every variant for no outcome.
+    if injected.is_empty() {
+        return Vec::new();
+    }
     let all_injected = injected_hotkeys(injected);
     let rivals: Vec<Vec<f64>> = specs.iter().map(|s| rivals_usd(engine, em, &s.bucket, &all_injected)).collect();
     let burn = engine.burn_id();
