@@ -54,19 +54,17 @@ pub fn floor_ceiling_shares(dust: &[f64], bounds: &[(f64, f64)]) -> (f64, f64) {
 /// worst. `buckets` holds (floor, dust weights of its miners).
 pub fn hierarchy_violations(buckets: &[(f64, Vec<f64>)]) -> usize {
     let mut levels = Vec::new();
-    for (floor, d) in buckets {
-        add_level(&mut levels, *floor, d);
+    for (floor, d) in buckets.iter().filter(|(_, d)| !d.is_empty()) {
+        let worst = d.iter().copied().fold(f64::INFINITY, f64::min);
+        let best = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        add_level(&mut levels, *floor, worst, best);
     }
     violations_of(&mut levels)
 }
 
-/// Adds one bucket's dust to the (floor, worst, best) levels: buckets with the same floor merge.
-fn add_level(levels: &mut Vec<(f64, f64, f64)>, floor: f64, d: &[f64]) {
-    if d.is_empty() {
-        return;
-    }
-    let worst = d.iter().copied().fold(f64::INFINITY, f64::min);
-    let best = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+/// Adds one bucket's worst and best dust to the (floor, worst, best) levels: buckets with the
+/// same floor merge.
+fn add_level(levels: &mut Vec<(f64, f64, f64)>, floor: f64, worst: f64, best: f64) {
     match levels.iter_mut().find(|l| l.0 == floor) {
         Some(l) => {
             l.1 = l.1.min(worst);
@@ -74,6 +72,13 @@ fn add_level(levels: &mut Vec<(f64, f64, f64)>, floor: f64, d: &[f64]) {
         }
         None => levels.push((floor, worst, best)),
     }
+}
+
+/// The smallest, the largest (`f64::min`/`max` from the first value on, as `reduce` folds
+/// them) and the sum (as `Iterator::sum`, from −0) of a non-empty sample, in one pass.
+fn min_max_sum(d: &[f64]) -> Option<(f64, f64, f64)> {
+    let (&first, rest) = d.split_first()?;
+    Some(rest.iter().fold((first, first, -0.0 + first), |(lo, hi, sum), &x| (lo.min(x), hi.max(x), sum + x)))
 }
 
 /// Adjacent levels (by floor, highest first) whose lower level's best exceeds the higher's worst.
@@ -334,17 +339,22 @@ pub fn policy_metrics_ordered(
     // The step each id was last seen at: membership in O(1) for the churn.
     let mut seen_at = vec![usize::MAX; n_miners];
     let (mut churn_total, mut churn_steps) = (0.0, 0usize);
-    let mut by_bucket: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
+    // Per bucket, this step's members' dust, clipped scores and summed reward, in row order.
+    let mut bucket_dust: Vec<Vec<f64>> = vec![Vec::new(); n_buckets];
+    let mut bucket_clipped: Vec<Vec<f64>> = vec![Vec::new(); n_buckets];
+    let mut bucket_usd = vec![-0.0f64; n_buckets];
     let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
     let mut slot: Vec<(u32, u32)> = Vec::new();
     // Per-step buffers, reused: the step's miner rows' scores and final weights, one bucket's
     // dust and clipped scores, and the hierarchy's levels.
-    let (mut scores, mut finals, mut d, mut clipped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut scores, mut finals) = (Vec::new(), Vec::new());
     let mut levels: Vec<(f64, f64, f64)> = Vec::new();
     for step in 0..n_steps {
         let c = rows.step(step);
-        for g in by_bucket.iter_mut() {
-            g.clear();
+        for b in 0..n_buckets {
+            bucket_dust[b].clear();
+            bucket_clipped[b].clear();
+            bucket_usd[b] = -0.0;
         }
         cur_ids.clear();
         slot.clear();
@@ -362,11 +372,13 @@ pub fn policy_metrics_ordered(
             }
             let b = c.bucket[k] as usize;
             // The row's bucket and its place among the bucket's members, in miner-row order.
-            slot.push((b as u32, by_bucket[b].len() as u32));
-            by_bucket[b].push(k);
-            scores.push(c.window_score[k]);
+            let (dust, payout, usd, score) = (c.dust[k], c.payout[k], c.reward_usd[k], c.window_score[k]);
+            slot.push((b as u32, bucket_dust[b].len() as u32));
+            bucket_dust[b].push(dust);
+            bucket_clipped[b].push(score.max(0.0));
+            bucket_usd[b] += usd;
+            scores.push(score);
             finals.push(w);
-            let (dust, payout, usd) = (c.dust[k], c.payout[k], c.reward_usd[k]);
             let (f, ceiling) = bucket_bounds[b];
             let tol_f = 1e-12 * f.abs().max(1e-300);
             let tol_c = 1e-12 * ceiling.abs().max(1e-300);
@@ -412,34 +424,33 @@ pub fn policy_metrics_ordered(
             }
         }
         levels.clear();
-        for (b, members) in by_bucket.iter().enumerate() {
+        for b in 0..n_buckets {
             if !present[b] {
                 continue;
             }
             let s = &mut series[b];
-            let usd: f64 = members.iter().map(|&k| c.reward_usd[k]).sum();
-            cumulative[b] += usd;
+            let d = &bucket_dust[b];
+            cumulative[b] += bucket_usd[b];
             s.cumulative_usd.push(cumulative[b]);
-            if members.is_empty() {
+            let Some((lo, hi, sum)) = min_max_sum(d) else {
                 s.min.push(None);
                 s.mean.push(None);
                 s.max.push(None);
                 s.spearman.push(None);
                 continue;
-            }
-            d.clear();
-            d.extend(members.iter().map(|&k| c.dust[k]));
-            s.min.push(d.iter().copied().reduce(f64::min));
-            s.max.push(d.iter().copied().reduce(f64::max));
-            s.mean.push(Some(d.iter().sum::<f64>() / d.len() as f64));
-            clipped.clear();
-            clipped.extend(members.iter().map(|&k| c.window_score[k].max(0.0)));
+            };
+            s.min.push(Some(lo));
+            s.max.push(Some(hi));
+            s.mean.push(Some(sum / d.len() as f64));
+            let clipped = &bucket_clipped[b];
             s.spearman.push(match d.len() {
                 0..3 => None,
-                _ if shared_order => spearman_along(&clipped, &d, &by_bucket_order[b]),
-                _ => spearman(&clipped, &d),
+                _ if shared_order => spearman_along(clipped, d, &by_bucket_order[b]),
+                _ => spearman(clipped, d),
             });
-            add_level(&mut levels, bucket_bounds[b].0, &d);
+            // An all-NaN bucket's worst and best are the folds' starting infinities.
+            let (worst, best) = if lo.is_nan() { (f64::INFINITY, f64::NEG_INFINITY) } else { (lo, hi) };
+            add_level(&mut levels, bucket_bounds[b].0, worst, best);
         }
         let v = violations_of(&mut levels);
         violations += v;

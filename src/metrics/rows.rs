@@ -54,11 +54,9 @@ impl StepRows for EngineRows<'_> {
         }
         let at = start..self.next;
         let [alpha, usd, delta] = &mut self.buf;
-        // `row`'s expressions, column by column.
         alpha.clear();
-        alpha.extend(r.final_w[at.clone()].iter().map(|&w| self.em.alpha(step, w)));
         usd.clear();
-        usd.extend(r.final_w[at.clone()].iter().map(|&w| self.em.usd(step, w)));
+        self.em.rewards(step, &r.final_w[at.clone()], alpha, usd);
         delta.clear();
         delta.extend(usd.iter().zip(&self.base.usd[at.clone()]).map(|(u, b)| u - b));
         StepCols {

@@ -89,6 +89,15 @@ impl Emission {
         self.alpha(step, final_w) * self.prices[step]
     }
 
+    /// [`Emission::alpha`] and [`Emission::usd`] of every weight of one step, appended to
+    /// `alpha` and `usd`: the step's pool and price read once (a sweep asks for every row of
+    /// every variant).
+    pub fn rewards(&self, step: usize, final_w: &[f64], alpha: &mut Vec<f64>, usd: &mut Vec<f64>) {
+        let (pool, price, days) = (self.pools[step], self.prices[step], self.step_days);
+        alpha.extend(final_w.iter().map(|&w| w * pool * days));
+        usd.extend(alpha[alpha.len() - final_w.len()..].iter().map(|&a| a * price));
+    }
+
     /// The fallbacks as data notes, each naming the steps it covers.
     pub fn notes(&self, steps: &[i64]) -> Notes {
         let mut notes = Notes::default();
