@@ -151,10 +151,23 @@ mod tests {
         let em = Emission::of(&e, &Source::Constant(7200.0), &Source::Constant(1.0));
         let names = names(&e);
         let baseline = Baseline::of(&e, &em);
+        let table = crate::replay::results::frame(&e, &em, 0).unwrap();
         for (pi, policy) in policies.iter().enumerate() {
             let r = &e.rows[pi];
             let all = rows_of(&mut EngineRows::new(&e, pi, &em, &baseline), steps.len());
             assert_eq!(all.len(), r.step.len());
+            // The sweep's rows hold the results table's figures, to the bit.
+            let col = |name: &str| -> Vec<f64> {
+                let c = table.column(name).unwrap().f64().unwrap();
+                c.into_no_null_iter().skip(pi * r.step.len()).take(r.step.len()).collect()
+            };
+            let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<u64>>();
+            let of = |f: fn(&Row) -> f64| bits(all.iter().map(f).collect());
+            assert_eq!(of(|x| x.reward_alpha), bits(col("reward_alpha")), "{pi}: reward_alpha");
+            assert_eq!(of(|x| x.reward_usd), bits(col("reward_usd")), "{pi}: reward_usd");
+            assert_eq!(of(|x| x.delta_usd), bits(col("delta_usd")), "{pi}: delta_usd");
+            assert_eq!(of(|x| x.baseline_usd), bits(col("baseline_reward_usd")), "{pi}: baseline_usd");
+            assert!(all.iter().any(|x| x.delta_usd != 0.0) || pi == 0, "{pi}: the variants pay differently");
             let orders: Vec<Option<&[u32]>> = (0..steps.len()).map(|s| e.score_order(pi, s)).collect();
             for (s, o) in orders.iter().enumerate() {
                 let scores: Vec<f64> =

@@ -38,6 +38,12 @@ pub struct Emission {
     pub price_defaulted: Vec<usize>,
 }
 
+/// The one formula of a step's alpha reward: weight × pool × step length in days.
+#[inline]
+fn alpha_of(final_w: f64, pool_per_day: f64, step_days: f64) -> f64 {
+    final_w * pool_per_day * step_days
+}
+
 impl Emission {
     /// The pool and price of every step of `engine` (the pool derived against the baseline's
     /// miner weight share, policy 0).
@@ -81,7 +87,7 @@ impl Emission {
 
     /// Alpha paid at `step` to a final weight.
     pub fn alpha(&self, step: usize, final_w: f64) -> f64 {
-        final_w * self.pools[step] * self.step_days
+        alpha_of(final_w, self.pools[step], self.step_days)
     }
 
     /// USD paid at `step` to a final weight.
@@ -94,7 +100,7 @@ impl Emission {
     /// every variant).
     pub fn rewards(&self, step: usize, final_w: &[f64], alpha: &mut Vec<f64>, usd: &mut Vec<f64>) {
         let (pool, price, days) = (self.pools[step], self.prices[step], self.step_days);
-        alpha.extend(final_w.iter().map(|&w| w * pool * days));
+        alpha.extend(final_w.iter().map(|&w| alpha_of(w, pool, days)));
         usd.extend(alpha[alpha.len() - final_w.len()..].iter().map(|&a| a * price));
     }
 
