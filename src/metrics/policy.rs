@@ -320,6 +320,11 @@ pub fn policy_metrics_ordered(
 ) -> PolicyMetrics {
     let n_buckets = names.buckets.len();
     let bucket_bounds: Vec<(f64, f64)> = names.buckets.iter().map(|b| bounds(b)).collect();
+    // Per bucket: floor and ceiling with their tolerances, and whether the ceiling is above the floor.
+    let at_bounds: Vec<(f64, f64, f64, f64, bool)> = bucket_bounds
+        .iter()
+        .map(|&(f, c)| (f, 1e-12 * f.abs().max(1e-300), c, 1e-12 * c.abs().max(1e-300), c > f))
+        .collect();
     let present = rows.buckets_seen(n_buckets, names.burn);
     let mut series: Vec<BucketSeries> = vec![BucketSeries::default(); n_buckets];
     let (mut usd_b, mut alpha_b) = (vec![0.0; n_buckets], vec![0.0; n_buckets]);
@@ -379,12 +384,10 @@ pub fn policy_metrics_ordered(
             bucket_usd[b] += usd;
             scores.push(score);
             finals.push(w);
-            let (f, ceiling) = bucket_bounds[b];
-            let tol_f = 1e-12 * f.abs().max(1e-300);
-            let tol_c = 1e-12 * ceiling.abs().max(1e-300);
+            let (f, tol_f, ceiling, tol_c, has_ceiling) = at_bounds[b];
             m_n += 1;
             f_n += usize::from((dust - f).abs() <= tol_f);
-            c_n += usize::from(ceiling > f && (dust - ceiling).abs() <= tol_c);
+            c_n += usize::from(has_ceiling && (dust - ceiling).abs() <= tol_c);
             usd_b[b] += usd;
             alpha_b[b] += c.reward_alpha[k];
             let e = &mut per_miner[id as usize];
