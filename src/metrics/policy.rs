@@ -319,11 +319,14 @@ pub fn policy_metrics_ordered(
     score_orders: &[Option<&[u32]>],
 ) -> PolicyMetrics {
     let n_buckets = names.buckets.len();
-    let bucket_bounds: Vec<(f64, f64)> = names.buckets.iter().map(|b| bounds(b)).collect();
     // Per bucket: floor and ceiling with their tolerances, and whether the ceiling is above the floor.
-    let at_bounds: Vec<(f64, f64, f64, f64, bool)> = bucket_bounds
+    let at_bounds: Vec<(f64, f64, f64, f64, bool)> = names
+        .buckets
         .iter()
-        .map(|&(f, c)| (f, 1e-12 * f.abs().max(1e-300), c, 1e-12 * c.abs().max(1e-300), c > f))
+        .map(|b| {
+            let (f, c) = bounds(b);
+            (f, 1e-12 * f.abs().max(1e-300), c, 1e-12 * c.abs().max(1e-300), c > f)
+        })
         .collect();
     let present = rows.buckets_seen(n_buckets, names.burn);
     let mut series: Vec<BucketSeries> = vec![BucketSeries::default(); n_buckets];
@@ -453,7 +456,7 @@ pub fn policy_metrics_ordered(
             });
             // An all-NaN bucket's worst and best are the folds' starting infinities.
             let (worst, best) = if lo.is_nan() { (f64::INFINITY, f64::NEG_INFINITY) } else { (lo, hi) };
-            add_level(&mut levels, bucket_bounds[b].0, worst, best);
+            add_level(&mut levels, at_bounds[b].0, worst, best);
         }
         let v = violations_of(&mut levels);
         violations += v;
