@@ -28,3 +28,38 @@ pub(crate) mod testutil;
 /// malloc a tenth of an attack search and page faults on memory it had returned.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+unsafe extern "C" {
+    /// mimalloc's own setter (linked in with the allocator; `mi_option_t` is a C enum).
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// `mi_option_purge_delay` in mimalloc's `mi_option_e` (v3, as built here, and v2 alike).
+const PURGE_DELAY: std::ffi::c_int = 15;
+
+/// Keeps memory the process freed for its own reuse instead of returning it to the OS. A sweep
+/// frees and reallocates its chunks' tables (hundreds of MB) over and over: returned, every
+/// reuse faulted the pages back in zeroed (2 MiB huge pages, a tenth of the sweep's CPU). The
+/// cost is that the resident size never shrinks below its peak until the process ends, which
+/// a command that runs once can afford. Call it first thing (the CLI and the benchmarks do).
+pub fn keep_freed_memory() {
+    // SAFETY: a plain setter of an allocator option (-1: never purge), valid at any time.
+    unsafe { mi_option_set(PURGE_DELAY, -1) }
+}
+
+#[cfg(test)]
+mod allocator_tests {
+    unsafe extern "C" {
+        fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    }
+
+    /// The option index is mimalloc's: v3's purge delay defaults to 1000 ms, and reads back as set.
+    #[test]
+    fn keep_freed_memory_sets_mimallocs_purge_delay() {
+        // SAFETY: plain getters of an allocator option.
+        let before = unsafe { mi_option_get(super::PURGE_DELAY) };
+        assert_eq!(before, 1000, "mimalloc v3's default purge delay (ms): is index 15 still purge_delay?");
+        super::keep_freed_memory();
+        assert_eq!(unsafe { mi_option_get(super::PURGE_DELAY) }, -1);
+    }
+}

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    dustlab::keep_freed_memory();
     let cli = dustlab::cli::Cli::parse();
     match dustlab::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

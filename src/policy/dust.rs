@@ -80,6 +80,10 @@ pub fn dust_weights(policy: &DustPolicy, buckets: &[Status], scores: &[f64], col
 
 /// [`dust_weights`] with the bucket grouping done once by the caller (a replay shares it
 /// across policies).
+///
+/// Every replay step of every policy comes through here, so a bucket's scores, positions and
+/// collateral flags go into buffers reused across the step's buckets: allocated per bucket,
+/// they were most of this function's time in a sweep.
 pub fn dust_weights_grouped(
     policy: &DustPolicy,
     groups: &[(&Status, Vec<usize>)],
@@ -87,6 +91,7 @@ pub fn dust_weights_grouped(
     collateral: &[f64],
 ) -> Vec<f64> {
     let mut weights = vec![0.0; scores.len()];
+    let (mut raw, mut clamped, mut position) = (Vec::new(), Vec::new(), Vec::new());
     for (bucket, members) in groups {
         let (bucket, members) = (*bucket, members);
         let floor = policy.floor_multiplier(bucket) * policy.dust;
@@ -97,19 +102,21 @@ pub fn dust_weights_grouped(
             continue;
         }
         let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
-        let raw: Vec<f64> = members.iter().map(|&i| scores[i]).collect();
-        let clamped: Vec<f64> = raw.iter().map(|s| s.max(0.0)).collect();
+        raw.clear();
+        raw.extend(members.iter().map(|&i| scores[i]));
+        clamped.clear();
+        clamped.extend(raw.iter().map(|s| s.max(0.0)));
         let zeroed = match &policy.collateral {
             Some(rule) if rule.bucket == bucket.as_str() => {
                 let coll: Vec<f64> = members.iter().map(|&i| collateral.get(i).copied().unwrap_or(0.0)).collect();
                 let ranked = if policy.negative == Negative::Penalize { &raw } else { &clamped };
-                collateral::zeroed(rule, ranked, &coll)
+                Some(collateral::zeroed(rule, ranked, &coll))
             }
-            _ => vec![false; members.len()],
+            _ => None,
         };
-        let position = positions(policy, &raw, &clamped);
+        positions(policy, &raw, &clamped, &mut position);
         for (k, &i) in members.iter().enumerate() {
-            weights[i] = if zeroed[k] {
+            weights[i] = if zeroed.as_ref().is_some_and(|z| z[k]) {
                 0.0
             } else {
                 match position[k] {
@@ -123,49 +130,48 @@ pub fn dust_weights_grouped(
     weights
 }
 
-/// Where each member sits between floor (0) and ceiling (1); `None` means exactly the floor
-/// (production's all-zero branch, kept distinct so the floor is not recomputed).
-fn positions(policy: &DustPolicy, raw: &[f64], clamped: &[f64]) -> Vec<Option<f64>> {
-    let u = normalize(policy.normalization, clamped);
-    match policy.negative {
-        Negative::Floor => u,
-        Negative::Penalize => {
-            let z = policy.zero_level.clamp(0.0, 1.0);
-            let most_negative = raw.iter().copied().fold(0.0f64, f64::min);
-            raw.iter()
-                .zip(u)
-                .map(
-                    |(&s, u)| {
-                        if s < 0.0 {
-                            Some(z * (1.0 - s / most_negative))
-                        } else {
-                            Some(z + (1.0 - z) * u.unwrap_or(0.0))
-                        }
-                    },
-                )
-                .collect()
+/// Where each member sits between floor (0) and ceiling (1), into `out`; `None` means exactly
+/// the floor (production's all-zero branch, kept distinct so the floor is not recomputed).
+fn positions(policy: &DustPolicy, raw: &[f64], clamped: &[f64], out: &mut Vec<Option<f64>>) {
+    normalize(policy.normalization, clamped, out);
+    if policy.negative == Negative::Penalize {
+        let z = policy.zero_level.clamp(0.0, 1.0);
+        let most_negative = raw.iter().copied().fold(0.0f64, f64::min);
+        for (&s, u) in raw.iter().zip(out.iter_mut()) {
+            *u = if s < 0.0 { Some(z * (1.0 - s / most_negative)) } else { Some(z + (1.0 - z) * u.unwrap_or(0.0)) };
         }
     }
 }
 
-fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
+/// Each score's normalized position, into `out` (cleared first).
+fn normalize(kind: Normalization, s: &[f64], out: &mut Vec<Option<f64>>) {
+    out.clear();
     let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if s.is_empty() || max <= 0.0 {
-        return vec![None; s.len()];
+        out.resize(s.len(), None);
+        return;
     }
     match kind {
-        Normalization::Max => s.iter().map(|x| Some(x / max)).collect(),
-        Normalization::Log => s.iter().map(|x| Some(x.ln_1p() / max.ln_1p())).collect(),
+        Normalization::Max => out.extend(s.iter().map(|x| Some(x / max))),
+        Normalization::Log => {
+            let top = max.ln_1p();
+            out.extend(s.iter().map(|x| Some(x.ln_1p() / top)));
+        }
         Normalization::Minmax => {
             let min = s.iter().copied().fold(f64::INFINITY, f64::min);
-            if max > min { s.iter().map(|x| Some((x - min) / (max - min))).collect() } else { vec![None; s.len()] }
+            if max > min {
+                out.extend(s.iter().map(|x| Some((x - min) / (max - min))));
+            } else {
+                out.resize(s.len(), None);
+            }
         }
         Normalization::Winsorized { percentile } => {
             let cap = crate::stats::percentile(s, percentile);
             if cap <= 0.0 {
-                return vec![None; s.len()];
+                out.resize(s.len(), None);
+            } else {
+                out.extend(s.iter().map(|x| Some(x.min(cap) / cap)));
             }
-            s.iter().map(|x| Some(x.min(cap) / cap)).collect()
         }
         Normalization::Rank => {
             // Average rank among positive scores, the best at 1; zero scores stay at the floor.
@@ -173,7 +179,7 @@ fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
                 s.iter().copied().enumerate().filter(|(_, x)| *x > 0.0).map(|(i, x)| (x, i)).collect();
             pos.sort_by(|a, b| a.0.total_cmp(&b.0));
             let n = pos.len() as f64;
-            let mut out = vec![None; s.len()];
+            out.resize(s.len(), None);
             let mut k = 0;
             while k < pos.len() {
                 let mut e = k;
@@ -186,7 +192,6 @@ fn normalize(kind: Normalization, s: &[f64]) -> Vec<Option<f64>> {
                 }
                 k = e + 1;
             }
-            out
         }
     }
 }
