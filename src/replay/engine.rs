@@ -676,6 +676,13 @@ impl Loop<'_> {
                 .iter()
                 .enumerate()
                 .map(|(m, s)| {
+                    if credits.is_empty() {
+                        // No credits yet (every replay's first segment): the record up to the
+                        // start, then nothing, without a lookup per checkpoint.
+                        let mut o = s.usd[..s.ts.partition_point(|&ts| ts <= self.start_ms)].to_vec();
+                        o.resize(s.ts.len(), 0.0);
+                        return o;
+                    }
                     s.ts.iter()
                         .zip(&s.usd)
                         .map(|(&ts, &usd)| {
