@@ -38,12 +38,17 @@ pub fn dust_paid(reward_usd: f64, dust: f64, payout: f64, debt: f64) -> f64 {
 /// Floor and ceiling of a bucket under the policy (both in weight units).
 pub type Bounds<'b> = &'b dyn Fn(&str) -> (f64, f64);
 
+/// How close dust must come to a floor or ceiling to sit at it (1e-12 relative).
+fn tie_tolerance(x: f64) -> f64 {
+    1e-12 * x.abs().max(1e-300)
+}
+
 /// Share of rows at the floor and at the ceiling (ties within 1e-12 relative).
 pub fn floor_ceiling_shares(dust: &[f64], bounds: &[(f64, f64)]) -> (f64, f64) {
     if dust.is_empty() {
         return (0.0, 0.0);
     }
-    let tol = |x: f64| 1e-12 * x.abs().max(1e-300);
+    let tol = tie_tolerance;
     let at_floor = dust.iter().zip(bounds).filter(|(d, (f, _))| (**d - f).abs() <= tol(*f)).count();
     let at_ceiling = dust.iter().zip(bounds).filter(|(d, (f, c))| c > f && (**d - c).abs() <= tol(*c)).count();
     (at_floor as f64 / dust.len() as f64, at_ceiling as f64 / dust.len() as f64)
@@ -307,6 +312,76 @@ impl StepRows for SliceRows<'_> {
     }
 }
 
+/// One miner's sums over the steps, and its final weight at this step and the last (for the
+/// churn): one record per id, so a row touches one place, not six arrays.
+#[derive(Debug, Clone, Copy)]
+struct MinerAcc {
+    usd: f64,
+    delta: f64,
+    base: f64,
+    dust_paid: f64,
+    base_dust_paid: f64,
+    seen: bool,
+    cur_w: f64,
+    prev_w: f64,
+    /// The step the id was last seen at: membership in O(1) for the churn.
+    seen_at: usize,
+}
+
+impl Default for MinerAcc {
+    fn default() -> Self {
+        MinerAcc {
+            usd: 0.0,
+            delta: 0.0,
+            base: 0.0,
+            dust_paid: 0.0,
+            base_dust_paid: 0.0,
+            seen: false,
+            cur_w: 0.0,
+            prev_w: 0.0,
+            seen_at: usize::MAX,
+        }
+    }
+}
+
+/// One bucket under the policy: its floor and ceiling with their tolerances (1e-12 relative),
+/// this step's members' dust, clipped scores and summed reward (in row order), and its sums
+/// over the steps.
+struct BucketAcc {
+    floor: f64,
+    tol_floor: f64,
+    ceiling: f64,
+    tol_ceiling: f64,
+    has_ceiling: bool,
+    dust: Vec<f64>,
+    clipped: Vec<f64>,
+    step_usd: f64,
+    usd: f64,
+    alpha: f64,
+    dust_paid: f64,
+    base_dust_paid: f64,
+}
+
+impl BucketAcc {
+    fn new((floor, ceiling): (f64, f64)) -> Self {
+        let tol = tie_tolerance;
+        BucketAcc {
+            floor,
+            tol_floor: tol(floor),
+            ceiling,
+            tol_ceiling: tol(ceiling),
+            has_ceiling: ceiling > floor,
+            dust: Vec::new(),
+            clipped: Vec::new(),
+            step_usd: -0.0,
+            usd: 0.0,
+            alpha: 0.0,
+            dust_paid: 0.0,
+            base_dust_paid: 0.0,
+        }
+    }
+}
+
 /// [`policy_metrics`] given, per step, an order that sorts the step's window scores (its
 /// miner rows, burn left out) where the caller holds one: a sweep's variants that share a
 /// window share that sort. A step without one (or with one of another length) sorts.
@@ -319,18 +394,9 @@ pub fn policy_metrics_ordered(
     score_orders: &[Option<&[u32]>],
 ) -> PolicyMetrics {
     let n_buckets = names.buckets.len();
-    // Per bucket: floor and ceiling with their tolerances, and whether the ceiling is above the floor.
-    let at_bounds: Vec<(f64, f64, f64, f64, bool)> = names
-        .buckets
-        .iter()
-        .map(|b| {
-            let (f, c) = bounds(b);
-            (f, 1e-12 * f.abs().max(1e-300), c, 1e-12 * c.abs().max(1e-300), c > f)
-        })
-        .collect();
+    let mut per_bucket: Vec<BucketAcc> = names.buckets.iter().map(|b| BucketAcc::new(bounds(b))).collect();
     let present = rows.buckets_seen(n_buckets, names.burn);
     let mut series: Vec<BucketSeries> = vec![BucketSeries::default(); n_buckets];
-    let (mut usd_b, mut alpha_b) = (vec![0.0; n_buckets], vec![0.0; n_buckets]);
     let mut cumulative = vec![0.0; n_buckets];
     let (mut floor_s, mut ceil_s) = (Vec::with_capacity(n_steps), Vec::with_capacity(n_steps));
     let (mut violations, mut steps_viol) = (0, 0);
@@ -338,72 +404,69 @@ pub fn policy_metrics_ordered(
     let (mut at_floor_all, mut at_ceiling_all, mut miner_rows) = (0usize, 0usize, 0usize);
     let mut reward_rho = Vec::new();
     let n_miners = names.miners.len();
-    let mut per_miner = vec![(0.0f64, 0.0f64, 0.0f64, false); n_miners];
-    // Per miner: (dust-paid, baseline dust-paid); per bucket the same.
-    let mut dust_miner = vec![(0.0f64, 0.0f64); n_miners];
-    let (mut dust_b, mut base_dust_b) = (vec![0.0; n_buckets], vec![0.0; n_buckets]);
-    let (mut prev_w, mut cur_w) = (vec![0.0f64; n_miners], vec![0.0f64; n_miners]);
+    let mut per_miner = vec![MinerAcc::default(); n_miners];
     let (mut prev_ids, mut cur_ids): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
-    // The step each id was last seen at: membership in O(1) for the churn.
-    let mut seen_at = vec![usize::MAX; n_miners];
     let (mut churn_total, mut churn_steps) = (0.0, 0usize);
-    // Per bucket, this step's members' dust, clipped scores and summed reward, in row order.
-    let mut bucket_dust: Vec<Vec<f64>> = vec![Vec::new(); n_buckets];
-    let mut bucket_clipped: Vec<Vec<f64>> = vec![Vec::new(); n_buckets];
-    let mut bucket_usd = vec![-0.0f64; n_buckets];
     let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
     let mut slot: Vec<(u32, u32)> = Vec::new();
-    // Per-step buffers, reused: the step's miner rows' scores and final weights, one bucket's
-    // dust and clipped scores, and the hierarchy's levels.
+    // Per-step buffers, reused: the step's miner rows' scores and final weights, and the
+    // hierarchy's levels.
     let (mut scores, mut finals) = (Vec::new(), Vec::new());
     let mut levels: Vec<(f64, f64, f64)> = Vec::new();
     for step in 0..n_steps {
         let c = rows.step(step);
-        for b in 0..n_buckets {
-            bucket_dust[b].clear();
-            bucket_clipped[b].clear();
-            bucket_usd[b] = -0.0;
+        for acc in per_bucket.iter_mut() {
+            acc.dust.clear();
+            acc.clipped.clear();
+            acc.step_usd = -0.0;
         }
         cur_ids.clear();
         slot.clear();
         scores.clear();
         finals.clear();
         let (mut f_n, mut c_n, mut m_n) = (0usize, 0usize, 0usize);
-        for k in 0..c.miner.len() {
-            let (id, w) = (c.miner[k], c.final_w[k]);
-            cur_w[id as usize] = w;
+        // Every column cut to the step's length: the loop reads them without bounds checks.
+        let n = c.miner.len();
+        let (miner, bucket, final_w) = (&c.miner[..n], &c.bucket[..n], &c.final_w[..n]);
+        let (dust_c, payout_c, usd_c, score_c) =
+            (&c.dust[..n], &c.payout[..n], &c.reward_usd[..n], &c.window_score[..n]);
+        let (alpha_c, delta_c, base_c) = (&c.reward_alpha[..n], &c.delta_usd[..n], &c.baseline_usd[..n]);
+        let (debt_c, base_dp_c) = (&c.debt[..n], &c.baseline_dust_paid[..n]);
+        for k in 0..n {
+            let (id, w) = (miner[k], final_w[k]);
+            let e = &mut per_miner[id as usize];
+            e.cur_w = w;
+            e.seen_at = step;
             cur_ids.push(id);
-            seen_at[id as usize] = step;
             if Some(id) == names.burn {
                 burn_total += w;
                 continue;
             }
-            let b = c.bucket[k] as usize;
+            let b = bucket[k] as usize;
+            let acc = &mut per_bucket[b];
             // The row's bucket and its place among the bucket's members, in miner-row order.
-            let (dust, payout, usd, score) = (c.dust[k], c.payout[k], c.reward_usd[k], c.window_score[k]);
-            slot.push((b as u32, bucket_dust[b].len() as u32));
-            bucket_dust[b].push(dust);
-            bucket_clipped[b].push(score.max(0.0));
-            bucket_usd[b] += usd;
+            let (dust, payout, usd, score) = (dust_c[k], payout_c[k], usd_c[k], score_c[k]);
+            slot.push((b as u32, acc.dust.len() as u32));
+            acc.dust.push(dust);
+            acc.clipped.push(score.max(0.0));
+            acc.step_usd += usd;
             scores.push(score);
             finals.push(w);
-            let (f, tol_f, ceiling, tol_c, has_ceiling) = at_bounds[b];
             m_n += 1;
-            f_n += usize::from((dust - f).abs() <= tol_f);
-            c_n += usize::from(has_ceiling && (dust - ceiling).abs() <= tol_c);
-            usd_b[b] += usd;
-            alpha_b[b] += c.reward_alpha[k];
-            let e = &mut per_miner[id as usize];
-            e.0 += usd;
-            e.1 += c.delta_usd[k];
-            e.2 += c.baseline_usd[k];
-            e.3 = true;
-            let dp = self::dust_paid(usd, dust, payout, c.debt[k]);
-            let base_dp = c.baseline_dust_paid[k];
-            dust_miner[id as usize].0 += dp;
-            dust_miner[id as usize].1 += base_dp;
-            dust_b[b] += dp;
-            base_dust_b[b] += base_dp;
+            f_n += usize::from((dust - acc.floor).abs() <= acc.tol_floor);
+            c_n += usize::from(acc.has_ceiling && (dust - acc.ceiling).abs() <= acc.tol_ceiling);
+            acc.usd += usd;
+            acc.alpha += alpha_c[k];
+            e.usd += usd;
+            e.delta += delta_c[k];
+            e.base += base_c[k];
+            e.seen = true;
+            let dp = self::dust_paid(usd, dust, payout, debt_c[k]);
+            let base_dp = base_dp_c[k];
+            e.dust_paid += dp;
+            e.base_dust_paid += base_dp;
+            acc.dust_paid += dp;
+            acc.base_dust_paid += base_dp;
             if payout == dust {
                 dust_paid += w;
             }
@@ -435,8 +498,9 @@ pub fn policy_metrics_ordered(
                 continue;
             }
             let s = &mut series[b];
-            let d = &bucket_dust[b];
-            cumulative[b] += bucket_usd[b];
+            let acc = &per_bucket[b];
+            let d = &acc.dust;
+            cumulative[b] += acc.step_usd;
             s.cumulative_usd.push(cumulative[b]);
             let Some((lo, hi, sum)) = min_max_sum(d) else {
                 s.min.push(None);
@@ -448,7 +512,7 @@ pub fn policy_metrics_ordered(
             s.min.push(Some(lo));
             s.max.push(Some(hi));
             s.mean.push(Some(sum / d.len() as f64));
-            let clipped = &bucket_clipped[b];
+            let clipped = &acc.clipped;
             s.spearman.push(match d.len() {
                 0..3 => None,
                 _ if shared_order => spearman_along(clipped, d, &by_bucket_order[b]),
@@ -456,7 +520,7 @@ pub fn policy_metrics_ordered(
             });
             // An all-NaN bucket's worst and best are the folds' starting infinities.
             let (worst, best) = if lo.is_nan() { (f64::INFINITY, f64::NEG_INFINITY) } else { (lo, hi) };
-            add_level(&mut levels, at_bounds[b].0, worst, best);
+            add_level(&mut levels, acc.floor, worst, best);
         }
         let v = violations_of(&mut levels);
         violations += v;
@@ -468,33 +532,36 @@ pub fn policy_metrics_ordered(
         if step > 0 {
             let mut d = 0.0;
             for &id in &cur_ids {
-                d += (cur_w[id as usize] - prev_w[id as usize]).abs();
+                let e = &per_miner[id as usize];
+                d += (e.cur_w - e.prev_w).abs();
             }
             for &id in &prev_ids {
-                if seen_at[id as usize] != step {
-                    d += prev_w[id as usize].abs();
+                let e = &per_miner[id as usize];
+                if e.seen_at != step {
+                    d += e.prev_w.abs();
                 }
             }
             churn_total += d / 2.0;
             churn_steps += 1;
         }
         for &id in &prev_ids {
-            prev_w[id as usize] = 0.0;
+            per_miner[id as usize].prev_w = 0.0;
         }
         for &id in &cur_ids {
-            prev_w[id as usize] = cur_w[id as usize];
+            let e = &mut per_miner[id as usize];
+            e.prev_w = e.cur_w;
         }
         std::mem::swap(&mut prev_ids, &mut cur_ids);
     }
     let mut deltas: Vec<MinerDelta> = per_miner
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.3)
-        .map(|(i, (usd, d, base, _))| MinerDelta {
+        .filter(|(_, v)| v.seen)
+        .map(|(i, e)| MinerDelta {
             hotkey: names.miners[i].clone(),
-            reward_usd: *usd,
-            delta_usd: *d,
-            delta_pct: if *base > 0.0 { Some(100.0 * d / base) } else { None },
+            reward_usd: e.usd,
+            delta_usd: e.delta,
+            delta_pct: if e.base > 0.0 { Some(100.0 * e.delta / e.base) } else { None },
         })
         .collect();
     deltas.sort_by(|a, b| b.delta_usd.total_cmp(&a.delta_usd).then(a.hotkey.cmp(&b.hotkey)));
@@ -504,9 +571,9 @@ pub fn policy_metrics_ordered(
     let mut dust_deltas: Vec<DustDelta> = per_miner
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.3)
-        .map(|(i, _)| {
-            let (p, b) = dust_miner[i];
+        .filter(|(_, v)| v.seen)
+        .map(|(i, e)| {
+            let (p, b) = (e.dust_paid, e.base_dust_paid);
             DustDelta {
                 hotkey: names.miners[i].clone(),
                 dust_paid_usd: p,
@@ -548,12 +615,12 @@ pub fn policy_metrics_ordered(
         // Summed in bucket-name order: the same bits whatever the ids' order.
         reward_usd_miners: {
             let mut by_name: Vec<(&String, f64)> =
-                (0..n_buckets).filter(live).map(|b| (&names.buckets[b], usd_b[b])).collect();
+                (0..n_buckets).filter(live).map(|b| (&names.buckets[b], per_bucket[b].usd)).collect();
             by_name.sort_by(|a, b| a.0.cmp(b.0));
             by_name.iter().map(|x| x.1).sum()
         },
-        reward_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), usd_b[b])).collect(),
-        reward_alpha_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), alpha_b[b])).collect(),
+        reward_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), per_bucket[b].usd)).collect(),
+        reward_alpha_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), per_bucket[b].alpha)).collect(),
         spearman_by_bucket: (0..n_buckets)
             .filter(live)
             .map(|b| (name(b), mean(&series[b].spearman.iter().flatten().copied().collect::<Vec<_>>())))
@@ -571,8 +638,11 @@ pub fn policy_metrics_ordered(
         dust_share: dust_paid / steps,
         churn: if churn_steps > 0 { churn_total / churn_steps as f64 } else { 0.0 },
         losers_over_10pct: deltas.iter().filter(|d| d.delta_pct.is_some_and(|p| p < -10.0)).count(),
-        dust_paid_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), dust_b[b])).collect(),
-        baseline_dust_paid_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), base_dust_b[b])).collect(),
+        dust_paid_usd_by_bucket: (0..n_buckets).filter(live).map(|b| (name(b), per_bucket[b].dust_paid)).collect(),
+        baseline_dust_paid_usd_by_bucket: (0..n_buckets)
+            .filter(live)
+            .map(|b| (name(b), per_bucket[b].base_dust_paid))
+            .collect(),
         dust_losers_over_10pct,
         dust_winners,
         dust_losers,
