@@ -38,9 +38,32 @@ pub fn dust_paid(reward_usd: f64, dust: f64, payout: f64, debt: f64) -> f64 {
 /// Floor and ceiling of a bucket under the policy (both in weight units).
 pub type Bounds<'b> = &'b dyn Fn(&str) -> (f64, f64);
 
-/// How close dust must come to a floor or ceiling to sit at it (1e-12 relative).
-fn tie_tolerance(x: f64) -> f64 {
-    1e-12 * x.abs().max(1e-300)
+/// A bucket's floor and ceiling with the tolerance within which dust sits at each (1e-12
+/// relative): the one rule of "at the floor" and "at the ceiling", with the tolerances taken
+/// once per bucket rather than per row.
+#[derive(Debug, Clone, Copy)]
+struct Edges {
+    floor: f64,
+    tol_floor: f64,
+    ceiling: f64,
+    tol_ceiling: f64,
+    /// Whether the ceiling is above the floor (a static bucket is only ever at its floor).
+    has_ceiling: bool,
+}
+
+impl Edges {
+    fn new((floor, ceiling): (f64, f64)) -> Self {
+        let tol = |x: f64| 1e-12 * x.abs().max(1e-300);
+        Edges { floor, tol_floor: tol(floor), ceiling, tol_ceiling: tol(ceiling), has_ceiling: ceiling > floor }
+    }
+
+    fn at_floor(&self, dust: f64) -> bool {
+        (dust - self.floor).abs() <= self.tol_floor
+    }
+
+    fn at_ceiling(&self, dust: f64) -> bool {
+        self.has_ceiling && (dust - self.ceiling).abs() <= self.tol_ceiling
+    }
 }
 
 /// Share of rows at the floor and at the ceiling (ties within 1e-12 relative).
@@ -48,9 +71,9 @@ pub fn floor_ceiling_shares(dust: &[f64], bounds: &[(f64, f64)]) -> (f64, f64) {
     if dust.is_empty() {
         return (0.0, 0.0);
     }
-    let tol = tie_tolerance;
-    let at_floor = dust.iter().zip(bounds).filter(|(d, (f, _))| (**d - f).abs() <= tol(*f)).count();
-    let at_ceiling = dust.iter().zip(bounds).filter(|(d, (f, c))| c > f && (**d - c).abs() <= tol(*c)).count();
+    let edges = || dust.iter().zip(bounds).map(|(d, b)| (*d, Edges::new(*b)));
+    let at_floor = edges().filter(|(d, e)| e.at_floor(*d)).count();
+    let at_ceiling = edges().filter(|(d, e)| e.at_ceiling(*d)).count();
     (at_floor as f64 / dust.len() as f64, at_ceiling as f64 / dust.len() as f64)
 }
 
@@ -314,45 +337,24 @@ impl StepRows for SliceRows<'_> {
 
 /// One miner's sums over the steps, and its final weight at this step and the last (for the
 /// churn): one record per id, so a row touches one place, not six arrays.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct MinerAcc {
     usd: f64,
     delta: f64,
     base: f64,
     dust_paid: f64,
     base_dust_paid: f64,
-    seen: bool,
     cur_w: f64,
     prev_w: f64,
-    /// The step the id was last seen at: membership in O(1) for the churn.
-    seen_at: usize,
+    /// The step the id was last seen at: membership in O(1) for the churn. Any id but the
+    /// burn's seen at all has miner rows.
+    seen_at: Option<usize>,
 }
 
-impl Default for MinerAcc {
-    fn default() -> Self {
-        MinerAcc {
-            usd: 0.0,
-            delta: 0.0,
-            base: 0.0,
-            dust_paid: 0.0,
-            base_dust_paid: 0.0,
-            seen: false,
-            cur_w: 0.0,
-            prev_w: 0.0,
-            seen_at: usize::MAX,
-        }
-    }
-}
-
-/// One bucket under the policy: its floor and ceiling with their tolerances (1e-12 relative),
-/// this step's members' dust, clipped scores and summed reward (in row order), and its sums
-/// over the steps.
+/// One bucket under the policy: its edges, this step's members' dust, clipped scores and
+/// summed reward (in row order), and its sums over the steps.
 struct BucketAcc {
-    floor: f64,
-    tol_floor: f64,
-    ceiling: f64,
-    tol_ceiling: f64,
-    has_ceiling: bool,
+    edges: Edges,
     dust: Vec<f64>,
     clipped: Vec<f64>,
     step_usd: f64,
@@ -363,14 +365,9 @@ struct BucketAcc {
 }
 
 impl BucketAcc {
-    fn new((floor, ceiling): (f64, f64)) -> Self {
-        let tol = tie_tolerance;
+    fn new(bounds: (f64, f64)) -> Self {
         BucketAcc {
-            floor,
-            tol_floor: tol(floor),
-            ceiling,
-            tol_ceiling: tol(ceiling),
-            has_ceiling: ceiling > floor,
+            edges: Edges::new(bounds),
             dust: Vec::new(),
             clipped: Vec::new(),
             step_usd: -0.0,
@@ -436,7 +433,7 @@ pub fn policy_metrics_ordered(
             let (id, w) = (miner[k], final_w[k]);
             let e = &mut per_miner[id as usize];
             e.cur_w = w;
-            e.seen_at = step;
+            e.seen_at = Some(step);
             cur_ids.push(id);
             if Some(id) == names.burn {
                 burn_total += w;
@@ -453,14 +450,13 @@ pub fn policy_metrics_ordered(
             scores.push(score);
             finals.push(w);
             m_n += 1;
-            f_n += usize::from((dust - acc.floor).abs() <= acc.tol_floor);
-            c_n += usize::from(acc.has_ceiling && (dust - acc.ceiling).abs() <= acc.tol_ceiling);
+            f_n += usize::from(acc.edges.at_floor(dust));
+            c_n += usize::from(acc.edges.at_ceiling(dust));
             acc.usd += usd;
             acc.alpha += alpha_c[k];
             e.usd += usd;
             e.delta += delta_c[k];
             e.base += base_c[k];
-            e.seen = true;
             let dp = self::dust_paid(usd, dust, payout, debt_c[k]);
             let base_dp = base_dp_c[k];
             e.dust_paid += dp;
@@ -520,7 +516,7 @@ pub fn policy_metrics_ordered(
             });
             // An all-NaN bucket's worst and best are the folds' starting infinities.
             let (worst, best) = if lo.is_nan() { (f64::INFINITY, f64::NEG_INFINITY) } else { (lo, hi) };
-            add_level(&mut levels, acc.floor, worst, best);
+            add_level(&mut levels, acc.edges.floor, worst, best);
         }
         let v = violations_of(&mut levels);
         violations += v;
@@ -537,7 +533,7 @@ pub fn policy_metrics_ordered(
             }
             for &id in &prev_ids {
                 let e = &per_miner[id as usize];
-                if e.seen_at != step {
+                if e.seen_at != Some(step) {
                     d += e.prev_w.abs();
                 }
             }
@@ -553,10 +549,11 @@ pub fn policy_metrics_ordered(
         }
         std::mem::swap(&mut prev_ids, &mut cur_ids);
     }
+    let has_rows = |(i, e): &(usize, &MinerAcc)| e.seen_at.is_some() && Some(*i as u32) != names.burn;
     let mut deltas: Vec<MinerDelta> = per_miner
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.seen)
+        .filter(has_rows)
         .map(|(i, e)| MinerDelta {
             hotkey: names.miners[i].clone(),
             reward_usd: e.usd,
@@ -571,7 +568,7 @@ pub fn policy_metrics_ordered(
     let mut dust_deltas: Vec<DustDelta> = per_miner
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.seen)
+        .filter(has_rows)
         .map(|(i, e)| {
             let (p, b) = (e.dust_paid, e.base_dust_paid);
             DustDelta {
