@@ -16,53 +16,45 @@ fn two_sum(a: f64, b: f64) -> (f64, f64) {
     (s, (a - (s - bb)) + (b - bb))
 }
 
-/// Double-double prefix sums of one per-checkpoint quantity.
+/// Double-double prefix sums of one per-checkpoint quantity. Each entry keeps its high and
+/// low parts side by side, so a window sum reads two cache lines rather than four: the
+/// replay's prelude reads a few of these per miner at every step, far apart in memory.
 #[derive(Debug, Clone, Default)]
 pub struct Prefix {
-    hi: Vec<f64>,
-    lo: Vec<f64>,
+    sums: Vec<[f64; 2]>,
 }
 
 impl Prefix {
-    fn reserve(&mut self, n: usize) {
-        self.hi.reserve(n + 1);
-        self.lo.reserve(n + 1);
-    }
-
     pub fn build(values: impl Iterator<Item = f64>) -> Prefix {
         let (lower, _) = values.size_hint();
-        let mut p = Prefix { hi: Vec::with_capacity(lower + 1), lo: Vec::with_capacity(lower + 1) };
+        let mut p = Prefix { sums: Vec::with_capacity(lower + 1) };
+        p.sums.push([0.0; 2]);
         for x in values {
             p.push(x);
-        }
-        if p.hi.is_empty() {
-            p.hi.push(0.0);
-            p.lo.push(0.0);
         }
         p
     }
 
     /// Appends one value (a generator grows its ledgers checkpoint by checkpoint).
     pub fn push(&mut self, x: f64) {
-        let (hi, lo) = Prefix::step(self.total(), x);
-        self.hi.push(hi);
-        self.lo.push(lo);
+        let next = Prefix::step(self.total(), x);
+        self.sums.push(next);
     }
 
     /// The running sum so far (a prefix starts at 0).
-    fn total(&mut self) -> (f64, f64) {
-        if self.hi.is_empty() {
-            self.hi.push(0.0);
-            self.lo.push(0.0);
+    fn total(&mut self) -> [f64; 2] {
+        if self.sums.is_empty() {
+            self.sums.push([0.0; 2]);
         }
-        (*self.hi.last().expect("non-empty"), *self.lo.last().expect("non-empty"))
+        *self.sums.last().expect("non-empty")
     }
 
     /// The running double-double sum after adding `x`.
     #[inline]
-    fn step((h, l): (f64, f64), x: f64) -> (f64, f64) {
+    fn step([h, l]: [f64; 2], x: f64) -> [f64; 2] {
         let (s, e) = two_sum(h, x);
-        two_sum(s, l + e)
+        let (hi, lo) = two_sum(s, l + e);
+        [hi, lo]
     }
 
     /// Sum of the values at indexes `[i, j)`.
@@ -71,8 +63,9 @@ impl Prefix {
         if i >= j {
             return 0.0;
         }
-        let (d, e) = two_sum(self.hi[j], -self.hi[i]);
-        d + (e + (self.lo[j] - self.lo[i]))
+        let ([hj, lj], [hi, li]) = (self.sums[j], self.sums[i]);
+        let (d, e) = two_sum(hj, -hi);
+        d + (e + (lj - li))
     }
 }
 
@@ -281,7 +274,7 @@ impl Series {
         self.status.reserve(n);
         self.score_term.reserve(n);
         for p in [&mut self.pnl_all, &mut self.pnl_earning, &mut self.usd_earning, &mut self.alpha_all] {
-            p.reserve(n);
+            p.sums.reserve(n);
         }
         for v in [&mut self.alpha_usd, &mut self.realized, &mut self.unrealized, &mut self.penalty, &mut self.usd] {
             v.reserve(n);
@@ -293,42 +286,49 @@ impl Series {
         self.extend(std::slice::from_ref(c));
     }
 
-    /// Appends checkpoints in time order, column by column. The four prefix sums advance
-    /// side by side: each is a chain of dependent TwoSums, and interleaved they overlap, where
-    /// one checkpoint at a time the store build was a fifth of a replay stage.
+    /// Appends checkpoints in time order, column by column: each column is one pass whose
+    /// length is known (no capacity check per value), and the ledger's checkpoints stay in
+    /// cache between passes. The four prefix sums advance side by side: each is a chain of
+    /// dependent TwoSums, and interleaved they overlap.
     pub fn extend(&mut self, cps: &[Checkpoint]) {
-        self.reserve(cps.len());
-        for c in cps {
-            if let Some(&last) = self.ts.last() {
-                self.contiguous &= c.timestamp_ms - last == CHECKPOINT_MS;
-            }
-            self.ts.push(c.timestamp_ms);
-            self.status.push(c.status.clone());
-            self.score_term.push(c.net_pnl() * c.total_penalty);
-            self.alpha_usd.push(c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate);
-            self.realized.push(c.realized_pnl.unwrap_or(0.0));
-            self.unrealized.push(c.unrealized_pnl.unwrap_or(0.0));
-            self.penalty.push(c.total_penalty);
-            self.usd.push(c.chunk_emissions_usd);
-            let gain_loss = c.pnl_gain.is_some() || c.pnl_loss.is_some();
-            self.old_layout += usize::from(gain_loss && c.realized_pnl.is_none() && c.unrealized_pnl.is_none());
-        }
-        let terms = &self.score_term[self.score_term.len() - cps.len()..];
+        let (Some(first), n) = (cps.first(), cps.len()) else { return };
+        self.reserve(n);
+        self.contiguous &= self.ts.last().is_none_or(|&last| first.timestamp_ms - last == CHECKPOINT_MS)
+            && cps.windows(2).all(|w| w[1].timestamp_ms - w[0].timestamp_ms == CHECKPOINT_MS);
+        self.ts.extend(cps.iter().map(|c| c.timestamp_ms));
+        self.status.extend(cps.iter().map(|c| c.status.clone()));
+        self.score_term.extend(cps.iter().map(|c| c.net_pnl() * c.total_penalty));
+        self.alpha_usd.extend(cps.iter().map(|c| c.avg_alpha_to_tao_rate * c.avg_tao_to_usd_rate));
+        self.realized.extend(cps.iter().map(|c| c.realized_pnl.unwrap_or(0.0)));
+        self.unrealized.extend(cps.iter().map(|c| c.unrealized_pnl.unwrap_or(0.0)));
+        self.penalty.extend(cps.iter().map(|c| c.total_penalty));
+        self.usd.extend(cps.iter().map(|c| c.chunk_emissions_usd));
+        self.old_layout += cps
+            .iter()
+            .filter(|c| {
+                (c.pnl_gain.is_some() || c.pnl_loss.is_some()) && c.realized_pnl.is_none() && c.unrealized_pnl.is_none()
+            })
+            .count();
+        let terms = &self.score_term[self.score_term.len() - n..];
         let mut sums = [&mut self.pnl_all, &mut self.pnl_earning, &mut self.usd_earning, &mut self.alpha_all];
         let mut state = sums.each_mut().map(|p| p.total());
-        for (c, &term) in cps.iter().zip(terms) {
+        let old = sums.each_mut().map(|p| {
+            let old = p.sums.len();
+            p.sums.resize(old + n, [0.0; 2]);
+            old
+        });
+        let [all, earn, usd, alpha] = sums;
+        let columns = all.sums[old[0]..]
+            .iter_mut()
+            .zip(&mut earn.sums[old[1]..])
+            .zip(usd.sums[old[2]..].iter_mut().zip(&mut alpha.sums[old[3]..]));
+        for ((c, &term), ((all, earn), (usd, alpha))) in cps.iter().zip(terms).zip(columns) {
             let earning = c.status.is_earning();
-            let values = [
-                term,
-                if earning { term } else { 0.0 },
-                if earning { c.chunk_emissions_usd } else { 0.0 },
-                c.chunk_emissions_alpha,
-            ];
-            for ((p, st), x) in sums.iter_mut().zip(&mut state).zip(values) {
-                *st = Prefix::step(*st, x);
-                p.hi.push(st.0);
-                p.lo.push(st.1);
-            }
+            state[0] = Prefix::step(state[0], term);
+            state[1] = Prefix::step(state[1], if earning { term } else { 0.0 });
+            state[2] = Prefix::step(state[2], if earning { c.chunk_emissions_usd } else { 0.0 });
+            state[3] = Prefix::step(state[3], c.chunk_emissions_alpha);
+            (*all, *earn, *usd, *alpha) = (state[0], state[1], state[2], state[3]);
         }
     }
 }
