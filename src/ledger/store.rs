@@ -70,25 +70,34 @@ impl Prefix {
 }
 
 /// One miner's history, column by column.
+///
+/// Field order is layout (`repr(C)`): the replay's prelude reads, for every miner at every
+/// step, where its checkpoints sit and three columns' addresses; those come first, in the
+/// struct's first two cache lines.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct Series {
-    pub hotkey: String,
     pub ts: Vec<i64>,
+    /// `ts[0]` (0 while empty), beside the column's address: where a contiguous series' steps
+    /// sit is arithmetic on it, and reading it from the column cost a cache miss per miner at
+    /// every step. Only [`Series::extend`] writes `ts`, and it sets this with the first value.
+    pub first_ms: i64,
     /// Whether `ts[i] = ts[0] + i × 12 h` (a validated ledger): index lookups are then arithmetic.
     pub contiguous: bool,
-    pub status: Vec<Status>,
-    /// `net_pnl × total_penalty` per checkpoint (production's score term).
-    pub score_term: Vec<f64>,
     /// Prefix sums of `score_term`, every status.
     pub pnl_all: Prefix,
-    /// Prefix sums of `score_term`, MAINCOMP and PROBATION checkpoints only.
-    pub pnl_earning: Prefix,
-    /// Prefix sums of `chunk_emissions_usd`, MAINCOMP and PROBATION checkpoints only.
-    pub usd_earning: Prefix,
     /// Prefix sums of `chunk_emissions_alpha`, every status (what the miner received).
     pub alpha_all: Prefix,
     /// Alpha → USD of each checkpoint (`avg_alpha_to_tao_rate × avg_tao_to_usd_rate`; 0 if unknown).
     pub alpha_usd: Vec<f64>,
+    /// Prefix sums of `score_term`, MAINCOMP and PROBATION checkpoints only.
+    pub pnl_earning: Prefix,
+    /// Prefix sums of `chunk_emissions_usd`, MAINCOMP and PROBATION checkpoints only.
+    pub usd_earning: Prefix,
+    pub hotkey: String,
+    pub status: Vec<Status>,
+    /// `net_pnl × total_penalty` per checkpoint (production's score term).
+    pub score_term: Vec<f64>,
     /// The realized/unrealized era's fields as the releases from 30 November 2025 read them
     /// (missing → 0): per checkpoint realized and unrealized PnL, the stored penalty and the
     /// USD emission paid.
@@ -155,11 +164,7 @@ impl Clock<'_> {
 
 impl Series {
     pub fn clock(&self) -> Clock<'_> {
-        Clock {
-            first: self.ts.first().copied().unwrap_or(0),
-            len: self.ts.len(),
-            ts: (!self.contiguous).then_some(self.ts.as_slice()),
-        }
+        Clock { first: self.first_ms, len: self.ts.len(), ts: (!self.contiguous).then_some(self.ts.as_slice()) }
     }
 
     /// Index range `[i, j)` of checkpoints with `from_ms ≤ ts ≤ to_ms`.
@@ -252,6 +257,7 @@ impl Series {
         Series {
             hotkey: hotkey.to_string(),
             ts: Vec::new(),
+            first_ms: 0,
             contiguous: true,
             status: Vec::new(),
             score_term: Vec::new(),
@@ -293,6 +299,9 @@ impl Series {
     pub fn extend(&mut self, cps: &[Checkpoint]) {
         let (Some(first), n) = (cps.first(), cps.len()) else { return };
         self.reserve(n);
+        if self.ts.is_empty() {
+            self.first_ms = first.timestamp_ms;
+        }
         self.contiguous &= self.ts.last().is_none_or(|&last| first.timestamp_ms - last == CHECKPOINT_MS)
             && cps.windows(2).all(|w| w[1].timestamp_ms - w[0].timestamp_ms == CHECKPOINT_MS);
         self.ts.extend(cps.iter().map(|c| c.timestamp_ms));
@@ -622,6 +631,7 @@ mod tests {
         let s = Series {
             hotkey: "a".into(),
             ts: vec![0, 10, 20, 30],
+            first_ms: 0,
             contiguous: false,
             status: vec![Status::Unknown; 4],
             score_term: vec![1.0; 4],
