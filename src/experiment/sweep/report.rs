@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::spec::{Param, Variant};
 use super::table::SweepRow;
-use crate::report::charts::{Heatmap, Scatter, render};
+use crate::report::charts::{Heatmap, Scatter, decimals_for_spread, render};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
@@ -18,6 +18,46 @@ fn fmt_param(p: &Param) -> String {
         Param::Number(x) => format!("{x}"),
         Param::Text(s) => s.clone(),
     }
+}
+
+/// A knob's value as a reader compares it: four significant digits (a random sweep draws
+/// continuous values; their seventeen digits only hid the knob's magnitude).
+fn show_param(p: &Param) -> String {
+    match p {
+        Param::Number(x) => significant(*x, 4),
+        Param::Text(s) => s.clone(),
+    }
+}
+
+fn significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() || x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x}");
+    }
+    let decimals = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+/// Where each numeric knob lies among feasible and among infeasible variants: the region of
+/// the space a hard constraint rules out, at a glance.
+fn knob_ranges(knobs: &[String], variants: &[Variant], infeasible: &[(String, String)]) -> Vec<[String; 3]> {
+    let range = |k: usize, bad: bool| {
+        let xs: Vec<f64> = variants
+            .iter()
+            .filter(|v| infeasible.iter().any(|(n, _)| *n == v.policy.name) == bad)
+            .filter_map(|v| match v.params[k].1 {
+                Param::Number(x) => Some(x),
+                Param::Text(_) => None,
+            })
+            .collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if xs.is_empty() { "—".to_string() } else { format!("{} – {}", significant(lo, 4), significant(hi, 4)) }
+    };
+    (0..knobs.len())
+        .filter(|&k| variants.iter().all(|v| matches!(v.params[k].1, Param::Number(_))))
+        .map(|k| [knobs[k].clone(), range(k, false), range(k, true)])
+        .collect()
 }
 
 /// Mean of a metric per variant, over runs (NaN ignored).
@@ -184,35 +224,8 @@ pub fn write(
         v = variants.len(),
         r = rows.len()
     );
-    let mut md =
-        format!("# dustlab sweep: {name}\n\n{} variants, {} rows.\n\n## Pareto front\n\n", variants.len(), rows.len());
-    let _ = writeln!(
-        html,
-        "<h2>Pareto front</h2>\n<table>\n<tr><th>variant</th><th>verdict</th>{}<th>alignment</th><th>{}</th></tr>",
-        knobs.iter().map(|k| format!("<th>{}</th>", esc(k))).collect::<String>(),
-        esc(second)
-    );
-    let _ = writeln!(
-        md,
-        "| variant | verdict | {} | alignment | {second} |\n|{}",
-        knobs.join(" | "),
-        " --- |".repeat(knobs.len() + 4)
-    );
-    for v in variants.iter().filter(|v| front.contains(&v.policy.name)) {
-        let params: Vec<String> = v.params.iter().map(|p| fmt_param(&p.1)).collect();
-        let (x, y) = point(v).unwrap_or((f64::NAN, f64::NAN));
-        let word = verdicts.get(&v.policy.name).map(String::as_str).unwrap_or("-");
-        let _ = writeln!(
-            html,
-            "<tr><td>{}</td><td><b>{}</b></td>{}<td>{x:.4}</td><td>{y:.4}</td></tr>",
-            v.policy.name,
-            esc(&word.to_uppercase()),
-            params.iter().map(|p| format!("<td>{}</td>", esc(p))).collect::<String>()
-        );
-        let _ =
-            writeln!(md, "| {} | {} | {} | {x:.4} | {y:.4} |", v.policy.name, word.to_uppercase(), params.join(" | "));
-    }
-    let _ = writeln!(html, "</table>");
+    let mut md = format!("# dustlab sweep: {name}\n\n{} variants, {} rows.\n\n", variants.len(), rows.len());
+    // The answer first: how the variants fare against the baseline, and by which rules.
     let count = |w: &str| verdicts.values().filter(|v| v.as_str() == w).count();
     let counts = format!(
         "Verdicts against the baseline (means over runs): {} better, {} trade-off, {} worse, {} infeasible.",
@@ -221,35 +234,59 @@ pub fn write(
         count("worse"),
         count("infeasible")
     );
-    let _ = writeln!(html, "<p>{}</p>\n<ul>", esc(&counts));
-    let _ = writeln!(md, "\n{counts}\n");
+    let _ = writeln!(html, "<p><b>{}</b></p>\n<ul>", esc(&counts));
+    let _ = writeln!(md, "**{counts}**\n");
     for r in crate::metrics::verdict::rules() {
         let _ = writeln!(html, "<li>{}</li>", esc(&r));
         let _ = writeln!(md, "- {r}");
     }
     let _ = writeln!(html, "</ul>");
-    if front.is_empty() {
-        let _ = writeln!(html, "<p><b>No feasible variant</b>: every variant breaks a hard constraint (below).</p>");
-        let _ = writeln!(md, "\n**No feasible variant**: every variant breaks a hard constraint (below).");
-    }
+    let _ = writeln!(md, "\n## Pareto front\n");
     let _ = writeln!(
         html,
-        "<h2>Infeasible variants ({})</h2>\n<p>A variant that breaks the bucket hierarchy (a lower bucket's best dust above a higher bucket's worst) or pays a negative weight is never on the front nor best.toml.</p>",
-        infeasible.len()
+        "<h2>Pareto front</h2>\n<p>Better first, then by alignment. Knob values to four significant digits (sweep.csv has them in full).</p>\n<table>\n<tr><th>variant</th><th>verdict</th>{}<th>alignment</th><th>{}</th></tr>",
+        knobs.iter().map(|k| format!("<th>{}</th>", esc(k))).collect::<String>(),
+        esc(second)
     );
     let _ = writeln!(
         md,
-        "\n## Infeasible variants ({})\n\nA variant that breaks the bucket hierarchy (a lower bucket's best dust above a higher bucket's worst) or pays a negative weight is never on the front nor best.toml.\n",
-        infeasible.len()
+        "Better first, then by alignment. Knob values to four significant digits (sweep.csv has them in full).\n\n| variant | verdict | {} | alignment | {second} |\n|{}",
+        knobs.join(" | "),
+        " --- |".repeat(knobs.len() + 4)
     );
-    if !infeasible.is_empty() {
-        let _ = writeln!(html, "<table>\n<tr><th>variant</th><th>why</th></tr>");
-        let _ = writeln!(md, "| variant | why |\n| --- | --- |");
-        for (n, why) in infeasible {
-            let _ = writeln!(html, "<tr><td>{}</td><td>{}</td></tr>", esc(n), esc(why));
-            let _ = writeln!(md, "| {n} | {why} |");
-        }
-        let _ = writeln!(html, "</table>");
+    let rank = |w: &str| ["better", "trade-off", "worse"].iter().position(|x| *x == w).unwrap_or(3);
+    let mut listed: Vec<(&Variant, &str, (f64, f64))> = variants
+        .iter()
+        .filter(|v| front.contains(&v.policy.name))
+        .map(|v| {
+            let word = verdicts.get(&v.policy.name).map(String::as_str).unwrap_or("-");
+            (v, word, point(v).unwrap_or((f64::NAN, f64::NAN)))
+        })
+        .collect();
+    listed.sort_by(|a, b| rank(a.1).cmp(&rank(b.1)).then(b.2.0.total_cmp(&a.2.0)));
+    let dx = decimals_for_spread(&listed.iter().map(|l| l.2.0).collect::<Vec<_>>(), 4);
+    let dy = decimals_for_spread(&listed.iter().map(|l| l.2.1).collect::<Vec<_>>(), 4);
+    for (v, word, (x, y)) in &listed {
+        let params: Vec<String> = v.params.iter().map(|p| show_param(&p.1)).collect();
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td><b>{}</b></td>{}<td>{x:.dx$}</td><td>{y:.dy$}</td></tr>",
+            v.policy.name,
+            esc(&word.to_uppercase()),
+            params.iter().map(|p| format!("<td>{}</td>", esc(p))).collect::<String>()
+        );
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {x:.dx$} | {y:.dy$} |",
+            v.policy.name,
+            word.to_uppercase(),
+            params.join(" | ")
+        );
+    }
+    let _ = writeln!(html, "</table>");
+    if front.is_empty() {
+        let _ = writeln!(html, "<p><b>No feasible variant</b>: every variant breaks a hard constraint (below).</p>");
+        let _ = writeln!(md, "\n**No feasible variant**: every variant breaks a hard constraint (below).");
     }
     for (i, (title, svg)) in svgs.iter().enumerate() {
         let svg = svg.trim_start_matches(|c| c != '<');
@@ -258,6 +295,7 @@ pub fn write(
         let file = if i + 1 == svgs.len() { "pareto".to_string() } else { format!("heatmap_{}", metrics[i]) };
         let _ = writeln!(md, "\n## {title}\n\n![{title}](charts/{file}.png)\n");
     }
+    write_infeasible(&mut html, &mut md, &knobs, variants, infeasible);
     if let Some(t) = best_toml {
         let _ = writeln!(html, "<h2>Best variant (best.toml)</h2>\n<pre>{}</pre>", esc(t));
         let _ = writeln!(md, "\n## Best variant (best.toml)\n\n```toml\n{}\n```", t.trim_end());
@@ -266,4 +304,85 @@ pub fn write(
     std::fs::write(dir.join("sweep_report.html"), html)?;
     std::fs::write(dir.join("sweep_report.md"), md)?;
     Ok(())
+}
+
+/// The infeasible variants, after the evidence: which knob ranges they occupy, the reasons
+/// with their counts, and every name (folded in the HTML: a random sweep can have hundreds).
+fn write_infeasible(
+    html: &mut String,
+    md: &mut String,
+    knobs: &[String],
+    variants: &[Variant],
+    infeasible: &[(String, String)],
+) {
+    let rule = "A variant that breaks the bucket hierarchy (a lower bucket's best dust above a higher bucket's worst) or pays a negative weight is never on the front nor best.toml.";
+    let _ = writeln!(html, "<h2>Infeasible variants ({})</h2>\n<p>{}</p>", infeasible.len(), esc(rule));
+    let _ = writeln!(md, "\n## Infeasible variants ({})\n\n{rule}\n", infeasible.len());
+    if infeasible.is_empty() {
+        return;
+    }
+    let ranges = knob_ranges(knobs, variants, infeasible);
+    if !ranges.is_empty() {
+        let _ = writeln!(html, "<table>\n<tr><th>knob</th><th>feasible variants</th><th>infeasible variants</th></tr>");
+        let _ = writeln!(md, "| knob | feasible variants | infeasible variants |\n| --- | --- | --- |");
+        for [k, ok, bad] in &ranges {
+            let _ = writeln!(html, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(k), esc(ok), esc(bad));
+            let _ = writeln!(md, "| {k} | {ok} | {bad} |");
+        }
+        let _ = writeln!(html, "</table>");
+        let _ = writeln!(md);
+    }
+    // Reasons in order of first appearance, each with the variants that give it.
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (n, why) in infeasible {
+        match reasons.iter_mut().find(|r| r.0 == why) {
+            Some(r) => r.1.push(n),
+            None => reasons.push((why, vec![n])),
+        }
+    }
+    for (why, names) in &reasons {
+        let _ = writeln!(
+            html,
+            "<details><summary>{} {}: {}</summary><p>{}</p></details>",
+            names.len(),
+            if names.len() == 1 { "variant" } else { "variants" },
+            esc(why),
+            esc(&names.join(", "))
+        );
+        let _ = writeln!(md, "- {} × {why}: {}", names.len(), names.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knob_values_show_four_significant_digits() {
+        assert_eq!(significant(0.9652239996095505, 4), "0.9652");
+        assert_eq!(significant(0.50709, 4), "0.5071");
+        assert_eq!(significant(0.8139998, 4), "0.814");
+        assert_eq!(significant(50.0, 4), "50");
+        assert_eq!(significant(123.456, 4), "123.5");
+        assert_eq!(significant(0.000123456, 4), "0.0001235");
+        assert_eq!(significant(-2.5, 4), "-2.5");
+    }
+
+    #[test]
+    fn knob_ranges_split_feasible_from_infeasible() {
+        let v = |i: usize, w: f64| {
+            let mut policy = crate::policy::preset("ptn-dynamic").unwrap();
+            policy.name = format!("v{i}");
+            Variant {
+                index: i,
+                policy,
+                params: vec![("ceiling_width".into(), Param::Number(w)), ("k".into(), Param::Text("max".into()))],
+            }
+        };
+        let variants = vec![v(0, 0.5), v(1, 0.75), v(2, 1.5), v(3, 3.25)];
+        let bad = vec![("v2".to_string(), "x".to_string()), ("v3".to_string(), "x".to_string())];
+        let knobs = vec!["ceiling_width".to_string(), "k".to_string()];
+        let r = knob_ranges(&knobs, &variants, &bad);
+        assert_eq!(r, vec![["ceiling_width".to_string(), "0.5 – 0.75".to_string(), "1.5 – 3.25".to_string()]]);
+    }
 }
