@@ -34,15 +34,18 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
     }
     let total = base.step.len() * engine.rows.len();
     let policies = || engine.policies.iter().zip(&engine.rows);
-    let each_row = |f: &(dyn Fn(&Rows, usize) -> f64 + Sync)| -> Vec<f64> {
-        policies().flat_map(|(_, rows)| (0..rows.step.len()).map(move |i| f(rows, i))).collect()
-    };
+    // Columns are filled policy by policy into vectors of their final length: collected
+    // through a flat map (length unknown) they grew by doubling, copying each column twice.
     let usd = |rows: &Rows, i: usize| em.usd(rows.step[i] as usize, rows.final_w[i]);
     let strings = |name: &str, ids: fn(&Rows) -> &Vec<u32>, names: &[String]| -> PolarsResult<Column> {
-        names_column(name, names, policies().flat_map(|(_, rows)| ids(rows).iter().copied()))
+        names_column(name, names, policies().flat_map(|(_, rows)| ids(rows).iter().copied()), total)
     };
     let concat = |name: &str, of: fn(&Rows) -> &Vec<f64>| -> Column {
-        Column::new(name.into(), policies().flat_map(|(_, rows)| of(rows).iter().copied()).collect::<Vec<f64>>())
+        let mut v = Vec::with_capacity(total);
+        for (_, rows) in policies() {
+            v.extend_from_slice(of(rows));
+        }
+        Column::new(name.into(), v)
     };
     let build = |c: usize| -> PolarsResult<Column> {
         Ok(match COLUMNS[c] {
@@ -51,14 +54,15 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
                 let names: Vec<String> = engine.policies.iter().map(|p| p.name.clone()).collect();
                 let ids =
                     policies().enumerate().flat_map(|(k, (_, rows))| std::iter::repeat_n(k as u32, rows.step.len()));
-                names_column("policy", &names, ids)?
+                names_column("policy", &names, ids, total)?
             }
-            "at_ms" => Column::new(
-                "at_ms".into(),
-                policies()
-                    .flat_map(|(_, rows)| rows.step.iter().map(|&s| engine.steps[s as usize]))
-                    .collect::<Vec<i64>>(),
-            ),
+            "at_ms" => {
+                let mut v = Vec::with_capacity(total);
+                for (_, rows) in policies() {
+                    v.extend(rows.step.iter().map(|&s| engine.steps[s as usize]));
+                }
+                Column::new("at_ms".into(), v)
+            }
             "hotkey" => strings("hotkey", |r| &r.hotkey, &engine.hotkeys.names)?,
             "bucket" => strings("bucket", |r| &r.bucket, &engine.bucket_names.names)?,
             "window_score" => concat("window_score", |r| &r.window_score),
@@ -68,11 +72,15 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
             "final_weight" => concat("final_weight", |r| &r.final_w),
             "reward_alpha" => Column::new(
                 "reward_alpha".into(),
-                each_row(&|rows, i| em.alpha(rows.step[i] as usize, rows.final_w[i])),
+                per_row(&engine.rows, total, |rows, i| em.alpha(rows.step[i] as usize, rows.final_w[i])),
             ),
-            "reward_usd" => Column::new("reward_usd".into(), each_row(&usd)),
-            "baseline_reward_usd" => Column::new("baseline_reward_usd".into(), each_row(&|_, i| usd(base, i))),
-            "delta_usd" => Column::new("delta_usd".into(), each_row(&|rows, i| usd(rows, i) - usd(base, i))),
+            "reward_usd" => Column::new("reward_usd".into(), per_row(&engine.rows, total, usd)),
+            "baseline_reward_usd" => {
+                Column::new("baseline_reward_usd".into(), per_row(&engine.rows, total, |_, i| usd(base, i)))
+            }
+            "delta_usd" => {
+                Column::new("delta_usd".into(), per_row(&engine.rows, total, |rows, i| usd(rows, i) - usd(base, i)))
+            }
             other => unreachable!("column {other} has no builder"),
         })
     };
@@ -80,9 +88,19 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
     DataFrame::new(total, columns)
 }
 
+/// `f(rows, i)` for every row of every policy, in a vector of its final length; generic, so
+/// `f` is inlined into the loop rather than called through a pointer per row.
+fn per_row(all: &[Rows], total: usize, f: impl Fn(&Rows, usize) -> f64) -> Vec<f64> {
+    let mut v = Vec::with_capacity(total);
+    for rows in all {
+        v.extend((0..rows.step.len()).map(|i| f(rows, i)));
+    }
+    v
+}
+
 /// A string column of `names[id]` per id, as views into one buffer holding each name once (a
 /// name of up to 12 bytes lives in its view).
-fn names_column(name: &str, names: &[String], ids: impl Iterator<Item = u32>) -> PolarsResult<Column> {
+fn names_column(name: &str, names: &[String], ids: impl Iterator<Item = u32>, len: usize) -> PolarsResult<Column> {
     use polars_arrow::array::{Utf8ViewArray, View};
     use polars_arrow::datatypes::ArrowDataType;
     let mut bytes: Vec<u8> = Vec::new();
@@ -97,13 +115,12 @@ fn names_column(name: &str, names: &[String], ids: impl Iterator<Item = u32>) ->
         })
         .collect::<PolarsResult<_>>()?;
     let mut total_bytes = 0;
-    let rows: Vec<View> = ids
-        .map(|id| {
-            let v = views[id as usize];
-            total_bytes += v.length as usize;
-            v
-        })
-        .collect();
+    let mut rows: Vec<View> = Vec::with_capacity(len);
+    rows.extend(ids.map(|id| {
+        let v = views[id as usize];
+        total_bytes += v.length as usize;
+        v
+    }));
     let buffer_len = bytes.len();
     // SAFETY: each view was made by `View::new_from_bytes` from a `&str` (valid UTF-8); one
     // longer than 12 bytes points into buffer 0 at the offset its name was copied to. Checking
@@ -139,7 +156,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let ids: Vec<u32> = vec![2, 0, 1, 3, 4, 5, 2, 2, 5, 0, 4];
-        let got = names_column("hotkey", &names, ids.iter().copied()).unwrap();
+        let got = names_column("hotkey", &names, ids.iter().copied(), ids.len()).unwrap();
         let want = Column::new("hotkey".into(), ids.iter().map(|&i| names[i as usize].as_str()).collect::<Vec<_>>());
         assert!(got.equals(&want), "{got:?} against {want:?}");
         let s = got.str().unwrap();
