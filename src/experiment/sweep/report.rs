@@ -60,6 +60,65 @@ fn knob_ranges(knobs: &[String], variants: &[Variant], infeasible: &[(String, St
         .collect()
 }
 
+/// Text values beyond this many on an axis make no readable heatmap.
+const MAX_CATEGORIES: usize = 40;
+/// A numeric knob with more distinct values than this is cut into bins.
+const MAX_NUMBERS: usize = 12;
+/// Bins of equal count for a numeric knob drawn at random (a random sweep's knobs take a
+/// different value in every variant: one column per value drew no heatmap at all).
+const BINS: usize = 8;
+
+/// A heatmap axis over one knob: its labels, and the label each variant falls under.
+struct Axis {
+    labels: Vec<String>,
+    /// Per variant (in order), its label's index.
+    index: Vec<Option<usize>>,
+    binned: bool,
+}
+
+impl Axis {
+    fn title(&self, knob: &str) -> String {
+        if self.binned { format!("{knob} (bins of equal count)") } else { knob.to_string() }
+    }
+}
+
+fn axis(variants: &[Variant], k: usize) -> Axis {
+    let numbers: Option<Vec<f64>> = variants
+        .iter()
+        .map(|v| match v.params[k].1 {
+            Param::Number(x) => Some(x),
+            Param::Text(_) => None,
+        })
+        .collect();
+    let exact = |labels: Vec<String>| {
+        let index = variants.iter().map(|v| labels.iter().position(|a| *a == fmt_param(&v.params[k].1))).collect();
+        Axis { labels, index, binned: false }
+    };
+    let Some(numbers) = numbers else {
+        let mut labels: Vec<String> = variants.iter().map(|v| fmt_param(&v.params[k].1)).collect();
+        labels.sort();
+        labels.dedup();
+        return exact(labels);
+    };
+    let mut sorted = numbers.clone();
+    sorted.sort_by(f64::total_cmp);
+    sorted.dedup();
+    if sorted.len() <= MAX_NUMBERS {
+        return exact(sorted.iter().map(|x| fmt_param(&Param::Number(*x))).collect());
+    }
+    // Upper edges at equal-count cut points of the distinct values; bin i holds (edge i−1, edge i].
+    let mut edges: Vec<f64> = (1..=BINS).map(|i| sorted[(i * sorted.len()).div_ceil(BINS) - 1]).collect();
+    edges.dedup();
+    let bin = |x: f64| edges.partition_point(|e| *e < x).min(edges.len() - 1);
+    let labels = (0..edges.len())
+        .map(|i| {
+            let lo = sorted.iter().copied().find(|&x| bin(x) == i).unwrap_or(edges[i]);
+            format!("{}–{}", significant(lo, 3), significant(edges[i], 3))
+        })
+        .collect();
+    Axis { labels, index: numbers.iter().map(|&x| Some(bin(x))).collect(), binned: true }
+}
+
 /// Mean of a metric per variant, over runs (NaN ignored).
 fn per_variant(rows: &[SweepRow], metric: &str) -> BTreeMap<u32, f64> {
     let mut acc: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
@@ -137,34 +196,27 @@ pub fn write(
         None => (0..knobs.len().min(2)).collect(),
     };
     let mut svgs: Vec<(String, String)> = Vec::new();
+    let mut skipped_heatmaps: Option<String> = None;
     // Heatmaps: the first two knobs, every other knob and run averaged.
     if pick.len() == 2 {
         let (k0, k1) = (pick[0], pick[1]);
-        let values = |k: usize| {
-            let mut v: Vec<String> = variants.iter().map(|x| fmt_param(&x.params[k].1)).collect();
-            let numeric = variants.iter().all(|x| matches!(x.params[k].1, Param::Number(_)));
-            v.dedup();
-            v.sort_by(|a, b| {
-                if numeric {
-                    a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0))
-                } else {
-                    a.cmp(b)
-                }
-            });
-            v.dedup();
-            v
-        };
-        let (xs, ys) = (values(k0), values(k1));
-        if xs.len() <= 40 && ys.len() <= 40 {
+        let (xa, ya) = (axis(variants, k0), axis(variants, k1));
+        let (xs, ys) = (xa.labels.clone(), ya.labels.clone());
+        if xs.len() > MAX_CATEGORIES || ys.len() > MAX_CATEGORIES {
+            skipped_heatmaps = Some(format!(
+                "No heatmap: {} has {} values and {} has {} (at most {MAX_CATEGORIES} text values fit an axis).",
+                knobs[k0],
+                xs.len(),
+                knobs[k1],
+                ys.len()
+            ));
+        } else {
             for metric in &metrics {
                 let means = per_variant(rows, metric);
                 let metric: &str = metric;
                 let mut cells = vec![vec![(0.0, 0usize); xs.len()]; ys.len()];
-                for v in variants {
-                    let (x, y) = (fmt_param(&v.params[k0].1), fmt_param(&v.params[k1].1));
-                    if let (Some(xi), Some(yi), Some(m)) =
-                        (xs.iter().position(|a| *a == x), ys.iter().position(|a| *a == y), means.get(&(v.index as u32)))
-                    {
+                for (i, v) in variants.iter().enumerate() {
+                    if let (Some(xi), Some(yi), Some(m)) = (xa.index[i], ya.index[i], means.get(&(v.index as u32))) {
                         cells[yi][xi].0 += m;
                         cells[yi][xi].1 += 1;
                     }
@@ -178,8 +230,8 @@ pub fn write(
                 let svg = render(
                     &Heatmap {
                         title: title.clone(),
-                        x_label: knobs[0].clone(),
-                        y_label: knobs[1].clone(),
+                        x_label: xa.title(&knobs[k0]),
+                        y_label: ya.title(&knobs[k1]),
                         x_values: xs.clone(),
                         y_values: ys.clone(),
                         cells,
@@ -288,6 +340,10 @@ pub fn write(
         let _ = writeln!(html, "<p><b>No feasible variant</b>: every variant breaks a hard constraint (below).</p>");
         let _ = writeln!(md, "\n**No feasible variant**: every variant breaks a hard constraint (below).");
     }
+    if let Some(why) = &skipped_heatmaps {
+        let _ = writeln!(html, "<p>{}</p>", esc(why));
+        let _ = writeln!(md, "\n{why}");
+    }
     for (i, (title, svg)) in svgs.iter().enumerate() {
         let svg = svg.trim_start_matches(|c| c != '<');
         let svg = if svg.starts_with("<?xml") { &svg[svg.find("?>").map(|i| i + 2).unwrap_or(0)..] } else { svg };
@@ -384,5 +440,31 @@ mod tests {
         let knobs = vec!["ceiling_width".to_string(), "k".to_string()];
         let r = knob_ranges(&knobs, &variants, &bad);
         assert_eq!(r, vec![["ceiling_width".to_string(), "0.5 – 0.75".to_string(), "1.5 – 3.25".to_string()]]);
+    }
+    #[test]
+    fn a_random_knob_is_cut_into_bins_of_equal_count() {
+        let v = |i: usize, w: f64| {
+            let mut policy = crate::policy::preset("ptn-dynamic").unwrap();
+            policy.name = format!("v{i}");
+            Variant { index: i, policy, params: vec![("ceiling_width".into(), Param::Number(w))] }
+        };
+        // 16 distinct values 0.5, 0.75, …, 4.25: eight bins of two.
+        let variants: Vec<Variant> = (0..16).map(|i| v(i, 0.5 + 0.25 * i as f64)).collect();
+        let a = axis(&variants, 0);
+        assert!(a.binned);
+        assert_eq!(a.labels.len(), 8);
+        assert_eq!(a.labels[0], "0.5–0.75");
+        assert_eq!(a.labels[7], "4–4.25");
+        assert_eq!(a.index[0], Some(0));
+        assert_eq!(a.index[1], Some(0));
+        assert_eq!(a.index[2], Some(1));
+        assert_eq!(a.index[15], Some(7));
+        assert_eq!(a.title("ceiling_width"), "ceiling_width (bins of equal count)");
+        // Few values stay one column each.
+        let few: Vec<Variant> = (0..4).map(|i| v(i, [7.0, 30.0, 14.0, 7.0][i])).collect();
+        let a = axis(&few, 0);
+        assert!(!a.binned);
+        assert_eq!(a.labels, ["7", "14", "30"]);
+        assert_eq!(a.index, [Some(0), Some(2), Some(1), Some(0)]);
     }
 }
