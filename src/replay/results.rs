@@ -33,36 +33,26 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
         assert_eq!(rows.step.len(), base.step.len(), "policies share population and clock");
     }
     let total = base.step.len() * engine.rows.len();
-    let policies = || engine.policies.iter().zip(&engine.rows);
-    // Columns are filled policy by policy into vectors of their final length: collected
-    // through a flat map (length unknown) they grew by doubling, copying each column twice.
+    let all = &engine.rows;
     let usd = |rows: &Rows, i: usize| em.usd(rows.step[i] as usize, rows.final_w[i]);
     let strings = |name: &str, ids: fn(&Rows) -> &Vec<u32>, names: &[String]| -> PolarsResult<Column> {
-        names_column(name, names, policies().flat_map(|(_, rows)| ids(rows).iter().copied()), total)
+        names_column(name, names, all.iter().flat_map(|rows| ids(rows).iter().copied()), total)
     };
-    let concat = |name: &str, of: fn(&Rows) -> &Vec<f64>| -> Column {
-        let mut v = Vec::with_capacity(total);
-        for (_, rows) in policies() {
-            v.extend_from_slice(of(rows));
-        }
-        Column::new(name.into(), v)
+    let concat = |name: &str, of: fn(&Rows) -> &Vec<f64>| {
+        Column::new(name.into(), gather(all, total, |rows| of(rows).iter().copied()))
     };
     let build = |c: usize| -> PolarsResult<Column> {
         Ok(match COLUMNS[c] {
             "run" => Column::new("run".into(), vec![run; total]),
             "policy" => {
                 let names: Vec<String> = engine.policies.iter().map(|p| p.name.clone()).collect();
-                let ids =
-                    policies().enumerate().flat_map(|(k, (_, rows))| std::iter::repeat_n(k as u32, rows.step.len()));
+                let ids = all.iter().enumerate().flat_map(|(k, rows)| std::iter::repeat_n(k as u32, rows.step.len()));
                 names_column("policy", &names, ids, total)?
             }
-            "at_ms" => {
-                let mut v = Vec::with_capacity(total);
-                for (_, rows) in policies() {
-                    v.extend(rows.step.iter().map(|&s| engine.steps[s as usize]));
-                }
-                Column::new("at_ms".into(), v)
-            }
+            "at_ms" => Column::new(
+                "at_ms".into(),
+                gather(all, total, |rows| rows.step.iter().map(|&s| engine.steps[s as usize])),
+            ),
             "hotkey" => strings("hotkey", |r| &r.hotkey, &engine.hotkeys.names)?,
             "bucket" => strings("bucket", |r| &r.bucket, &engine.bucket_names.names)?,
             "window_score" => concat("window_score", |r| &r.window_score),
@@ -72,15 +62,13 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
             "final_weight" => concat("final_weight", |r| &r.final_w),
             "reward_alpha" => Column::new(
                 "reward_alpha".into(),
-                per_row(&engine.rows, total, |rows, i| em.alpha(rows.step[i] as usize, rows.final_w[i])),
+                per_row(all, total, |rows, i| em.alpha(rows.step[i] as usize, rows.final_w[i])),
             ),
-            "reward_usd" => Column::new("reward_usd".into(), per_row(&engine.rows, total, usd)),
+            "reward_usd" => Column::new("reward_usd".into(), per_row(all, total, usd)),
             "baseline_reward_usd" => {
-                Column::new("baseline_reward_usd".into(), per_row(&engine.rows, total, |_, i| usd(base, i)))
+                Column::new("baseline_reward_usd".into(), per_row(all, total, |_, i| usd(base, i)))
             }
-            "delta_usd" => {
-                Column::new("delta_usd".into(), per_row(&engine.rows, total, |rows, i| usd(rows, i) - usd(base, i)))
-            }
+            "delta_usd" => Column::new("delta_usd".into(), per_row(all, total, |rows, i| usd(rows, i) - usd(base, i))),
             other => unreachable!("column {other} has no builder"),
         })
     };
@@ -88,12 +76,20 @@ pub fn frame(engine: &Engine, em: &Emission, run: u32) -> PolarsResult<DataFrame
     DataFrame::new(total, columns)
 }
 
-/// `f(rows, i)` for every row of every policy, in a vector of its final length; generic, so
-/// `f` is inlined into the loop rather than called through a pointer per row.
+/// `f(rows, i)` for every row of every policy; generic, so `f` is inlined into the loop
+/// rather than called through a pointer per row.
 fn per_row(all: &[Rows], total: usize, f: impl Fn(&Rows, usize) -> f64) -> Vec<f64> {
+    let f = &f;
+    gather(all, total, |rows| (0..rows.step.len()).map(move |i| f(rows, i)))
+}
+
+/// One column: `of(rows)` of every policy in turn, in a vector of its final length (collected
+/// through a flat map, whose length is unknown, each column grew by doubling and was copied
+/// twice on the way).
+fn gather<'a, T, I: Iterator<Item = T>>(all: &'a [Rows], total: usize, of: impl Fn(&'a Rows) -> I) -> Vec<T> {
     let mut v = Vec::with_capacity(total);
     for rows in all {
-        v.extend((0..rows.step.len()).map(|i| f(rows, i)));
+        v.extend(of(rows));
     }
     v
 }
