@@ -45,9 +45,10 @@ pub struct RunOutput {
     pub notes: Notes,
 }
 
-/// Where the ledgers come from: one merged set, or dated snapshots read one at a time.
+/// Where the ledgers come from: one merged set with its columnar store, or dated snapshots read
+/// one at a time (each into a store of its own).
 enum Data {
-    Files(LedgerSet),
+    Files(LedgerSet, Store),
     Snapshots(Vec<Snapshot>),
 }
 
@@ -219,12 +220,13 @@ pub struct Stage {
     pub notes: Notes,
 }
 
-/// The replay stage of one ledger set, exactly what `run.json` times as `seconds.replay` (and
-/// what `cargo bench --bench replay` times): the columnar store, every policy over every step,
-/// the emission model, the fidelity check and the results table.
+/// The replay stage of one ledger set's store, exactly what `run.json` times as
+/// `seconds.replay` (and what `cargo bench --bench replay` times): every policy over every step,
+/// the emission model, the fidelity check and the results table. The store is the read stage's
+/// product (`seconds.read`), as a snapshot directory's stores always were.
 pub fn replay_set(
     scenario: &Scenario,
-    set: &LedgerSet,
+    store: &Store,
     buckets: Option<&History<Status>>,
     collateral: Option<&History<f64>>,
     steps: &[i64],
@@ -232,12 +234,11 @@ pub fn replay_set(
     tick: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<Stage> {
     let mut engine = engine_for(scenario, steps, buckets, collateral)?;
-    let store = Store::from_set(set);
-    engine.run_segment(&store, 0..steps.len(), data_end, tick)?;
+    engine.run_segment(store, 0..steps.len(), data_end, tick)?;
     let em = Emission::of(&engine, &scenario.pool, &scenario.price);
     // The fidelity check is one sequential pass; the table's columns fill the other core.
     let (fidelity, frame) =
-        rayon::join(|| crate::metrics::fidelity::fidelity(&engine, &store, &em), || results::frame(&engine, &em, 0));
+        rayon::join(|| crate::metrics::fidelity::fidelity(&engine, store, &em), || results::frame(&engine, &em, 0));
     let mut notes = engine.notes();
     notes.extend(em.notes(steps));
     Ok(Stage { frame: frame?, fidelity, notes })
@@ -312,19 +313,33 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let t_read = Instant::now();
     let mut notes = Notes::default();
     // Inputs are read before the output folder exists, so an input inside it is never touched.
-    let data = if scenario.ledgers.len() == 1 && scenario.ledgers[0].is_dir() {
-        Data::Snapshots(sources::list_snapshots(&scenario.ledgers[0])?)
-    } else {
-        Data::Files(load_files(&scenario.ledgers, scenario.lenient, &mut notes)?)
+    let set = match scenario.ledgers.as_slice() {
+        [dir] if dir.is_dir() => None,
+        files => Some(load_files(files, scenario.lenient, &mut notes)?),
     };
-    let buckets: Option<History<Status>> = scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
-    let collateral: Option<History<f64>> = scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
-    if let Data::Files(set) = &data {
+    // Ingest ends in the columnar store (DESIGN.md: ingest once), as each snapshot's does: it
+    // is built while the side tables are read, and the replay stage starts from it.
+    let (files, sides) = rayon::join(
+        || set.map(|set| (Store::from_set(&set), set)),
+        || -> Result<_, InputError> {
+            let buckets: Option<History<Status>> =
+                scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
+            let collateral: Option<History<f64>> =
+                scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
+            Ok((buckets, collateral))
+        },
+    );
+    let (buckets, collateral) = sides?;
+    let data = match files {
+        Some((store, set)) => Data::Files(set, store),
+        None => Data::Snapshots(sources::list_snapshots(&scenario.ledgers[0])?),
+    };
+    if let Data::Files(set, _) = &data {
         old_layout_note(set, scenario, &mut notes);
     }
     let calibration = sibling_calibration(scenario, &mut notes);
     let (data_start, data_end) = match &data {
-        Data::Files(set) => montecarlo::data_span(set)
+        Data::Files(set, _) => montecarlo::data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
         Data::Snapshots(s) => (s[0].taken_ms, s[s.len() - 1].taken_ms),
     };
@@ -348,7 +363,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         || {
             let t_watch = Instant::now();
             let watch = match &data {
-                Data::Files(set) => Some(gaming_watch(scenario, set, collateral.as_ref(), buckets.as_ref())),
+                Data::Files(set, _) => Some(gaming_watch(scenario, set, collateral.as_ref(), buckets.as_ref())),
                 Data::Snapshots(_) => None,
             };
             (watch, t_watch.elapsed().as_secs_f64())
@@ -409,8 +424,8 @@ fn replay_data(
     let mut served_by: Vec<String> = vec![String::new(); steps.len()];
     let mut extra_read = 0.0;
     let (df, fidelity) = match data {
-        Data::Files(set) => {
-            let stage = replay_set(scenario, set, buckets, collateral, steps, data_end, &tick)?;
+        Data::Files(_, store) => {
+            let stage = replay_set(scenario, store, buckets, collateral, steps, data_end, &tick)?;
             let label = scenario.ledgers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             served_by.iter_mut().for_each(|s| *s = label.clone());
             notes.extend(stage.notes);
