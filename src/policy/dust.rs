@@ -84,16 +84,16 @@ pub fn dust_weights(policy: &DustPolicy, buckets: &[Status], scores: &[f64], col
 /// Every replay step of every policy comes through here, so a bucket's scores, positions and
 /// collateral flags go into buffers reused across the step's buckets: allocated per bucket,
 /// they were most of this function's time in a sweep.
-pub fn dust_weights_grouped(
+pub fn dust_weights_grouped<B: std::borrow::Borrow<Status>>(
     policy: &DustPolicy,
-    groups: &[(&Status, Vec<usize>)],
+    groups: &[(B, Vec<usize>)],
     scores: &[f64],
     collateral: &[f64],
 ) -> Vec<f64> {
     let mut weights = vec![0.0; scores.len()];
     let (mut raw, mut clamped, mut position) = (Vec::new(), Vec::new(), Vec::new());
     for (bucket, members) in groups {
-        let (bucket, members) = (*bucket, members);
+        let bucket: &Status = bucket.borrow();
         let floor = policy.floor_multiplier(bucket) * policy.dust;
         if policy.scaling == Scaling::Static {
             for &i in members {

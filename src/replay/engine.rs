@@ -63,6 +63,11 @@ pub struct Rows {
 pub(crate) struct Shared {
     pub(crate) present: Vec<usize>,
     pub(crate) buckets: Vec<Status>,
+    /// The present miners' indexes grouped by bucket, buckets in order of first appearance
+    /// ([`group_by_bucket`]), and each miner's group: every policy's dust and every row's
+    /// bucket id read them, so they are made here, a step per task.
+    pub(crate) groups: Vec<(Status, Vec<usize>)>,
+    pub(crate) group_of: Vec<u8>,
     pub(crate) collateral: Vec<f64>,
     /// Window scores per distinct window at this step: specs whose windows cover the same
     /// checkpoints share one (`score_of` maps each spec to its scores; empty: one each).
@@ -412,6 +417,20 @@ impl<'a> Engine<'a> {
                         given.cloned().or_else(|| view.checkpoint_status(k).cloned()).unwrap_or(Status::Unknown)
                     })
                     .collect();
+                let groups: Vec<(Status, Vec<usize>)> =
+                    group_by_bucket(&buckets).into_iter().map(|(b, m)| (b.clone(), m)).collect();
+                let mut group_of = vec![0u8; buckets.len()];
+                for (g, (_, members)) in groups.iter().enumerate() {
+                    let g = u8::try_from(g).map_err(|_| {
+                        crate::error::InputError::Usage(format!(
+                            "more than 256 buckets at {}: the replay keeps a bucket per byte",
+                            crate::time::format_ms(t)
+                        ))
+                    })?;
+                    for &k in members {
+                        group_of[k] = g;
+                    }
+                }
                 let collateral: Vec<f64> = (0..view.len())
                     .map(|k| collateral_rows[view.store_index(k)].and_then(|r| at_rows(r, t)).copied().unwrap_or(0.0))
                     .collect();
@@ -473,6 +492,8 @@ impl<'a> Engine<'a> {
                 Ok(Shared {
                     present,
                     buckets,
+                    groups,
+                    group_of,
                     collateral,
                     scores,
                     score_of,
@@ -511,25 +532,10 @@ impl<'a> Engine<'a> {
         let hotkey_ids: Vec<u32> = (0..store.len()).map(|m| self.hotkeys.id(&store.miners[m].hotkey)).collect();
         let burn_id = self.hotkeys.id(self.burn);
         let burn_bucket = self.bucket_names.id("burn");
-        // Few distinct statuses: a short list beats hashing every row's name.
-        let mut seen: Vec<(Status, u32)> = Vec::new();
-        let bucket_ids: Vec<Vec<u32>> = shared
-            .iter()
-            .map(|sh| {
-                sh.buckets
-                    .iter()
-                    .map(|b| match seen.iter().find(|(s, _)| s == b) {
-                        Some((_, id)) => *id,
-                        None => {
-                            let id = self.bucket_names.id(b.as_str());
-                            seen.push((b.clone(), id));
-                            id
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let groups: Vec<Vec<(&Status, Vec<usize>)>> = shared.iter().map(|sh| group_by_bucket(&sh.buckets)).collect();
+        // Each step's groups are its buckets in order of first appearance: interned step by
+        // step, they take the ids a walk over every row would give.
+        let group_ids: Vec<Vec<u32>> =
+            shared.iter().map(|sh| sh.groups.iter().map(|(b, _)| self.bucket_names.id(b.as_str())).collect()).collect();
         let n_ids = self.hotkeys.names.len();
         let closed: Vec<bool> = (0..self.policies.len()).map(|pi| self.closed_loop(pi)).collect();
         // What a closed loop reads of every miner at every step, in small tables.
@@ -544,8 +550,7 @@ impl<'a> Engine<'a> {
             clocks: &clocks,
             earning: &earning,
             shared: &shared,
-            groups: &groups,
-            bucket_ids: &bucket_ids,
+            group_ids: &group_ids,
             hotkey_ids: &hotkey_ids,
             burn_id,
             burn_bucket,
@@ -627,8 +632,8 @@ struct Loop<'s> {
     clocks: &'s [Clock<'s>],
     earning: &'s [Vec<bool>],
     shared: &'s [Shared],
-    groups: &'s [Vec<(&'s Status, Vec<usize>)>],
-    bucket_ids: &'s [Vec<u32>],
+    /// Per step, the bucket id of each of its groups.
+    group_ids: &'s [Vec<u32>],
     hotkey_ids: &'s [u32],
     burn_id: u32,
     burn_bucket: u32,
@@ -702,14 +707,14 @@ impl Loop<'_> {
         let monthly = model.monthly().filter(|_| overlay.is_some() && self.running_sums);
         let mut month_paid: Vec<payout::MonthPaid> =
             if monthly.is_some() { vec![payout::MonthPaid::default(); self.store.len()] } else { Vec::new() };
-        for ((step, sh), g) in self.range.clone().zip(self.shared).zip(self.groups) {
+        for ((step, sh), ids) in self.range.clone().zip(self.shared).zip(self.group_ids) {
             let t = self.steps[step];
             // The dust phase in force (the first before any phase starts).
             let k = phases.partition_point(|ph| ph.0 <= t).saturating_sub(1);
             let (_, wi, policy) = &phases[k];
             let wi = sh.score_index(*wi);
             rows.score_window[step] = wi as u32;
-            let mut dust = dust_weights_grouped(policy, g, &sh.scores[wi], &sh.collateral);
+            let mut dust = dust_weights_grouped(policy, &sh.groups, &sh.scores[wi], &sh.collateral);
             if policy.smoothing != Smoothing::None {
                 smooth(policy, &mut dust, &sh.present, self.hotkey_ids, prev, step as u32);
             }
@@ -754,7 +759,7 @@ impl Loop<'_> {
             let n = sh.present.len();
             rows.step.extend(std::iter::repeat_n(step as u32, n));
             rows.hotkey.extend(sh.present.iter().map(|&m| self.hotkey_ids[m]));
-            rows.bucket.extend_from_slice(&self.bucket_ids[step - self.range.start]);
+            rows.bucket.extend(sh.group_of.iter().map(|&g| ids[g as usize]));
             rows.window_score.extend_from_slice(&sh.scores[wi]);
             rows.dust.extend_from_slice(&dust);
             rows.final_w.extend_from_slice(&pay.final_w[..n]);

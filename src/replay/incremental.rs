@@ -23,7 +23,7 @@ use crate::ledger::metagraph::MetagraphSeries;
 use crate::ledger::store::{AsOf, Store};
 use crate::policy::DustPolicy;
 use crate::policy::config::Smoothing;
-use crate::policy::dust::{dust_weights_grouped, group_by_bucket};
+use crate::policy::dust::dust_weights_grouped;
 use crate::policy::payout::{self, Debt, MonthPaid, Monthly};
 use crate::time::{CHECKPOINT_MS, MS_PER_DAY, Month};
 
@@ -155,13 +155,17 @@ impl Digest {
             }
             d.collateral.extend_from_slice(&sh.collateral);
             d.score.extend_from_slice(&sh.scores[sh.score_index(0)]);
-            let groups = group_by_bucket(&sh.buckets);
-            d.dust0.extend(dust_weights_grouped(setup.policy, &groups, &sh.scores[sh.score_index(0)], &sh.collateral));
+            d.dust0.extend(dust_weights_grouped(
+                setup.policy,
+                &sh.groups,
+                &sh.scores[sh.score_index(0)],
+                &sh.collateral,
+            ));
             let step_start = d.offsets[d.offsets.len() - 1];
             d.groups.push(
-                groups
-                    .into_iter()
-                    .map(|(_, m)| (d.bucket[step_start + m[0]], m.into_iter().map(|k| k as u32).collect()))
+                sh.groups
+                    .iter()
+                    .map(|(_, m)| (d.bucket[step_start + m[0]], m.iter().map(|&k| k as u32).collect()))
                     .collect(),
             );
             if *setup.pool == Source::Ledgers {
