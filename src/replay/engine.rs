@@ -43,7 +43,7 @@ impl Interner {
 }
 
 /// One policy's rows: per step, its present miners in file order, then the burn.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
     pub step: Vec<u32>,
     pub hotkey: Vec<u32>,
@@ -337,6 +337,21 @@ impl<'a> Engine<'a> {
         range: std::ops::Range<usize>,
         data_end: i64,
     ) -> Result<Vec<Shared>, crate::error::InputError> {
+        self.prelude_with(store, range.clone(), data_end, |step| {
+            self.steps[range].par_iter().with_min_len(min_len(store)).map(|&t| step(t)).collect()
+        })
+    }
+
+    /// The prelude's set-up over `range` (each miner's span and side-table rows, last month's
+    /// earnings), then `drive` with the function that makes one step's [`Shared`]: a caller
+    /// that consumes steps as they come (the replay of one policy) computes them in chunks.
+    fn prelude_with<R>(
+        &self,
+        store: &Store,
+        range: std::ops::Range<usize>,
+        data_end: i64,
+        drive: impl FnOnce(&(dyn Fn(i64) -> Result<Shared, crate::error::InputError> + Sync)) -> R,
+    ) -> R {
         let step_ms = self.step_ms;
         let spans: Vec<Option<(i64, i64)>> = store
             .miners
@@ -376,136 +391,130 @@ impl<'a> Engine<'a> {
         } else {
             Vec::new()
         };
-        // A handful of miners (an attack candidate's own hotkeys) is cheaper stepped through
-        // on one thread than split into a task per step.
-        let min_len = if store.len() < 64 { usize::MAX } else { 1 };
-        self.steps[range]
-            .par_iter()
-            .with_min_len(min_len)
-            .map(|&t| {
-                // Each candidate's bucket-history row at `t`, looked up once: presence and the
-                // bucket below both read it.
-                let history_at = |m: usize| bucket_rows[m].and_then(|r| at_rows(r, t));
-                let eliminated = |b: Option<&Status>| b.is_some_and(|b| b.as_str() == "ELIMINATED");
-                let selected: Vec<(usize, Option<&Status>)> = match (self.present_rule(), self.metagraph) {
-                    (PresentRule::Registered, Some(graphs)) if graphs.at(t).is_some() => (0..store.len())
-                        .filter_map(|m| {
-                            let b = history_at(m);
-                            let registered = graphs.registered_at(t, &store.miners[m].hotkey);
-                            (b.is_some() && !eliminated(b) && registered).then_some((m, b))
-                        })
-                        .collect(),
-                    // The ledger-span heuristic; a bucket-history row ELIMINATED still ends a miner.
-                    _ => (0..store.len())
-                        .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
-                        .filter_map(|m| {
-                            let b = history_at(m);
-                            (!eliminated(b)).then_some((m, b))
-                        })
-                        .collect(),
-                };
-                let present: Vec<usize> = selected.iter().map(|x| x.0).collect();
-                let view = AsOf::of_subset(store, &present, t);
-                let mut bucket_fallback = Vec::new();
-                let buckets: Vec<Status> = selected
-                    .iter()
-                    .enumerate()
-                    .map(|(k, (m, given))| {
-                        if self.buckets.is_some() && given.is_none() {
-                            bucket_fallback.push(*m);
-                        }
-                        given.cloned().or_else(|| view.checkpoint_status(k).cloned()).unwrap_or(Status::Unknown)
+        let step = |t: i64| -> Result<Shared, crate::error::InputError> {
+            // Each candidate's bucket-history row at `t`, looked up once: presence and the
+            // bucket below both read it.
+            let history_at = |m: usize| bucket_rows[m].and_then(|r| at_rows(r, t));
+            let eliminated = |b: Option<&Status>| b.is_some_and(|b| b.as_str() == "ELIMINATED");
+            let selected: Vec<(usize, Option<&Status>)> = match (self.present_rule(), self.metagraph) {
+                (PresentRule::Registered, Some(graphs)) if graphs.at(t).is_some() => (0..store.len())
+                    .filter_map(|m| {
+                        let b = history_at(m);
+                        let registered = graphs.registered_at(t, &store.miners[m].hotkey);
+                        (b.is_some() && !eliminated(b) && registered).then_some((m, b))
                     })
-                    .collect();
-                let groups: Vec<(Status, Vec<usize>)> =
-                    group_by_bucket(&buckets).into_iter().map(|(b, m)| (b.clone(), m)).collect();
-                let mut group_of = vec![0u8; buckets.len()];
-                for (g, (_, members)) in groups.iter().enumerate() {
-                    let g = u8::try_from(g).map_err(|_| {
-                        crate::error::InputError::Usage(format!(
-                            "more than 256 buckets at {}: the replay keeps a bucket per byte",
-                            crate::time::format_ms(t)
-                        ))
-                    })?;
-                    for &k in members {
-                        group_of[k] = g;
+                    .collect(),
+                // The ledger-span heuristic; a bucket-history row ELIMINATED still ends a miner.
+                _ => (0..store.len())
+                    .filter(|&m| matches!(spans[m], Some((first, last)) if first <= t && t <= last + step_ms))
+                    .filter_map(|m| {
+                        let b = history_at(m);
+                        (!eliminated(b)).then_some((m, b))
+                    })
+                    .collect(),
+            };
+            let present: Vec<usize> = selected.iter().map(|x| x.0).collect();
+            let view = AsOf::of_subset(store, &present, t);
+            let mut bucket_fallback = Vec::new();
+            let buckets: Vec<Status> = selected
+                .iter()
+                .enumerate()
+                .map(|(k, (m, given))| {
+                    if self.buckets.is_some() && given.is_none() {
+                        bucket_fallback.push(*m);
                     }
-                }
-                let collateral: Vec<f64> = (0..view.len())
-                    .map(|k| collateral_rows[view.store_index(k)].and_then(|r| at_rows(r, t)).copied().unwrap_or(0.0))
-                    .collect();
-                // Specs whose windows start at the same instant of the store cover the same
-                // checkpoints, so they share their scores (the key's first field: the start).
-                // One spec (a replay, an attack's candidates) skips the bookkeeping.
-                let (scores, score_of) = match self.window_reps.as_slice() {
-                    [p] => (vec![window_scores(p, &view)], Vec::new()),
-                    reps => {
-                        let mut keys: Vec<WindowKey> = Vec::new();
-                        let mut scores: Vec<Vec<f64>> = Vec::new();
-                        let score_of = reps
-                            .iter()
-                            .map(|p| {
-                                let (lookback, half_life, statuses, metric) = window_key(p);
-                                let key = (store.canonical_start(t - lookback), half_life, statuses, metric);
-                                match keys.iter().position(|k| *k == key) {
-                                    Some(i) => i as u32,
-                                    None => {
-                                        keys.push(key);
-                                        scores.push(window_scores(p, &view));
-                                        (keys.len() - 1) as u32
-                                    }
-                                }
-                            })
-                            .collect();
-                        (scores, score_of)
-                    }
-                };
-                let orders = if self.keep_orders {
-                    scores.iter().map(|s| crate::stats::sorted_order(s)).collect()
-                } else {
-                    Vec::new()
-                };
-                let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: None };
-                // A model only closed-loop policies use computes its debt in their own walk.
-                let debts = self
-                    .models
-                    .iter()
-                    .zip(&shared_debt)
-                    .map(|(m, needed)| if *needed { m.debt(&view, &ctx) } else { Ok(payout::Debt::DustOnly) })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let received_alpha = if self.derive_pool {
-                    (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum()
-                } else {
-                    0.0
-                };
-                let alpha_usd = if self.derive_price {
-                    let rates: Vec<f64> = (0..view.len()).filter_map(|k| view.alpha_usd_at(k)).collect();
-                    if rates.is_empty() { None } else { Some(rates.iter().sum::<f64>() / rates.len() as f64) }
-                } else {
-                    None
-                };
-                let month = Month::of_ms(t).start_ms();
-                let needed = match needed_by_month.iter().find(|(m, _)| *m == month) {
-                    Some((_, of_miner)) => present.iter().map(|&m| of_miner[m]).collect(),
-                    None => Vec::new(),
-                };
-                Ok(Shared {
-                    present,
-                    buckets,
-                    groups,
-                    group_of,
-                    collateral,
-                    scores,
-                    score_of,
-                    orders,
-                    debts,
-                    needed,
-                    received_alpha,
-                    alpha_usd,
-                    bucket_fallback,
+                    given.cloned().or_else(|| view.checkpoint_status(k).cloned()).unwrap_or(Status::Unknown)
                 })
+                .collect();
+            let groups: Vec<(Status, Vec<usize>)> =
+                group_by_bucket(&buckets).into_iter().map(|(b, m)| (b.clone(), m)).collect();
+            let mut group_of = vec![0u8; buckets.len()];
+            for (g, (_, members)) in groups.iter().enumerate() {
+                let g = u8::try_from(g).map_err(|_| {
+                    crate::error::InputError::Usage(format!(
+                        "more than 256 buckets at {}: the replay keeps a bucket per byte",
+                        crate::time::format_ms(t)
+                    ))
+                })?;
+                for &k in members {
+                    group_of[k] = g;
+                }
+            }
+            let collateral: Vec<f64> = (0..view.len())
+                .map(|k| collateral_rows[view.store_index(k)].and_then(|r| at_rows(r, t)).copied().unwrap_or(0.0))
+                .collect();
+            // Specs whose windows start at the same instant of the store cover the same
+            // checkpoints, so they share their scores (the key's first field: the start).
+            // One spec (a replay, an attack's candidates) skips the bookkeeping.
+            let (scores, score_of) = match self.window_reps.as_slice() {
+                [p] => (vec![window_scores(p, &view)], Vec::new()),
+                reps => {
+                    let mut keys: Vec<WindowKey> = Vec::new();
+                    let mut scores: Vec<Vec<f64>> = Vec::new();
+                    let score_of = reps
+                        .iter()
+                        .map(|p| {
+                            let (lookback, half_life, statuses, metric) = window_key(p);
+                            let key = (store.canonical_start(t - lookback), half_life, statuses, metric);
+                            match keys.iter().position(|k| *k == key) {
+                                Some(i) => i as u32,
+                                None => {
+                                    keys.push(key);
+                                    scores.push(window_scores(p, &view));
+                                    (keys.len() - 1) as u32
+                                }
+                            }
+                        })
+                        .collect();
+                    (scores, score_of)
+                }
+            };
+            let orders = if self.keep_orders {
+                scores.iter().map(|s| crate::stats::sorted_order(s)).collect()
+            } else {
+                Vec::new()
+            };
+            let ctx = payout::Context { metagraph: self.metagraph.and_then(|m| m.at(t)), paid: None };
+            // A model only closed-loop policies use computes its debt in their own walk.
+            let debts = self
+                .models
+                .iter()
+                .zip(&shared_debt)
+                .map(|(m, needed)| if *needed { m.debt(&view, &ctx) } else { Ok(payout::Debt::DustOnly) })
+                .collect::<Result<Vec<_>, _>>()?;
+            let received_alpha = if self.derive_pool {
+                (0..view.len()).map(|k| view.alpha_received(k, t + 1, t + step_ms)).sum()
+            } else {
+                0.0
+            };
+            let alpha_usd = if self.derive_price {
+                let rates: Vec<f64> = (0..view.len()).filter_map(|k| view.alpha_usd_at(k)).collect();
+                if rates.is_empty() { None } else { Some(rates.iter().sum::<f64>() / rates.len() as f64) }
+            } else {
+                None
+            };
+            let month = Month::of_ms(t).start_ms();
+            let needed = match needed_by_month.iter().find(|(m, _)| *m == month) {
+                Some((_, of_miner)) => present.iter().map(|&m| of_miner[m]).collect(),
+                None => Vec::new(),
+            };
+            Ok(Shared {
+                present,
+                buckets,
+                groups,
+                group_of,
+                collateral,
+                scores,
+                score_of,
+                orders,
+                debts,
+                needed,
+                received_alpha,
+                alpha_usd,
+                bucket_fallback,
             })
-            .collect::<Result<_, crate::error::InputError>>()
+        };
+        drive(&step)
     }
 
     /// Replays the steps `range` (indexes into `steps`) on one store (one snapshot).
@@ -520,23 +529,45 @@ impl<'a> Engine<'a> {
         data_end: i64,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(), crate::error::InputError> {
-        let step_ms = self.step_ms;
-        let mut shared = self.prelude(store, range.clone(), data_end)?;
-        for (i, sh) in range.clone().zip(&shared) {
-            self.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
-            for &m in &sh.bucket_fallback {
-                *self.bucket_fallbacks.entry(store.miners[m].hotkey.clone()).or_default() += 1;
-            }
-        }
         // Intern names sequentially so ids do not depend on scheduling.
         let hotkey_ids: Vec<u32> = (0..store.len()).map(|m| self.hotkeys.id(&store.miners[m].hotkey)).collect();
-        let burn_id = self.hotkeys.id(self.burn);
-        let burn_bucket = self.bucket_names.id("burn");
-        // Each step's groups are its buckets in order of first appearance: interned step by
-        // step, they take the ids a walk over every row would give.
-        let group_ids: Vec<Vec<u32>> =
-            shared.iter().map(|sh| sh.groups.iter().map(|(b, _)| self.bucket_names.id(b.as_str())).collect()).collect();
-        let n_ids = self.hotkeys.names.len();
+        let burn = self.hotkeys.id(self.burn);
+        let ids =
+            Ids { hotkeys: &hotkey_ids, burn, burn_bucket: self.bucket_names.id("burn"), n: self.hotkeys.names.len() };
+        // The walk reads the engine while it writes these: they are taken out for it.
+        let mut out = Written {
+            rows: std::mem::take(&mut self.rows),
+            smooth_state: std::mem::take(&mut self.smooth_state),
+            paid: std::mem::take(&mut self.paid),
+            facts: std::mem::take(&mut self.facts),
+            score_orders: std::mem::take(&mut self.score_orders),
+            bucket_names: std::mem::take(&mut self.bucket_names),
+            bucket_fallbacks: std::mem::take(&mut self.bucket_fallbacks),
+        };
+        let result = self.walk_segment(&mut out, store, range, data_end, &ids, progress);
+        self.rows = out.rows;
+        self.smooth_state = out.smooth_state;
+        self.paid = out.paid;
+        self.facts = out.facts;
+        self.score_orders = out.score_orders;
+        self.bucket_names = out.bucket_names;
+        self.bucket_fallbacks = out.bucket_fallbacks;
+        result
+    }
+
+    /// [`Engine::run_segment`]'s work. One policy walks the steps in order while the prelude
+    /// of the next chunk of steps fills the other core (the walk of a closed loop cannot be
+    /// split; alone after the prelude it left a core idle for a third of the replay). Several
+    /// policies walk side by side after the whole prelude.
+    fn walk_segment(
+        &self,
+        out: &mut Written,
+        store: &Store,
+        range: std::ops::Range<usize>,
+        data_end: i64,
+        ids: &Ids,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), crate::error::InputError> {
         let closed: Vec<bool> = (0..self.policies.len()).map(|pi| self.closed_loop(pi)).collect();
         // What a closed loop reads of every miner at every step, in small tables.
         let clocks: Vec<Clock> = store.miners.iter().map(|s| s.clock()).collect();
@@ -545,74 +576,116 @@ impl<'a> Engine<'a> {
         } else {
             Vec::new()
         };
-        let loop_ = Loop {
+        let segment = Loop {
             store,
             clocks: &clocks,
             earning: &earning,
-            shared: &shared,
-            group_ids: &group_ids,
-            hotkey_ids: &hotkey_ids,
-            burn_id,
-            burn_bucket,
+            shared: &[],
+            group_ids: &[],
+            hotkey_ids: ids.hotkeys,
+            burn_id: ids.burn,
+            burn_bucket: ids.burn_bucket,
             range: range.clone(),
+            segment: range.clone(),
             steps: &self.steps,
-            step_ms,
+            step_ms: self.step_ms,
             start_ms: self.steps.first().copied().unwrap_or(i64::MIN),
-            facts: &self.facts,
             pool: &self.pool,
             price: &self.price,
             metagraph: self.metagraph,
-            n_ids,
+            n_ids: ids.n,
             progress,
             keep_credits: self.keep_credits,
             running_sums: self.running_sums,
         };
-        let models = &self.models;
-        let (policy_window, policy_model) = (&self.policy_window, &self.policy_model);
-        let run = |pi: usize,
-                   rows: &mut Rows,
-                   prev: &mut Vec<(f64, u32)>,
-                   paid: &mut HashMap<(u32, i64), f64>,
-                   shares: Option<&[f64]>| {
-            loop_.policy(
-                &policy_window[pi],
-                models[policy_model[pi]].as_ref(),
-                policy_model[pi],
-                closed[pi].then_some(paid),
-                shares,
-                rows,
-                prev,
-            )
-        };
+        let mut walks: Vec<Walk> = (0..self.policies.len())
+            .map(|pi| {
+                let model = self.models[self.policy_model[pi]].as_ref();
+                let paid = closed[pi].then_some(&out.paid[pi]);
+                segment.begin(model, paid, &mut out.rows[pi], &mut out.smooth_state[pi])
+            })
+            .collect();
         // A closed loop with the pool derived from the ledgers credits payments at the pool
         // the baseline's weights imply: the baseline runs first, then the rest in parallel.
         let baseline_first = self.derive_pool && closed.iter().any(|c| *c);
-        let mut baseline_shares: Option<Vec<f64>> = None;
-        if baseline_first {
-            let before = self.rows[0].step.len();
-            run(0, &mut self.rows[0], &mut self.smooth_state[0], &mut self.paid[0], None)?;
-            let r = &self.rows[0];
-            let mut shares = vec![0.0; self.steps.len()];
-            for i in before..r.step.len() {
-                if r.hotkey[i] != burn_id {
-                    shares[r.step[i] as usize] += r.final_w[i];
+        let chunk = if self.policies.len() == 1 { PIPELINE_STEPS } else { range.len().max(1) };
+        let chunks: Vec<std::ops::Range<usize>> =
+            range.clone().step_by(chunk).map(|a| a..(a + chunk).min(range.end)).collect();
+        self.prelude_with(store, range.clone(), data_end, |step| {
+            let prelude = |r: &std::ops::Range<usize>| -> Result<Vec<Shared>, crate::error::InputError> {
+                self.steps[r.clone()].par_iter().with_min_len(min_len(store)).map(|&t| step(t)).collect()
+            };
+            let mut next = chunks.first().map(prelude).transpose()?;
+            for (c, steps) in chunks.iter().enumerate() {
+                let Some(shared) = next.take() else { break };
+                for (i, sh) in steps.clone().zip(&shared) {
+                    out.facts[i] = StepFacts { received_alpha: sh.received_alpha, alpha_usd: sh.alpha_usd };
+                    for &m in &sh.bucket_fallback {
+                        *out.bucket_fallbacks.entry(store.miners[m].hotkey.clone()).or_default() += 1;
+                    }
+                }
+                // Each step's groups are its buckets in order of first appearance: interned
+                // step by step, they take the ids a walk over every row would give.
+                let group_ids: Vec<Vec<u32>> = shared
+                    .iter()
+                    .map(|sh| sh.groups.iter().map(|(b, _)| out.bucket_names.id(b.as_str())).collect())
+                    .collect();
+                let here = Loop { shared: &shared, group_ids: &group_ids, range: steps.clone(), ..segment.clone() };
+                let (rows, smooth, paid) = (&mut out.rows, &mut out.smooth_state, &mut out.paid);
+                let walk = || -> Result<(), crate::error::InputError> {
+                    let run = |pi: usize,
+                               walk: &mut Walk,
+                               rows: &mut Rows,
+                               prev: &mut Vec<(f64, u32)>,
+                               paid: &mut HashMap<(u32, i64), f64>,
+                               shares: Option<&[f64]>| {
+                        let model = self.models[self.policy_model[pi]].as_ref();
+                        here.walk(
+                            walk,
+                            &self.policy_window[pi],
+                            model,
+                            self.policy_model[pi],
+                            closed[pi].then_some(paid),
+                            shares,
+                            rows,
+                            prev,
+                        )
+                    };
+                    let mut baseline_shares: Option<Vec<f64>> = None;
+                    if baseline_first {
+                        let before = rows[0].step.len();
+                        run(0, &mut walks[0], &mut rows[0], &mut smooth[0], &mut paid[0], None)?;
+                        let r = &rows[0];
+                        let mut shares = vec![0.0; self.steps.len()];
+                        for i in before..r.step.len() {
+                            if r.hotkey[i] != ids.burn {
+                                shares[r.step[i] as usize] += r.final_w[i];
+                            }
+                        }
+                        baseline_shares = Some(shares);
+                    }
+                    walks
+                        .par_iter_mut()
+                        .zip(rows.par_iter_mut())
+                        .zip(smooth.par_iter_mut())
+                        .zip(paid.par_iter_mut())
+                        .enumerate()
+                        .skip(usize::from(baseline_first))
+                        .map(|(pi, (((walk, rows), prev), paid))| {
+                            run(pi, walk, rows, prev, paid, baseline_shares.as_deref())
+                        })
+                        .collect::<Result<Vec<()>, crate::error::InputError>>()?;
+                    Ok(())
+                };
+                let (ahead, walked) = rayon::join(|| chunks.get(c + 1).map(prelude).transpose(), walk);
+                walked?;
+                next = ahead?;
+                for (i, sh) in steps.clone().zip(shared) {
+                    out.score_orders[i] = sh.orders;
                 }
             }
-            baseline_shares = Some(shares);
-        }
-        let skip = usize::from(baseline_first);
-        self.rows
-            .par_iter_mut()
-            .zip(self.smooth_state.par_iter_mut())
-            .zip(self.paid.par_iter_mut())
-            .enumerate()
-            .skip(skip)
-            .map(|(pi, ((rows, prev), paid))| run(pi, rows, prev, paid, baseline_shares.as_deref()))
-            .collect::<Result<Vec<()>, crate::error::InputError>>()?;
-        for (i, sh) in range.zip(shared.iter_mut()) {
-            self.score_orders[i] = std::mem::take(&mut sh.orders);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// With `keep_orders`: an order that sorts policy `pi`'s window scores at `step` (its
@@ -623,7 +696,49 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// What every policy's walk over a segment reads.
+/// Steps per chunk of a lone policy's pipelined walk: small enough that the first chunk's
+/// prelude, which nothing overlaps, is short; large enough that a chunk's join costs little
+/// against its work (about 0.4 ms for 256 miners).
+const PIPELINE_STEPS: usize = 16;
+
+/// A handful of miners (an attack candidate's own hotkeys) is cheaper stepped through on one
+/// thread than split into a task per step.
+fn min_len(store: &Store) -> usize {
+    if store.len() < 64 { usize::MAX } else { 1 }
+}
+
+/// The engine's outputs a segment writes, taken out of it while the walk reads the rest.
+struct Written {
+    rows: Vec<Rows>,
+    smooth_state: Vec<Vec<(f64, u32)>>,
+    paid: Vec<HashMap<(u32, i64), f64>>,
+    facts: Vec<StepFacts>,
+    score_orders: Vec<Vec<Vec<u32>>>,
+    bucket_names: Interner,
+    bucket_fallbacks: std::collections::BTreeMap<String, usize>,
+}
+
+/// The ids a segment's rows carry: each store miner's, the burn's and its bucket's, and how
+/// many hotkeys the engine has interned so far (the length of a per-hotkey table).
+struct Ids<'a> {
+    hotkeys: &'a [u32],
+    burn: u32,
+    burn_bucket: u32,
+    n: usize,
+}
+
+/// What one policy's walk carries from chunk to chunk of a segment.
+struct Walk {
+    /// The closed loop's payments per store miner and checkpoint: the record up to the
+    /// replay's start, the policy's own credits after it.
+    overlay: Option<Vec<Vec<f64>>>,
+    /// The monthly model in a closed loop: each miner's payments this month kept as a
+    /// running sum instead of re-summed from the month's start at every step.
+    month_paid: Vec<payout::MonthPaid>,
+}
+
+/// What every policy's walk over a segment (or a chunk of one) reads.
+#[derive(Clone)]
 struct Loop<'s> {
     store: &'s Store,
     /// Each store miner's [`Clock`], and (with a monthly closed loop) whether the model pays
@@ -637,11 +752,12 @@ struct Loop<'s> {
     hotkey_ids: &'s [u32],
     burn_id: u32,
     burn_bucket: u32,
+    /// The steps this walk covers, and those of the whole segment (the same, but for a chunk).
     range: std::ops::Range<usize>,
+    segment: std::ops::Range<usize>,
     steps: &'s [i64],
     step_ms: i64,
     start_ms: i64,
-    facts: &'s [StepFacts],
     pool: &'s Source,
     price: &'s Source,
     metagraph: Option<&'s crate::ledger::metagraph::MetagraphSeries>,
@@ -652,30 +768,20 @@ struct Loop<'s> {
 }
 
 impl Loop<'_> {
-    /// One policy over the segment's steps, in order (smoothing and a closed loop carry state).
-    /// With `paid` (a closed loop) the debt is computed here from the policy's own payments,
-    /// and the step's payments are credited to the checkpoints of `(t, t + step]`.
-    #[allow(clippy::too_many_arguments)]
-    fn policy(
+    /// A policy's walk over the segment, before its first step: its rows' step table and
+    /// smoothing state sized, and with `paid` (a closed loop) its payments so far.
+    fn begin(
         &self,
-        phases: &[(i64, usize, DustPolicy)],
         model: &dyn PayoutModel,
-        mi: usize,
-        mut paid: Option<&mut HashMap<(u32, i64), f64>>,
-        baseline_shares: Option<&[f64]>,
+        paid: Option<&HashMap<(u32, i64), f64>>,
         rows: &mut Rows,
         prev: &mut Vec<(f64, u32)>,
-    ) -> Result<(), crate::error::InputError> {
-        // Rows are appended step by step into columns reserved once: per-step evaluation
-        // is light, so the policy loop stays sequential (policies run in parallel).
-        rows.reserve(self.shared.iter().map(|sh| sh.present.len() + 1).sum());
+    ) -> Walk {
         if rows.score_window.len() < self.range.end {
             rows.score_window.resize(self.range.end, u32::MAX);
         }
         prev.resize(self.n_ids, (f64::NAN, u32::MAX));
-        // The closed loop's payments per store miner and checkpoint: the record up to the
-        // replay's start, the policy's own credits after it.
-        let mut overlay: Option<Vec<Vec<f64>>> = paid.as_deref().map(|credits| {
+        let overlay: Option<Vec<Vec<f64>>> = paid.map(|credits| {
             self.store
                 .miners
                 .iter()
@@ -701,12 +807,39 @@ impl Loop<'_> {
                 })
                 .collect()
         });
+        let monthly = model.monthly().is_some() && overlay.is_some() && self.running_sums;
+        let month_paid = if monthly { vec![payout::MonthPaid::default(); self.store.len()] } else { Vec::new() };
+        Walk { overlay, month_paid }
+    }
+
+    /// One policy over this chunk's steps, in order (smoothing and a closed loop carry state).
+    /// With `paid` (a closed loop) the debt is computed here from the policy's own payments,
+    /// and the step's payments are credited to the checkpoints of `(t, t + step]`.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &self,
+        walk: &mut Walk,
+        phases: &[(i64, usize, DustPolicy)],
+        model: &dyn PayoutModel,
+        mi: usize,
+        mut paid: Option<&mut HashMap<(u32, i64), f64>>,
+        baseline_shares: Option<&[f64]>,
+        rows: &mut Rows,
+        prev: &mut [(f64, u32)],
+    ) -> Result<(), crate::error::InputError> {
+        // Rows are appended step by step into columns reserved for the rest of the segment at
+        // this chunk's density (once, for a segment in one chunk): per-step evaluation is
+        // light, so the policy loop stays sequential (policies run in parallel).
+        let here: usize = self.shared.iter().map(|sh| sh.present.len() + 1).sum();
+        if self.range.start == self.segment.start && self.range.end < self.segment.end {
+            // An eighth more than the first chunk's density: the population drifts.
+            rows.reserve(here * self.segment.len() / self.range.len() * 9 / 8);
+        } else {
+            rows.reserve(here);
+        }
+        let Walk { overlay, month_paid } = walk;
         let step_days = self.step_ms as f64 / crate::time::MS_PER_DAY as f64;
-        // The monthly model in a closed loop: each miner's payments this month kept as a
-        // running sum instead of re-summed from the month's start at every step.
         let monthly = model.monthly().filter(|_| overlay.is_some() && self.running_sums);
-        let mut month_paid: Vec<payout::MonthPaid> =
-            if monthly.is_some() { vec![payout::MonthPaid::default(); self.store.len()] } else { Vec::new() };
         for ((step, sh), ids) in self.range.clone().zip(self.shared).zip(self.group_ids) {
             let t = self.steps[step];
             // The dust phase in force (the first before any phase starts).
@@ -792,13 +925,13 @@ impl Loop<'_> {
                 let pool = match self.pool {
                     Source::Constant(x) => *x,
                     Source::Ledgers => {
-                        let got = self.facts[step].received_alpha;
+                        let got = sh.received_alpha;
                         if share > 1e-12 && got > 0.0 { got / share / step_days } else { DEFAULT_POOL }
                     }
                 };
                 let price = match self.price {
                     Source::Constant(x) => *x,
-                    Source::Ledgers => self.facts[step].alpha_usd.unwrap_or(DEFAULT_ALPHA_USD),
+                    Source::Ledgers => sh.alpha_usd.unwrap_or(DEFAULT_ALPHA_USD),
                 };
                 for (k, &m) in sh.present.iter().enumerate() {
                     let usd = pay.final_w[k] * pool * step_days * price;
@@ -899,15 +1032,20 @@ mod tests {
         assert!(close(&step, &[2.0, 1.8, 1.98]), "{step:?}");
     }
 
-    #[test]
-    fn running_sums_of_a_closed_loop_are_the_monthly_model_s_own_to_the_bit() {
+    /// A generated population's store, daily steps over its span, and its newest checkpoint.
+    fn generated(miners: usize, days: u32, seed: u64) -> (Store, Vec<i64>, i64) {
         use crate::population::generate::{PopulationParams, generate};
-        let pop = generate(&PopulationParams { miners: 40, days: 120, seed: 5, ..PopulationParams::default() });
-        let store = Store::from_set(&pop.set);
+        let pop = generate(&PopulationParams { miners, days, seed, ..PopulationParams::default() });
         let (first, last) = pop.set.ledgers.iter().fold((i64::MAX, i64::MIN), |(a, b), l| {
             (a.min(l.checkpoints[0].timestamp_ms), b.max(l.checkpoints.last().unwrap().timestamp_ms))
         });
         let steps = crate::replay::clock::steps(first - first.rem_euclid(MS_PER_DAY), last, MS_PER_DAY).unwrap();
+        (Store::from_set(&pop.set), steps, last)
+    }
+
+    #[test]
+    fn running_sums_of_a_closed_loop_are_the_monthly_model_s_own_to_the_bit() {
+        let (store, steps, last) = generated(40, 120, 5);
         let rows = |running: bool, name: &str| {
             let policies = [preset(name).unwrap()];
             let mut e = Engine::new(&policies, steps.clone(), MS_PER_DAY).unwrap();
@@ -922,6 +1060,34 @@ mod tests {
             assert_eq!(w, w0, "{name}: final weights");
             assert_eq!(d, d0, "{name}: debts");
             assert!(d.iter().any(|x| *x > 0.0), "{name}: the debt side is active");
+        }
+    }
+
+    /// A lone policy walks chunk by chunk beside the prelude of the next chunk; beside a
+    /// second policy it walks after the whole prelude. Its rows, step facts and bucket ids must
+    /// not tell the two apart: closed monthly loop, pool derived from the ledgers (the
+    /// baseline-first order), smoothing, and a clock that is not a whole number of chunks.
+    #[test]
+    fn a_lone_policy_s_pipelined_walk_is_the_walk_after_the_whole_prelude() {
+        let (store, steps, last) = generated(80, 120, 9);
+        assert!(steps.len() > 3 * PIPELINE_STEPS && !steps.len().is_multiple_of(PIPELINE_STEPS), "{}", steps.len());
+        for (name, smoothing) in [("ptn-dynamic", Smoothing::Ema { alpha: 0.3 }), ("ptn-collateral", Smoothing::None)] {
+            let mut p = preset(name).unwrap();
+            p.smoothing = smoothing;
+            let other = preset("static").unwrap();
+            let walk = |policies: &[DustPolicy]| {
+                let mut e = Engine::new(policies, steps.clone(), MS_PER_DAY).unwrap();
+                e.feedback = Feedback::Simulated;
+                e.set_emission(&Source::Ledgers, &Source::Ledgers);
+                e.run_segment(&store, 0..steps.len(), last, &|_| {}).unwrap();
+                let facts: Vec<(f64, Option<f64>)> = e.facts.iter().map(|f| (f.received_alpha, f.alpha_usd)).collect();
+                (e.rows[0].clone(), facts, e.bucket_names.names.clone())
+            };
+            let lone = walk(std::slice::from_ref(&p));
+            let beside = walk(&[p.clone(), other]);
+            assert!(lone.0.step.len() > 80 * steps.len() / 2, "{name}: rows {}", lone.0.step.len());
+            assert!(lone.0.debt.iter().any(|d| *d > 0.0), "{name}: the closed loop's debt is active");
+            assert!(lone == beside, "{name}: the pipelined walk differs");
         }
     }
 
