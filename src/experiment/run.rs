@@ -121,7 +121,7 @@ fn old_layout_note(set: &LedgerSet, scenario: &Scenario, notes: &mut Notes) {
 /// The calibration `generate` wrote beside a ledger file (`<stem>.calibration.json`), when it
 /// is that file's: a replay of a synthetic population then shows how it compares with the
 /// real subnet. One that is unreadable or belongs to another file is noted, not used.
-fn sibling_calibration(scenario: &Scenario, notes: &mut Notes) -> Option<serde_json::Value> {
+fn sibling_calibration(scenario: &Scenario, digests: &Digests, notes: &mut Notes) -> Option<serde_json::Value> {
     let ledger = match scenario.ledgers.as_slice() {
         [one] if one.is_file() => one,
         _ => return None,
@@ -142,7 +142,8 @@ fn sibling_calibration(scenario: &Scenario, notes: &mut Notes) -> Option<serde_j
             return None;
         }
     };
-    if cal.ledgers_sha256.is_none() || cal.ledgers_sha256 != crate::report::sha256_of(ledger) {
+    let digest = digests.get(&ledger.display().to_string()).and_then(|v| v.as_str());
+    if cal.ledgers_sha256.is_none() || cal.ledgers_sha256.as_deref() != digest {
         notes.add(
             "calibration_mismatch",
             1,
@@ -244,8 +245,13 @@ pub fn replay_set(
     Ok(Stage { frame: frame?, fidelity, notes })
 }
 
-/// SHA-256 of every input file (a snapshot directory hashes its files in name order).
-fn input_digests(scenario: &Scenario) -> serde_json::Map<String, serde_json::Value> {
+/// SHA-256 of each input file by its path as given (an unreadable one: empty).
+type Digests = serde_json::Map<String, serde_json::Value>;
+
+/// SHA-256 of every input file (a snapshot directory hashes its files in name order). Hashed
+/// once, during the read: `run.json` records them and the calibration check reads the
+/// ledger's (each hash of a year's ledgers took 15–30 ms).
+fn input_digests(scenario: &Scenario) -> Digests {
     scenario
         .ledgers
         .iter()
@@ -319,14 +325,19 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     };
     // Ingest ends in the columnar store (DESIGN.md: ingest once), as each snapshot's does: it
     // is built while the side tables are read, and the replay stage starts from it.
-    let (files, sides) = rayon::join(
+    let (files, (sides, digests)) = rayon::join(
         || set.map(|set| (Store::from_set(&set), set)),
-        || -> Result<_, InputError> {
-            let buckets: Option<History<Status>> =
-                scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
-            let collateral: Option<History<f64>> =
-                scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
-            Ok((buckets, collateral))
+        || {
+            rayon::join(
+                || -> Result<_, InputError> {
+                    let buckets: Option<History<Status>> =
+                        scenario.buckets.as_deref().map(sources::read_buckets).transpose()?;
+                    let collateral: Option<History<f64>> =
+                        scenario.collateral.as_deref().map(sources::read_collateral).transpose()?;
+                    Ok((buckets, collateral))
+                },
+                || input_digests(scenario),
+            )
         },
     );
     let (buckets, collateral) = sides?;
@@ -337,7 +348,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     if let Data::Files(set, _) = &data {
         old_layout_note(set, scenario, &mut notes);
     }
-    let calibration = sibling_calibration(scenario, &mut notes);
+    let calibration = sibling_calibration(scenario, &digests, &mut notes);
     let (data_start, data_end) = match &data {
         Data::Files(set, _) => montecarlo::data_span(set)
             .ok_or_else(|| InputError::Usage("the ledgers hold no checkpoint: nothing to replay".into()))?,
@@ -387,6 +398,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
         "emission_fidelity": fidelity,
         "calibration": calibration,
         "gaming_watch": watch,
+        "input_sha256": digests,
         "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
         "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs, "gaming_watch": watch_secs},
     });
@@ -498,8 +510,9 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     folder::refuse_inputs_inside(&target, scenario.inputs())?;
     let t_read = Instant::now();
     let mut notes = Notes::default();
-    let base = load_base(scenario, &mut notes)?;
-    let file_calibration = sibling_calibration(scenario, &mut notes);
+    let (base, digests) = rayon::join(|| load_base(scenario, &mut notes), || input_digests(scenario));
+    let base = base?;
+    let file_calibration = sibling_calibration(scenario, &digests, &mut notes);
     let steps = base_steps(scenario, &base, opts.start, opts.end)?;
     let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
@@ -571,6 +584,7 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
     copy_scenario(scenario, &mut folder)?;
     let write_secs = t_write.elapsed().as_secs_f64();
     let specific = serde_json::json!({
+        "input_sha256": digests,
         "seed": scenario.seed,
         "runs": run_count,
         "runs_auto": auto,
@@ -639,7 +653,7 @@ const OVER_RUNS: &[&str] = &[
 ];
 
 /// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
-/// common ones), then the report beside the tables, then `run.json` again with the report's
+/// common ones; the read's `input_sha256` comes in it), then the report beside the tables, then `run.json` again with the report's
 /// seconds and every file of the run (`dustlab report DIR` reads only those).
 fn finish(
     folder: &mut RunFolder,
@@ -660,7 +674,6 @@ fn finish(
             "buckets": scenario.buckets.as_ref().map(|p| p.display().to_string()),
             "collateral": scenario.collateral.as_ref().map(|p| p.display().to_string()),
         },
-        "input_sha256": input_digests(scenario),
         "clock": {"start_ms": steps[0], "end_ms": steps[steps.len() - 1], "step_ms": scenario.step_ms, "steps": steps.len()},
         "policies": scenario.policies,
         "feedback": scenario.feedback.to_string(),
