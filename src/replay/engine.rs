@@ -598,13 +598,9 @@ impl<'a> Engine<'a> {
             keep_credits: self.keep_credits,
             running_sums: self.running_sums,
         };
-        let mut walks: Vec<Walk> = (0..self.policies.len())
-            .map(|pi| {
-                let model = self.models[self.policy_model[pi]].as_ref();
-                let paid = closed[pi].then_some(&out.paid[pi]);
-                segment.begin(model, paid, &mut out.rows[pi], &mut out.smooth_state[pi])
-            })
-            .collect();
+        // Each policy's walk state lives from its first chunk to its last: begun inside the
+        // parallel walk, as many overlays as threads are alive at once, not one per policy.
+        let mut walks: Vec<Option<Walk>> = (0..self.policies.len()).map(|_| None).collect();
         // A closed loop with the pool derived from the ledgers credits payments at the pool
         // the baseline's weights imply: the baseline runs first, then the rest in parallel.
         let baseline_first = self.derive_pool && closed.iter().any(|c| *c);
@@ -634,14 +630,18 @@ impl<'a> Engine<'a> {
                 let (rows, smooth, paid) = (&mut out.rows, &mut out.smooth_state, &mut out.paid);
                 let walk = || -> Result<(), crate::error::InputError> {
                     let run = |pi: usize,
-                               walk: &mut Walk,
+                               walk: &mut Option<Walk>,
                                rows: &mut Rows,
                                prev: &mut Vec<(f64, u32)>,
                                paid: &mut HashMap<(u32, i64), f64>,
                                shares: Option<&[f64]>| {
                         let model = self.models[self.policy_model[pi]].as_ref();
+                        let state = match walk {
+                            Some(w) => w,
+                            None => walk.insert(here.begin(model, closed[pi].then_some(&*paid), rows, prev)),
+                        };
                         here.walk(
-                            walk,
+                            state,
                             &self.policy_window[pi],
                             model,
                             self.policy_model[pi],
@@ -649,7 +649,11 @@ impl<'a> Engine<'a> {
                             shares,
                             rows,
                             prev,
-                        )
+                        )?;
+                        if here.range.end == here.segment.end {
+                            *walk = None;
+                        }
+                        Ok(())
                     };
                     let mut baseline_shares: Option<Vec<f64>> = None;
                     if baseline_first {
@@ -768,7 +772,8 @@ struct Loop<'s> {
 }
 
 impl Loop<'_> {
-    /// A policy's walk over the segment, before its first step: its rows' step table and
+    /// A policy's walk over the segment, before its first step (of the segment, whatever chunk
+    /// this is): its rows' step table and
     /// smoothing state sized, and with `paid` (a closed loop) its payments so far.
     fn begin(
         &self,
@@ -777,8 +782,8 @@ impl Loop<'_> {
         rows: &mut Rows,
         prev: &mut Vec<(f64, u32)>,
     ) -> Walk {
-        if rows.score_window.len() < self.range.end {
-            rows.score_window.resize(self.range.end, u32::MAX);
+        if rows.score_window.len() < self.segment.end {
+            rows.score_window.resize(self.segment.end, u32::MAX);
         }
         prev.resize(self.n_ids, (f64::NAN, u32::MAX));
         let overlay: Option<Vec<Vec<f64>>> = paid.map(|credits| {
