@@ -388,6 +388,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             Ok((replayed, t_write.elapsed().as_secs_f64()))
         },
     );
+    // The ledgers and their store are done with: the report's memory reuses theirs.
+    drop(data);
     let (Replayed { df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes }, write_secs) = replayed?;
     notes.extend(replay_notes);
     let specific = serde_json::json!({

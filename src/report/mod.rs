@@ -125,15 +125,18 @@ pub struct Written {
 pub fn sha256_of(path: &Path) -> Option<String> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
+    // Streamed: a run hashes its inputs while it reads them, and a whole file's buffer (13 MB
+    // for a year's `.json.gz`) would add to that stage's peak memory.
+    let feed = |h: &mut Sha256, f: &Path| std::io::copy(&mut std::fs::File::open(f).ok()?, h).ok();
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         for f in files.iter().filter(|f| f.is_file()) {
             h.update(f.file_name()?.to_string_lossy().as_bytes());
-            h.update(std::fs::read(f).ok()?);
+            feed(&mut h, f)?;
         }
     } else {
-        h.update(std::fs::read(path).ok()?);
+        feed(&mut h, path)?;
     }
     Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
