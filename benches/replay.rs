@@ -70,6 +70,8 @@ fn stage(c: &mut Criterion) {
     g.bench_function("256_slots_x_365_days_1_policy_closed_loop", |b| {
         b.iter(|| replay_set(&scenario, &store, Some(&buckets), Some(&collateral), &steps, last, &|_| {}).unwrap())
     });
+    // What the stage no longer holds: the read stage's last step (part of `seconds.read`).
+    g.bench_function("store_build_of_the_read_stage", |b| b.iter(|| Store::from_set(&pop.set)));
     g.finish();
 }
 
