@@ -64,10 +64,9 @@ pub(crate) struct Shared {
     pub(crate) present: Vec<usize>,
     pub(crate) buckets: Vec<Status>,
     /// The present miners' indexes grouped by bucket, buckets in order of first appearance
-    /// ([`group_by_bucket`]), and each miner's group: every policy's dust and every row's
-    /// bucket id read them, so they are made here, a step per task.
+    /// ([`group_by_bucket`]): every policy's dust and every row's bucket id read them, so
+    /// they are made here, a step per task.
     pub(crate) groups: Vec<(Status, Vec<usize>)>,
-    pub(crate) group_of: Vec<u8>,
     pub(crate) collateral: Vec<f64>,
     /// Window scores per distinct window at this step: specs whose windows cover the same
     /// checkpoints share one (`score_of` maps each spec to its scores; empty: one each).
@@ -337,9 +336,7 @@ impl<'a> Engine<'a> {
         range: std::ops::Range<usize>,
         data_end: i64,
     ) -> Result<Vec<Shared>, crate::error::InputError> {
-        self.prelude_with(store, range.clone(), data_end, |step| {
-            self.steps[range].par_iter().with_min_len(min_len(store)).map(|&t| step(t)).collect()
-        })
+        self.prelude_with(store, range.clone(), data_end, |step| each_step(&self.steps[range], store, step))
     }
 
     /// The prelude's set-up over `range` (each miner's span and side-table rows, last month's
@@ -428,18 +425,6 @@ impl<'a> Engine<'a> {
                 .collect();
             let groups: Vec<(Status, Vec<usize>)> =
                 group_by_bucket(&buckets).into_iter().map(|(b, m)| (b.clone(), m)).collect();
-            let mut group_of = vec![0u8; buckets.len()];
-            for (g, (_, members)) in groups.iter().enumerate() {
-                let g = u8::try_from(g).map_err(|_| {
-                    crate::error::InputError::Usage(format!(
-                        "more than 256 buckets at {}: the replay keeps a bucket per byte",
-                        crate::time::format_ms(t)
-                    ))
-                })?;
-                for &k in members {
-                    group_of[k] = g;
-                }
-            }
             let collateral: Vec<f64> = (0..view.len())
                 .map(|k| collateral_rows[view.store_index(k)].and_then(|r| at_rows(r, t)).copied().unwrap_or(0.0))
                 .collect();
@@ -502,7 +487,6 @@ impl<'a> Engine<'a> {
                 present,
                 buckets,
                 groups,
-                group_of,
                 collateral,
                 scores,
                 score_of,
@@ -608,9 +592,7 @@ impl<'a> Engine<'a> {
         let chunks: Vec<std::ops::Range<usize>> =
             range.clone().step_by(chunk).map(|a| a..(a + chunk).min(range.end)).collect();
         self.prelude_with(store, range.clone(), data_end, |step| {
-            let prelude = |r: &std::ops::Range<usize>| -> Result<Vec<Shared>, crate::error::InputError> {
-                self.steps[r.clone()].par_iter().with_min_len(min_len(store)).map(|&t| step(t)).collect()
-            };
+            let prelude = |r: &std::ops::Range<usize>| each_step(&self.steps[r.clone()], store, step);
             let mut next = chunks.first().map(prelude).transpose()?;
             for (c, steps) in chunks.iter().enumerate() {
                 let Some(shared) = next.take() else { break };
@@ -705,10 +687,15 @@ impl<'a> Engine<'a> {
 /// against its work (about 0.4 ms for 256 miners).
 const PIPELINE_STEPS: usize = 16;
 
-/// A handful of miners (an attack candidate's own hotkeys) is cheaper stepped through on one
-/// thread than split into a task per step.
-fn min_len(store: &Store) -> usize {
-    if store.len() < 64 { usize::MAX } else { 1 }
+/// The prelude's [`Shared`] of each of the instants `ts`, a task per step; a handful of miners
+/// (an attack candidate's own hotkeys) is cheaper stepped through on one thread.
+fn each_step(
+    ts: &[i64],
+    store: &Store,
+    step: &(dyn Fn(i64) -> Result<Shared, crate::error::InputError> + Sync),
+) -> Result<Vec<Shared>, crate::error::InputError> {
+    let min_len = if store.len() < 64 { usize::MAX } else { 1 };
+    ts.par_iter().with_min_len(min_len).map(|&t| step(t)).collect()
 }
 
 /// The engine's outputs a segment writes, taken out of it while the walk reads the rest.
@@ -897,7 +884,13 @@ impl Loop<'_> {
             let n = sh.present.len();
             rows.step.extend(std::iter::repeat_n(step as u32, n));
             rows.hotkey.extend(sh.present.iter().map(|&m| self.hotkey_ids[m]));
-            rows.bucket.extend(sh.group_of.iter().map(|&g| ids[g as usize]));
+            let first = rows.bucket.len();
+            rows.bucket.resize(first + n, 0);
+            for (&id, (_, members)) in ids.iter().zip(&sh.groups) {
+                for &k in members {
+                    rows.bucket[first + k] = id;
+                }
+            }
             rows.window_score.extend_from_slice(&sh.scores[wi]);
             rows.dust.extend_from_slice(&dust);
             rows.final_w.extend_from_slice(&pay.final_w[..n]);
