@@ -20,7 +20,7 @@ use dustlab::notes::Notes;
 mod support;
 
 fn attack_suite(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     let scenario = Scenario::load(std::path::Path::new("scenarios/attack-suite.toml")).expect("the attack suite");
     let policy = scenario.policies.iter().find(|p| p.name == "ptn-collateral").expect("ptn-collateral").clone();
     let settings = scenario.attack.clone().unwrap_or_default();
@@ -76,7 +76,7 @@ fn sweep_workload() -> (tempfile::TempDir, Scenario) {
 }
 
 fn worst_case_sweep(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     let workload = std::cell::OnceCell::new();
     let mut g = c.benchmark_group("worst_case_sweep");
     g.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(300));

@@ -13,7 +13,7 @@ use dustlab::population::generate::{PopulationParams, generate};
 use dustlab::time::{CHECKPOINT_MS, MS_PER_DAY};
 
 fn bench(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     let p = PopulationParams { miners: 256, days: 365, seed: 3, ..PopulationParams::default() };
     let mut pop = generate(&p);
     let (buckets, mut collateral) = histories(&pop);

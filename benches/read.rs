@@ -12,7 +12,7 @@ use dustlab::population::uniform::uniform;
 mod support;
 
 fn read(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     let dir = tempfile::tempdir().expect("temp dir");
     let set = uniform(256, 730, 1_735_689_600_000, 7);
     let gz = dir.path().join("ledgers.json.gz");

@@ -45,7 +45,7 @@ fn variants(n: usize) -> Vec<DustPolicy> {
 }
 
 fn stage(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     use dustlab::experiment::montecarlo::histories;
     use dustlab::experiment::run::replay_set;
     use dustlab::experiment::scenario::Scenario;
@@ -76,7 +76,7 @@ fn stage(c: &mut Criterion) {
 }
 
 fn bench(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     let store = Store::from_set(&uniform(256, 730, START, 7));
     let big = Store::from_set(&uniform(512, 730, START, 7));
     let one = vec![preset("ptn-dynamic").unwrap()];

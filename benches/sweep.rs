@@ -34,7 +34,7 @@ window_statuses = ["all", "earning"]
 "#;
 
 fn bench(c: &mut Criterion) {
-    dustlab::keep_freed_memory(); // as the CLI does
+    dustlab::tune_memory(); // as the CLI does
     let dir = tempfile::tempdir().expect("temp dir");
     io::write(&uniform(256, 730, 1_735_689_600_000, 7), &dir.path().join("big.parquet")).expect("write");
     let path = dir.path().join("sweep.toml");

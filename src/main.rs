@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    dustlab::keep_freed_memory();
+    dustlab::tune_memory();
     let cli = dustlab::cli::Cli::parse();
     match dustlab::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
