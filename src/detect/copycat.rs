@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::panel::{lagged_correlation, lagged_correlation_reaching};
+use super::panel::{lagged_correlation, lagged_correlation_reaching, summed};
 use super::{Finding, Knobs, Panel, seen};
 
 pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
@@ -17,6 +17,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
     });
     let leaders: Vec<usize> = by_total.iter().copied().take(knobs.copycat_leaders).collect();
     let max_lag = (knobs.copycat_max_lag_days * 2.0).round().max(1.0) as usize;
+    let sums = summed(panel);
     let followers: Vec<usize> = (0..m.len()).filter(|&i| m[i].active() >= knobs.min_active).collect();
     followers
         .par_iter()
@@ -26,9 +27,13 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 // The unlagged correlation matters only beside a lagged one that passes.
                 let mut unlagged: Option<f64> = None;
                 for lag in 1..=max_lag {
-                    if let Some(r) =
-                        lagged_correlation_reaching(&m[f], &m[l], lag, knobs.min_overlap, knobs.copycat_correlation)
-                    {
+                    if let Some(r) = lagged_correlation_reaching(
+                        (&m[f], &m[l]),
+                        (&sums[f], &sums[l]),
+                        lag,
+                        knobs.min_overlap,
+                        knobs.copycat_correlation,
+                    ) {
                         let r0 = *unlagged.get_or_insert_with(|| {
                             lagged_correlation(&m[f], &m[l], 0, knobs.min_overlap).map(|x| x.0).unwrap_or(0.0)
                         });

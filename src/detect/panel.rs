@@ -4,7 +4,9 @@
 use crate::ledger::{LedgerSet, Status};
 use crate::population::generate::account_of;
 use crate::replay::sources::History;
-use crate::stats::{may_reach, pearson};
+use std::ops::Range;
+
+use crate::stats::{Summed, may_reach, pearson};
 use crate::time::CHECKPOINT_MS;
 
 /// One miner's series on the grid.
@@ -110,38 +112,45 @@ impl Panel {
     }
 }
 
-/// `a[k]` and `b[k − lag]` over the grid indices both cover; None below `min_overlap` pairs.
-fn lagged<'s>(a: &'s Series, b: &'s Series, lag: usize, min_overlap: usize) -> Option<(&'s [f64], &'s [f64])> {
+/// Where `a[k]` and `b[k − lag]` sit in `a.pnl` and `b.pnl` over the grid indices both cover;
+/// None below `min_overlap` pairs.
+fn lagged_ranges(a: &Series, b: &Series, lag: usize, min_overlap: usize) -> Option<(Range<usize>, Range<usize>)> {
     let from = a.start.max(b.start + lag);
     let to = a.end().min(b.end() + lag);
     if to < from + min_overlap.max(2) {
         return None;
     }
-    Some((&a.pnl[from - a.start..to - a.start], &b.pnl[from - lag - b.start..to - lag - b.start]))
+    Some((from - a.start..to - a.start, from - lag - b.start..to - lag - b.start))
 }
 
 /// Pearson correlation of `a[k]` and `b[k − lag]` over the grid indices both cover, with the
 /// number of pairs; None below `min_overlap` pairs or when either side is constant there.
 pub fn lagged_correlation(a: &Series, b: &Series, lag: usize, min_overlap: usize) -> Option<(f64, usize)> {
-    let (x, y) = lagged(a, b, lag, min_overlap)?;
-    Some((pearson(x, y)?, x.len()))
+    let (ra, rb) = lagged_ranges(a, b, lag, min_overlap)?;
+    Some((pearson(&a.pnl[ra.clone()], &b.pnl[rb])?, ra.len()))
+}
+
+/// Each miner's PnL with its running sums, for [`lagged_correlation_reaching`].
+pub fn summed(panel: &Panel) -> Vec<Summed<'_>> {
+    panel.miners.iter().map(|s| Summed::new(&s.pnl)).collect()
 }
 
 /// [`lagged_correlation`] where it reaches `threshold`, None elsewhere: what a scan for
-/// correlations above a threshold finds. The exact figure is computed only where a fast
-/// estimate cannot rule the pair out ([`may_reach`]).
+/// correlations above a threshold finds. The exact figure is computed only where a bound from
+/// the running sums (`sums`: [`summed`]'s of `a` and `b`) cannot rule the pair out
+/// ([`may_reach`]).
 pub fn lagged_correlation_reaching(
-    a: &Series,
-    b: &Series,
+    (a, b): (&Series, &Series),
+    sums: (&Summed, &Summed),
     lag: usize,
     min_overlap: usize,
     threshold: f64,
 ) -> Option<f64> {
-    let (x, y) = lagged(a, b, lag, min_overlap)?;
-    if !may_reach(x, y, threshold) {
+    let (ra, rb) = lagged_ranges(a, b, lag, min_overlap)?;
+    if !may_reach(sums.0, ra.clone(), sums.1, rb.clone(), threshold) {
         return None;
     }
-    pearson(x, y).filter(|r| *r >= threshold)
+    pearson(&a.pnl[ra], &b.pnl[rb]).filter(|r| *r >= threshold)
 }
 
 #[cfg(test)]

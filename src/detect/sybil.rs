@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::panel::lagged_correlation_reaching;
+use super::panel::{lagged_correlation_reaching, summed};
 use super::{Finding, Knobs, Panel, mean_sd, seen};
 use crate::time::MS_PER_DAY;
 
@@ -16,6 +16,7 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
     // then in (i, j) order, the order the groups' mean correlations are summed in.
     const TILE: usize = 48;
     let eligible = &eligible;
+    let sums = &summed(panel);
     let tiles: Vec<(usize, usize)> = (0..eligible.len())
         .step_by(TILE)
         .flat_map(|a| (a..eligible.len()).step_by(TILE).map(move |b| (a, b)))
@@ -28,7 +29,13 @@ pub fn detect(panel: &Panel, knobs: &Knobs) -> Vec<Finding> {
                 let cols = (a + 1).max(b0)..(b0 + TILE).min(eligible.len());
                 cols.filter_map(move |b| {
                     let (i, j) = (eligible[a], eligible[b]);
-                    let r = lagged_correlation_reaching(&m[i], &m[j], 0, knobs.min_overlap, knobs.sybil_correlation)?;
+                    let r = lagged_correlation_reaching(
+                        (&m[i], &m[j]),
+                        (&sums[i], &sums[j]),
+                        0,
+                        knobs.min_overlap,
+                        knobs.sybil_correlation,
+                    )?;
                     Some((i, j, r))
                 })
             })
