@@ -368,9 +368,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
 
-    // The gaming watch reads only the ledgers: it runs beside the replay and the writing of
-    // its table, whose engine steps through a year one step at a time, on the other core.
-    let ((watch, watch_secs), replayed) = rayon::join(
+    // The replay stage has both cores (its prelude and walk run side by side); the gaming
+    // watch, which reads only the ledgers, then runs beside the writing of the steps table.
+    let mut replayed =
+        replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet)?;
+    let ((watch, watch_secs), written) = rayon::join(
         || {
             let t_watch = Instant::now();
             let watch = match &data {
@@ -379,18 +381,17 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
             };
             (watch, t_watch.elapsed().as_secs_f64())
         },
-        || -> anyhow::Result<(Replayed, f64)> {
-            let mut replayed =
-                replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet)?;
+        || -> anyhow::Result<f64> {
             let t_write = Instant::now();
             write_table(&mut replayed.df, &mut folder, "steps")?;
             copy_scenario(scenario, &mut folder)?;
-            Ok((replayed, t_write.elapsed().as_secs_f64()))
+            Ok(t_write.elapsed().as_secs_f64())
         },
     );
+    let write_secs = written?;
     // The ledgers and their store are done with: the report's memory reuses theirs.
     drop(data);
-    let (Replayed { df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes }, write_secs) = replayed?;
+    let Replayed { df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes } = replayed;
     notes.extend(replay_notes);
     let specific = serde_json::json!({
         "emission": {
