@@ -1,11 +1,11 @@
 //! Every miner's penalty-adjusted PnL on the validator's 12 h grid, up to the instant of
 //! detection, with what the detectors read beside it (bucket, collateral, account).
 
+use std::ops::Range;
+
 use crate::ledger::{LedgerSet, Status};
 use crate::population::generate::account_of;
 use crate::replay::sources::History;
-use std::ops::Range;
-
 use crate::stats::{Summed, may_reach, pearson};
 use crate::time::CHECKPOINT_MS;
 
