@@ -34,6 +34,12 @@ unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 
+#[cfg(target_os = "linux")]
+unsafe extern "C" {
+    /// The C library's `prctl` (process settings; variadic in C).
+    fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
+}
+
 /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (v3, as built here, and v2 alike).
 const PURGE_DELAY: std::ffi::c_int = 15;
 
@@ -55,9 +61,6 @@ pub fn tune_memory() {
     unsafe { mi_option_set(PURGE_DELAY, -1) }
     #[cfg(target_os = "linux")]
     {
-        unsafe extern "C" {
-            fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
-        }
         /// `PR_SET_THP_DISABLE` of `<linux/prctl.h>`: the flag holds for every later fault of
         /// the process, whatever `madvise` its regions had.
         const PR_SET_THP_DISABLE: std::ffi::c_int = 41;
@@ -92,9 +95,7 @@ mod allocator_tests {
         assert_eq!(unsafe { mi_option_get(super::PURGE_DELAY) }, -1);
         #[cfg(target_os = "linux")]
         {
-            unsafe extern "C" {
-                fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
-            }
+            use super::prctl;
             const PR_GET_THP_DISABLE: std::ffi::c_int = 42;
             let zero = 0 as std::ffi::c_ulong;
             // SAFETY: a getter of a flag of the calling process.

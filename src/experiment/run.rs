@@ -660,8 +660,9 @@ const OVER_RUNS: &[&str] = &[
 ];
 
 /// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
-/// common ones; the read's `input_sha256` comes in it), then the report beside the tables, then `run.json` again with the report's
-/// seconds and every file of the run (`dustlab report DIR` reads only those).
+/// common ones; the read's `input_sha256` comes in it), then the report beside the tables,
+/// then `run.json` again with the report's seconds and every file of the run (`dustlab
+/// report DIR` reads only those).
 fn finish(
     folder: &mut RunFolder,
     scenario: &Scenario,

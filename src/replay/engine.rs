@@ -759,6 +759,12 @@ struct Loop<'s> {
 }
 
 impl Loop<'_> {
+    /// The monthly model whose closed loop (a policy with its own payments, `closed`) keeps
+    /// each miner's payments this month as a running sum ([`Walk::month_paid`]).
+    fn running_monthly<'m>(&self, model: &'m dyn PayoutModel, closed: bool) -> Option<&'m payout::Monthly> {
+        model.monthly().filter(|_| closed && self.running_sums)
+    }
+
     /// A policy's walk over the segment, before its first step (of the segment, whatever chunk
     /// this is): its rows' step table and
     /// smoothing state sized, and with `paid` (a closed loop) its payments so far.
@@ -799,8 +805,10 @@ impl Loop<'_> {
                 })
                 .collect()
         });
-        let monthly = model.monthly().is_some() && overlay.is_some() && self.running_sums;
-        let month_paid = if monthly { vec![payout::MonthPaid::default(); self.store.len()] } else { Vec::new() };
+        let month_paid = match self.running_monthly(model, overlay.is_some()) {
+            Some(_) => vec![payout::MonthPaid::default(); self.store.len()],
+            None => Vec::new(),
+        };
         Walk { overlay, month_paid }
     }
 
@@ -831,7 +839,7 @@ impl Loop<'_> {
         }
         let Walk { overlay, month_paid } = walk;
         let step_days = self.step_ms as f64 / crate::time::MS_PER_DAY as f64;
-        let monthly = model.monthly().filter(|_| overlay.is_some() && self.running_sums);
+        let monthly = self.running_monthly(model, overlay.is_some());
         for ((step, sh), ids) in self.range.clone().zip(self.shared).zip(self.group_ids) {
             let t = self.steps[step];
             // The dust phase in force (the first before any phase starts).
