@@ -155,3 +155,43 @@ preset = "ptn-dynamic"
     }
     assert!(!std::fs::read_to_string(out.join("report.md")).unwrap().contains("reward_delta"));
 }
+
+/// A table whose policies' rows are interleaved step by step (another tool's order, say) is
+/// read by gathering each policy's rows: the report equals the one of the run's own order.
+#[test]
+fn a_report_of_interleaved_rows_equals_the_report_of_the_runs_own_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = replay_report(
+        dir.path(),
+        br#"name = "interleaved"
+seed = 5
+[population]
+miners = 15
+days = 45
+start = "2025-11-01"
+[[policy]]
+preset = "ptn-dynamic"
+[[policy]]
+preset = "static"
+"#,
+    );
+    let own = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let path = out.join("steps.parquet");
+    let df = ParquetReader::new(std::fs::File::open(&path).unwrap()).finish().unwrap();
+    let at = df.column("at_ms").unwrap().i64().unwrap().clone();
+    let mut order: Vec<u32> = (0..df.height() as u32).collect();
+    // By step, then by place in the table: each step's rows of the first policy, then the
+    // second's; a policy's rows are no longer one stretch.
+    order.sort_by_key(|&i| at.get(i as usize).unwrap());
+    let mut mixed = df.take(&IdxCa::new("i".into(), &order)).unwrap();
+    assert_ne!(mixed.column("policy").unwrap(), df.column("policy").unwrap(), "the rows moved");
+    assert_eq!(mixed.column("policy").unwrap().str().unwrap().get(0), Some("ptn-dynamic"), "the baseline first");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut mixed).unwrap();
+    let o = dustlab(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rebuilt = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let (own, rebuilt): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&own).unwrap(), serde_json::from_str(&rebuilt).unwrap());
+    assert_eq!(own["policies"], rebuilt["policies"]);
+    assert_eq!(own, rebuilt);
+}

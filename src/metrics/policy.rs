@@ -238,6 +238,44 @@ pub struct StepCols<'a> {
     pub baseline_dust_paid: &'a [f64],
 }
 
+impl<'a> StepCols<'a> {
+    /// The columns in field order: the two ids, then the ten values.
+    pub fn of(ids: [&'a [u32]; 2], v: [&'a [f64]; 10]) -> Self {
+        StepCols {
+            miner: ids[0],
+            bucket: ids[1],
+            window_score: v[0],
+            dust: v[1],
+            payout: v[2],
+            final_w: v[3],
+            debt: v[4],
+            reward_alpha: v[5],
+            reward_usd: v[6],
+            delta_usd: v[7],
+            baseline_usd: v[8],
+            baseline_dust_paid: v[9],
+        }
+    }
+
+    /// Rows `at` of every column.
+    pub fn slice(&self, at: std::ops::Range<usize>) -> StepCols<'a> {
+        StepCols {
+            miner: &self.miner[at.clone()],
+            bucket: &self.bucket[at.clone()],
+            window_score: &self.window_score[at.clone()],
+            dust: &self.dust[at.clone()],
+            payout: &self.payout[at.clone()],
+            final_w: &self.final_w[at.clone()],
+            debt: &self.debt[at.clone()],
+            reward_alpha: &self.reward_alpha[at.clone()],
+            reward_usd: &self.reward_usd[at.clone()],
+            delta_usd: &self.delta_usd[at.clone()],
+            baseline_usd: &self.baseline_usd[at.clone()],
+            baseline_dust_paid: &self.baseline_dust_paid[at],
+        }
+    }
+}
+
 /// A policy's rows, one step at a time, as columns: the metrics hold a step's rows only, so a
 /// sweep's variants never build their whole long table (a thousand variants' tables are
 /// gigabytes written once and read once), and a variant's columns are read where the engine
@@ -305,33 +343,38 @@ impl StepRows for SliceRows<'_> {
             col.clear();
             col.extend(rows.iter().map(get));
         }
-        let [miner, bucket] = &self.ids;
-        let [
-            window_score,
-            dust,
-            payout,
-            final_w,
-            debt,
-            reward_alpha,
-            reward_usd,
-            delta_usd,
-            baseline_usd,
-            baseline_dust_paid,
-        ] = &self.cols;
-        StepCols {
-            miner,
-            bucket,
-            window_score,
-            dust,
-            payout,
-            final_w,
-            debt,
-            reward_alpha,
-            reward_usd,
-            delta_usd,
-            baseline_usd,
-            baseline_dust_paid,
+        StepCols::of(self.ids.each_ref().map(Vec::as_slice), self.cols.each_ref().map(Vec::as_slice))
+    }
+}
+
+/// A policy's rows held as whole columns, grouped by step in step order, with each row's
+/// step: a report reads a run's table where it lies instead of copying it into rows.
+pub struct ColumnRows<'a> {
+    steps: &'a [usize],
+    all: StepCols<'a>,
+    next: usize,
+}
+
+impl<'a> ColumnRows<'a> {
+    /// `steps[k]` is row `k`'s step; every column has one entry per row.
+    pub fn new(steps: &'a [usize], all: StepCols<'a>) -> Self {
+        assert!(steps.is_sorted(), "rows are grouped by step in step order");
+        assert_eq!(all.miner.len(), steps.len(), "one step per row");
+        ColumnRows { steps, all, next: 0 }
+    }
+}
+
+impl StepRows for ColumnRows<'_> {
+    fn buckets_seen(&self, n_buckets: usize, burn: Option<u32>) -> Vec<bool> {
+        buckets_seen(self.all.miner.iter().copied().zip(self.all.bucket.iter().copied()), n_buckets, burn)
+    }
+
+    fn step(&mut self, step: usize) -> StepCols<'_> {
+        let start = self.next;
+        while self.next < self.steps.len() && self.steps[self.next] == step {
+            self.next += 1;
         }
+        self.all.slice(start..self.next)
     }
 }
 

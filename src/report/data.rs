@@ -9,12 +9,40 @@ use crate::error::InputError;
 use crate::metrics::adversary::Outcome;
 use crate::policy::DustPolicy;
 
+/// A text column as dense ids into its distinct values, numbered in order of first
+/// appearance: the report groups and compares rows by these ids, and a string per row (a
+/// 48-byte hotkey, allocated and hashed once per row) was a fifth of a replay's report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Labels {
+    pub names: Vec<String>,
+    pub ids: Vec<u32>,
+}
+
+impl Labels {
+    pub fn name(&self, row: usize) -> &str {
+        &self.names[self.ids[row] as usize]
+    }
+
+    /// The id of a value, if any row holds it.
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
 /// The long table, column by column.
 pub struct Steps {
-    pub policy: Vec<String>,
+    pub policy: Labels,
     pub at_ms: Vec<i64>,
-    pub hotkey: Vec<String>,
-    pub bucket: Vec<String>,
+    pub hotkey: Labels,
+    pub bucket: Labels,
     pub window_score: Vec<f64>,
     pub dust: Vec<f64>,
     pub payout: Vec<f64>,
@@ -40,6 +68,23 @@ pub struct RunDir {
 fn col_str(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     let s = df.column(name)?.cast(&DataType::String)?;
     Ok(s.as_materialized_series().str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+}
+
+/// A text column as [`Labels`] (a null reads as the empty string, as [`col_str`] reads it).
+fn col_labels(df: &DataFrame, name: &str) -> PolarsResult<Labels> {
+    let s = df.column(name)?.cast(&DataType::String)?;
+    let ca = s.as_materialized_series().str()?;
+    let mut index: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut out = Labels { names: Vec::new(), ids: Vec::with_capacity(ca.len()) };
+    for v in ca.iter() {
+        let v = v.unwrap_or_default();
+        let id = *index.entry(v).or_insert_with(|| {
+            out.names.push(v.to_string());
+            (out.names.len() - 1) as u32
+        });
+        out.ids.push(id);
+    }
+    Ok(out)
 }
 
 fn col_f64(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
@@ -93,13 +138,13 @@ impl RunDir {
         };
         let err = |e: PolarsError| InputError::file(dir.join("steps.parquet").display(), e);
         let steps = Steps {
-            policy: col_str(df, "policy").map_err(err)?,
+            policy: col_labels(df, "policy").map_err(err)?,
             at_ms: df
                 .column("at_ms")
                 .and_then(|c| Ok(c.as_materialized_series().i64()?.iter().map(|v| v.unwrap_or(0)).collect()))
                 .map_err(err)?,
-            hotkey: col_str(df, "hotkey").map_err(err)?,
-            bucket: col_str(df, "bucket").map_err(err)?,
+            hotkey: col_labels(df, "hotkey").map_err(err)?,
+            bucket: col_labels(df, "bucket").map_err(err)?,
             window_score: col_f64(df, "window_score").map_err(err)?,
             dust: col_f64(df, "dust_weight").map_err(err)?,
             payout: col_f64(df, "payout_weight").map_err(err)?,

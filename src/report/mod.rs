@@ -18,11 +18,11 @@ use anyhow::Context;
 
 use crate::error::InputError;
 use crate::metrics::adversary::{self as outcome, OutcomeSummary};
-use crate::metrics::policy::{PolicyMetrics, Row, policy_metrics};
+use crate::metrics::policy::{ColumnRows, PolicyMetrics, StepCols, policy_metrics_ordered};
 use crate::notes::Notes;
 use crate::policy::{DustPolicy, preset};
 use crate::time::{MS_PER_DAY, format_date, format_ms};
-use charts::{Bars, Lines, Panel, Scatter, render};
+use charts::{Bars, Lines, Panel, Plot, Scatter, render};
 use data::RunDir;
 
 #[derive(Debug, Clone, Default)]
@@ -115,6 +115,41 @@ pub struct Chart {
     pub svg: String,
 }
 
+/// A chart laid out but not yet drawn: the report's charts are drawn side by side once all
+/// are laid out (drawing each twice, as SVG and PNG, was a third of a replay's report).
+struct Pending<'a> {
+    name: &'static str,
+    title: String,
+    caption: String,
+    svg: Box<dyn FnOnce() -> anyhow::Result<String> + Send + 'a>,
+}
+
+/// `plot` to be drawn into `dir` (see [`render`]) when the report's charts are drawn.
+fn later<'a, P: Plot + Send + 'a>(
+    plot: P,
+    dir: &'a Path,
+    name: &'static str,
+    size: (u32, u32),
+) -> Box<dyn FnOnce() -> anyhow::Result<String> + Send + 'a> {
+    Box::new(move || render(&plot, dir, name, size))
+}
+
+/// One policy's entries of a table column: the stretch of the table that holds them in order
+/// where there is one (borrowed), else the entries at `idx`, gathered.
+struct Taken<'i> {
+    idx: &'i [usize],
+    stretch: Option<std::ops::Range<usize>>,
+}
+
+impl Taken<'_> {
+    fn of<'c, T: Copy>(&self, col: &'c [T]) -> std::borrow::Cow<'c, [T]> {
+        match &self.stretch {
+            Some(r) => col[r.clone()].into(),
+            None => self.idx.iter().map(|&i| col[i]).collect::<Vec<T>>().into(),
+        }
+    }
+}
+
 /// What was written: the files (relative to the run folder) and the summary they show.
 pub struct Written {
     pub files: Vec<String>,
@@ -162,12 +197,8 @@ pub fn build_with(
 ) -> anyhow::Result<Written> {
     let run = RunDir::load_with(dir, steps)?;
     let st = &run.steps;
-    let mut order: Vec<&str> = Vec::new();
-    for p in &st.policy {
-        if order.last() != Some(&p.as_str()) && !order.contains(&p.as_str()) {
-            order.push(p);
-        }
-    }
+    // Policies in order of first appearance: the labels' own numbering.
+    let mut order: Vec<&str> = st.policy.names.iter().map(String::as_str).collect();
     let run_baseline =
         order.first().map(|s| s.to_string()).ok_or_else(|| InputError::Usage("the run has no rows".into()))?;
     if let Some(want) = &opts.policies {
@@ -189,26 +220,34 @@ pub fn build_with(
         }
     }
     let baseline = order[0].to_string();
-    // Deltas against the chosen baseline: the table's are against the run's first policy.
-    let (baseline_usd, delta_usd) = if baseline == run_baseline {
-        (st.baseline_usd.clone(), st.delta_usd.clone())
-    } else {
-        let base: std::collections::HashMap<(i64, &str), f64> = (0..st.policy.len())
-            .filter(|&i| st.policy[i] == baseline)
-            .map(|i| ((st.at_ms[i], st.hotkey[i].as_str()), st.reward_usd[i]))
-            .collect();
-        let b: Vec<f64> = (0..st.policy.len())
-            .map(|i| base.get(&(st.at_ms[i], st.hotkey[i].as_str())).copied().unwrap_or(0.0))
-            .collect();
-        let d = b.iter().zip(&st.reward_usd).map(|(b, r)| r - b).collect();
-        (b, d)
-    };
+    let policy_id = |name: &str| st.policy.id(name).expect("every policy of the order has rows");
+    let baseline_id = policy_id(&baseline);
+    let rows_of = |pid: u32| (0..st.policy.len()).filter(move |&i| st.policy.ids[i] == pid);
     let mut step_ms: Vec<i64> = st.at_ms.clone();
     step_ms.sort_unstable();
     step_ms.dedup();
     let step_of = |t: i64| step_ms.binary_search(&t).expect("every row's step is listed");
+    // Dense ids for hotkeys and buckets, shared by every policy's rows: the labels' own.
+    let (miner_names, row_miner) = (&st.hotkey.names, &st.hotkey.ids);
+    let (bucket_names, row_bucket) = (&st.bucket.names, &st.bucket.ids);
+    // Each row's step, and a dense (step, miner) cell for per-miner lookups across policies.
+    let row_step: Vec<usize> = st.at_ms.iter().map(|&t| step_of(t)).collect();
+    let cell = |i: usize| row_step[i] * miner_names.len() + row_miner[i] as usize;
+    // Deltas against the chosen baseline: the table's are against the run's first policy.
+    let (baseline_usd, delta_usd) = if baseline == run_baseline {
+        (st.baseline_usd.clone(), st.delta_usd.clone())
+    } else {
+        let mut base = vec![0.0; step_ms.len() * miner_names.len()];
+        for i in rows_of(baseline_id) {
+            base[cell(i)] = st.reward_usd[i];
+        }
+        let b: Vec<f64> = (0..st.policy.len()).map(|i| base[cell(i)]).collect();
+        let d = b.iter().zip(&st.reward_usd).map(|(b, r)| r - b).collect();
+        (b, d)
+    };
     // The burn is the row whose bucket is `burn` (the engine writes it so), never a name pattern.
-    let burn: Option<&str> = st.bucket.iter().position(|b| b == "burn").map(|i| st.hotkey[i].as_str());
+    let burn_bucket = st.bucket.id("burn");
+    let burn: Option<u32> = burn_bucket.and_then(|b| row_bucket.iter().position(|&x| x == b)).map(|i| row_miner[i]);
     let day_ms = match opts.day {
         None => *step_ms.last().expect("non-empty"),
         Some(d) => *step_ms.iter().rev().find(|t| **t <= d).ok_or_else(|| {
@@ -219,43 +258,15 @@ pub fn build_with(
     let policy_of = |name: &str| -> DustPolicy {
         run.policies.iter().find(|p| p.name == name).cloned().unwrap_or_else(|| preset("ptn-dynamic").expect("preset"))
     };
-
-    // Dense ids for hotkeys and buckets, shared by every policy's rows.
-    let mut miner_names: Vec<String> = Vec::new();
-    let mut miner_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
-    let mut bucket_names: Vec<String> = Vec::new();
-    let mut row_miner = Vec::with_capacity(st.hotkey.len());
-    let mut row_bucket = Vec::with_capacity(st.bucket.len());
-    for (h, b) in st.hotkey.iter().zip(&st.bucket) {
-        let id = *miner_ids.entry(h.as_str()).or_insert_with(|| {
-            miner_names.push(h.clone());
-            (miner_names.len() - 1) as u32
-        });
-        row_miner.push(id);
-        let bid = match bucket_names.iter().position(|x| x == b) {
-            Some(i) => i,
-            None => {
-                bucket_names.push(b.clone());
-                bucket_names.len() - 1
-            }
-        };
-        row_bucket.push(bid as u32);
-    }
-    let names = crate::metrics::policy::Names {
-        miners: &miner_names,
-        buckets: &bucket_names,
-        burn: burn.and_then(|b| miner_ids.get(b).copied()),
-    };
-    // Each row's step, and the baseline's dust-paid reward per (step, miner), dense (a
-    // hash of (time, hotkey) per row was most of the report's own work), for every policy's
-    // comparison.
-    let row_step: Vec<usize> = st.at_ms.iter().map(|&t| step_of(t)).collect();
-    let cell = |i: usize| row_step[i] * miner_names.len() + row_miner[i] as usize;
+    let names = crate::metrics::policy::Names { miners: miner_names, buckets: bucket_names, burn };
+    // The baseline's dust-paid reward per (step, miner), dense (a hash of (time, hotkey) per
+    // row was most of the report's own work), for every policy's comparison.
     let mut baseline_dust = vec![0.0; step_ms.len() * miner_names.len()];
-    for i in (0..st.policy.len()).filter(|&i| st.policy[i] == baseline) {
+    for i in rows_of(baseline_id) {
         baseline_dust[cell(i)] =
             crate::metrics::policy::dust_paid(st.reward_usd[i], st.dust[i], st.payout[i], st.debt[i]);
     }
+    let baseline_dust_paid: Vec<f64> = (0..st.policy.len()).map(|i| baseline_dust[cell(i)]).collect();
     let mut metrics = Vec::new();
     // Per policy, the chosen day's (bucket, window score, dust in DUST units) of each miner.
     type DayPoints = Vec<(String, f64, f64)>;
@@ -263,32 +274,37 @@ pub fn build_with(
     for name in &order {
         let p = policy_of(name);
         let b = |bucket: &str| p.bounds(bucket);
-        let rows: Vec<Row> = (0..st.policy.len())
-            .filter(|&i| st.policy[i] == *name)
-            .map(|i| Row {
-                step: row_step[i],
-                miner: row_miner[i],
-                bucket: row_bucket[i],
-                window_score: st.window_score[i],
-                dust: st.dust[i],
-                payout: st.payout[i],
-                final_w: st.final_w[i],
-                reward_alpha: st.reward_alpha[i],
-                reward_usd: st.reward_usd[i],
-                delta_usd: delta_usd[i],
-                baseline_usd: baseline_usd[i],
-                debt: st.debt[i],
-                baseline_dust_paid: baseline_dust[cell(i)],
-            })
-            .collect();
+        // The policy's rows in step order: a run's own table holds them as one stretch, read
+        // where it lies; another order is gathered.
+        let mut idx: Vec<usize> = rows_of(policy_id(name)).collect();
+        idx.sort_by_key(|&i| row_step[i]);
+        let stretch = idx.first().map(|&lo| lo..lo + idx.len()).filter(|r| idx.iter().copied().eq(r.clone()));
+        let taken = Taken { idx: &idx, stretch };
+        let (step_of_row, miner, bucket) = (taken.of(&row_step), taken.of(row_miner), taken.of(row_bucket));
+        let cols = [
+            &st.window_score,
+            &st.dust,
+            &st.payout,
+            &st.final_w,
+            &st.debt,
+            &st.reward_alpha,
+            &st.reward_usd,
+            &delta_usd,
+            &baseline_usd,
+            &baseline_dust_paid,
+        ]
+        .map(|c| taken.of(c));
+        let all = StepCols::of([&miner, &bucket], cols.each_ref().map(|c| &c[..]));
+        let (window_score, dust) = (all.window_score, all.dust);
         at_day.push((
             name.to_string(),
-            rows.iter()
-                .filter(|r| r.step == day && Some(r.miner) != names.burn)
-                .map(|r| (bucket_names[r.bucket as usize].clone(), r.window_score, r.dust / p.dust))
+            (0..idx.len())
+                .filter(|&k| step_of_row[k] == day && Some(miner[k]) != names.burn)
+                .map(|k| (bucket_names[bucket[k] as usize].clone(), window_score[k], dust[k] / p.dust))
                 .collect(),
         ));
-        metrics.push(policy_metrics(name, step_ms.len(), &rows, &names, &b));
+        let mut rows = ColumnRows::new(&step_of_row, all);
+        metrics.push(policy_metrics_ordered(name, step_ms.len(), &mut rows, &names, &b, &[]));
     }
     let adversaries = outcome::summarize(
         &run.outcomes.iter().filter(|o| order.contains(&o.policy.as_str())).cloned().collect::<Vec<_>>(),
@@ -316,10 +332,8 @@ pub fn build_with(
             let steps: Vec<i64> = step_ms.iter().copied().filter(|t| release_of.get(t) == Some(release)).collect();
             for name in &order {
                 let (mut dust, mut burn_w, mut usd) = (0.0, 0.0, 0.0);
-                for i in (0..st.policy.len())
-                    .filter(|&i| st.policy[i] == *name && release_of.get(&st.at_ms[i]) == Some(release))
-                {
-                    if st.bucket[i] == "burn" {
+                for i in rows_of(policy_id(name)).filter(|&i| release_of.get(&st.at_ms[i]) == Some(release)) {
+                    if Some(st.bucket.ids[i]) == burn_bucket {
                         burn_w += st.final_w[i];
                     } else {
                         usd += st.reward_usd[i];
@@ -391,8 +405,8 @@ pub fn build_with(
         })
         .collect();
     let title = "Dust weight by bucket over time".to_string();
-    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "dust_bands", (1100, h(metrics.len())))?;
-    charts.push(Chart {
+    let svg = later(Lines { title: title.clone(), panels }, &charts_dir, "dust_bands", (1100, h(metrics.len())));
+    charts.push(Pending {
         name: "dust_bands",
         title,
         caption: "Mean dust weight per bucket (line) and its min–max range (band), in units of the policy's DUST."
@@ -412,8 +426,8 @@ pub fn build_with(
         })
         .collect();
     let title = format!("Window score against dust weight on {}", format_date(day_ms));
-    let svg = render(
-        &Scatter {
+    let svg = later(
+        Scatter {
             title: title.clone(),
             x_label: "window score (USD, penalty-adjusted PnL)".into(),
             y_label: "dust weight (× DUST)".into(),
@@ -422,8 +436,8 @@ pub fn build_with(
         &charts_dir,
         "score_vs_dust",
         (1100, 420 * (order.len().div_ceil(2)) as u32 + 60),
-    )?;
-    charts.push(Chart {
+    );
+    charts.push(Pending {
         name: "score_vs_dust",
         title,
         caption: "Each point is a miner; markers distinguish buckets.".into(),
@@ -462,8 +476,8 @@ pub fn build_with(
         })
         .collect();
     let title = format!("Distribution of dust weights within each bucket on {}", format_date(day_ms));
-    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "dust_histogram", (1100, h(order.len())))?;
-    charts.push(Chart {
+    let svg = later(Lines { title: title.clone(), panels }, &charts_dir, "dust_histogram", (1100, h(order.len())));
+    charts.push(Pending {
         name: "dust_histogram",
         title,
         caption: "Miners per 0.1-DUST bin of dust weight, one bar colour per bucket.".into(),
@@ -490,9 +504,8 @@ pub fn build_with(
             bars: None,
             lines,
         };
-        let svg =
-            render(&Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480))?;
-        charts.push(Chart {
+        let svg = later(Lines { title: title.clone(), panels: vec![panel] }, &charts_dir, "reward_delta", (1100, 480));
+        charts.push(Pending {
             name: "reward_delta",
             title,
             caption: "Each line sorts every miner's total reward change under a policy against the baseline.".into(),
@@ -519,8 +532,8 @@ pub fn build_with(
         })
         .collect();
     let title = "Share of miners at the floor and at the ceiling".to_string();
-    let svg = render(&Lines { title: title.clone(), panels }, &charts_dir, "floor_ceiling", (1100, h(metrics.len())))?;
-    charts.push(Chart {
+    let svg = later(Lines { title: title.clone(), panels }, &charts_dir, "floor_ceiling", (1100, h(metrics.len())));
+    charts.push(Pending {
         name: "floor_ceiling",
         title,
         caption: "Percentage of present miners whose dust weight equals their bucket's floor or its ceiling, one panel per policy.".into(),
@@ -555,8 +568,8 @@ pub fn build_with(
             })
             .collect();
         let title = "Adversary excess reward over its honest twin".to_string();
-        let svg = render(
-            &Bars {
+        let svg = later(
+            Bars {
                 title: title.clone(),
                 y_label: "excess reward (% of the twin's), mean and 5–95% band".into(),
                 categories: labels,
@@ -565,8 +578,8 @@ pub fn build_with(
             &charts_dir,
             "adversary_excess",
             (1100, 520),
-        )?;
-        charts.push(Chart {
+        );
+        charts.push(Pending {
             name: "adversary_excess",
             title,
             caption: "Bars: mean over runs; whiskers: 5th to 95th percentile.".into(),
@@ -603,13 +616,13 @@ pub fn build_with(
             .collect();
         if metrics.len() > 1 {
             let title = format!("Cumulative reward difference from {baseline}, by bucket");
-            let svg = render(
-                &Lines { title: title.clone(), panels },
+            let svg = later(
+                Lines { title: title.clone(), panels },
                 &charts_dir,
                 "cumulative_usd",
                 (1100, h(base.dust_by_bucket.len())),
-            )?;
-            charts.push(Chart {
+            );
+            charts.push(Pending {
                 name: "cumulative_usd",
                 title,
                 caption: format!("USD each candidate has paid a bucket's miners since the first step, minus what {baseline} paid them."),
@@ -618,6 +631,13 @@ pub fn build_with(
         }
     }
 
+    let charts: Vec<Chart> = {
+        use rayon::prelude::*;
+        charts
+            .into_par_iter()
+            .map(|p| Ok(Chart { name: p.name, title: p.title, caption: p.caption, svg: (p.svg)()? }))
+            .collect::<anyhow::Result<_>>()?
+    };
     let inputs = run.run["inputs"]
         .as_object()
         .map(|o| {
