@@ -269,18 +269,26 @@ fn input_digests(scenario: &Scenario) -> Digests {
 /// table (93 000 rows) compresses in half zstd's time (36 ms against 74 ms) for a file a
 /// ninth larger (3.9 MB against 3.5 MB), and the writing is on the replay's critical path.
 pub fn write_table(df: &mut DataFrame, folder: &mut RunFolder, stem: &str) -> anyhow::Result<()> {
-    let path = folder.file(&format!("{stem}.parquet"));
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    write_table_at(df, &table_paths(folder, stem))
+}
+
+/// `<stem>.parquet` and `<stem>.csv` in the folder, recorded as files of the run: a table can
+/// then be written while the folder is in other hands (the report's).
+fn table_paths(folder: &mut RunFolder, stem: &str) -> [PathBuf; 2] {
+    [folder.file(&format!("{stem}.parquet")), folder.file(&format!("{stem}.csv"))]
+}
+
+fn write_table_at(df: &mut DataFrame, [parquet, csv]: &[PathBuf; 2]) -> anyhow::Result<()> {
+    let file = std::fs::File::create(parquet).with_context(|| format!("cannot write {}", parquet.display()))?;
     polars::prelude::ParquetWriter::new(file)
         .with_compression(polars::prelude::ParquetCompression::Snappy)
         .finish(df)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let path = folder.file(&format!("{stem}.csv"));
-    let mut file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("cannot write {}", parquet.display()))?;
+    let mut file = std::fs::File::create(csv).with_context(|| format!("cannot write {}", csv.display()))?;
     polars::prelude::CsvWriter::new(&mut file)
         .include_header(true)
         .finish(df)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("cannot write {}", csv.display()))?;
     Ok(())
 }
 
@@ -372,44 +380,48 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutput> 
     let mut folder = RunFolder::begin(&target)?;
     let read_secs = t_read.elapsed().as_secs_f64();
 
-    // The replay stage has both cores (its prelude and walk run side by side); the gaming
-    // watch, which reads only the ledgers, then runs beside the writing of the steps table.
-    let mut replayed =
-        replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet)?;
-    let ((watch, watch_secs), written) = rayon::join(
-        || {
+    // The replay stage has both cores (its prelude and walk run side by side). Then the steps
+    // table is written beside the gaming watch, which reads only the ledgers, and the report,
+    // which reads the watch's findings (the writer works on its own handle of the table).
+    let replayed = replay_data(scenario, &data, buckets.as_ref(), collateral.as_ref(), &steps, data_end, opts.quiet)?;
+    let Replayed { df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes } = replayed;
+    notes.extend(replay_notes);
+    let table = table_paths(&mut folder, "steps");
+    copy_scenario(scenario, &mut folder)?;
+    let mut to_write = df.clone();
+    let (reported, written) = rayon::join(
+        || -> anyhow::Result<(Summary, serde_json::Value)> {
             let t_watch = Instant::now();
             let watch = match &data {
                 Data::Files(set, _) => Some(gaming_watch(scenario, set, collateral.as_ref(), buckets.as_ref())),
                 Data::Snapshots(_) => None,
             };
-            (watch, t_watch.elapsed().as_secs_f64())
+            let watch_secs = t_watch.elapsed().as_secs_f64();
+            // The ledgers and their store are done with: the report's memory reuses theirs.
+            drop(data);
+            let specific = serde_json::json!({
+                "emission": {
+                    "pool_alpha_per_day": scenario.pool.to_string(),
+                    "alpha_to_usd": scenario.price.to_string(),
+                },
+                "emission_fidelity": fidelity,
+                "calibration": calibration,
+                "gaming_watch": watch,
+                "input_sha256": digests,
+                "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
+                "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "gaming_watch": watch_secs},
+            });
+            finish(&mut folder, scenario, opts, &steps, &notes, specific, &df)
         },
         || -> anyhow::Result<f64> {
             let t_write = Instant::now();
-            write_table(&mut replayed.df, &mut folder, "steps")?;
-            copy_scenario(scenario, &mut folder)?;
+            write_table_at(&mut to_write, &table)?;
             Ok(t_write.elapsed().as_secs_f64())
         },
     );
-    let write_secs = written?;
-    // The ledgers and their store are done with: the report's memory reuses theirs.
-    drop(data);
-    let Replayed { df, fidelity, served_by, extra_read, replay_secs, notes: replay_notes } = replayed;
-    notes.extend(replay_notes);
-    let specific = serde_json::json!({
-        "emission": {
-            "pool_alpha_per_day": scenario.pool.to_string(),
-            "alpha_to_usd": scenario.price.to_string(),
-        },
-        "emission_fidelity": fidelity,
-        "calibration": calibration,
-        "gaming_watch": watch,
-        "input_sha256": digests,
-        "snapshot_per_step": steps.iter().zip(&served_by).map(|(t, s)| serde_json::json!({"at_ms": t, "source": s})).collect::<Vec<_>>(),
-        "seconds": {"read": read_secs + extra_read, "replay": replay_secs, "write": write_secs, "gaming_watch": watch_secs},
-    });
-    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific, &df)?;
+    let (summary, mut run) = reported?;
+    run["seconds"]["write"] = serde_json::json!(written?);
+    write_run_json(&folder, &run)?;
     let dir = folder.commit()?;
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries: Vec::new(), notes })
 }
@@ -606,7 +618,8 @@ fn run_monte_carlo(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<Run
             .or(file_calibration),
         "seconds": {"read": read_secs, "replay": replay_secs, "write": write_secs},
     });
-    let summary = finish(&mut folder, scenario, opts, &steps, &notes, specific, &df)?;
+    let (summary, run) = finish(&mut folder, scenario, opts, &steps, &notes, specific, &df)?;
+    write_run_json(&folder, &run)?;
     let dir = folder.commit()?;
     Ok(RunOutput { dir, summary, rows: df.height(), outcome_summaries, notes })
 }
@@ -660,9 +673,10 @@ const OVER_RUNS: &[&str] = &[
 ];
 
 /// Writes `run.json` (what every run records, plus `specific`, whose `inputs` extend the
-/// common ones; the read's `input_sha256` comes in it), then the report beside the tables,
-/// then `run.json` again with the report's seconds and every file of the run (`dustlab
-/// report DIR` reads only those).
+/// common ones; the read's `input_sha256` comes in it), then the report beside the tables.
+/// Returns the summary, and `run.json` with the report's seconds and every file of the run
+/// (`dustlab report DIR` reads only those) for the caller to write when its own writing is
+/// done: the report may be built while the tables are still being written.
 fn finish(
     folder: &mut RunFolder,
     scenario: &Scenario,
@@ -671,7 +685,7 @@ fn finish(
     notes: &Notes,
     specific: serde_json::Value,
     steps_table: &DataFrame,
-) -> anyhow::Result<Summary> {
+) -> anyhow::Result<(Summary, serde_json::Value)> {
     let mut run = serde_json::json!({
         "dustlab_version": env!("CARGO_PKG_VERSION"),
         "scenario": scenario.name,
@@ -716,12 +730,7 @@ fn finish(
     }
     folder.record("run.json");
     run["files"] = serde_json::json!(folder.files());
-    let path = folder.file("run.json");
-    let write = |run: &serde_json::Value| -> anyhow::Result<()> {
-        std::fs::write(&path, serde_json::to_string_pretty(run)?)
-            .with_context(|| format!("cannot write {}", path.display()))
-    };
-    write(&run)?;
+    write_run_json(folder, &run)?;
     let t = Instant::now();
     let written = crate::report::build_with(folder.dir(), &crate::report::ReportOptions::default(), Some(steps_table))?;
     for f in &written.files {
@@ -729,6 +738,12 @@ fn finish(
     }
     run["seconds"]["report"] = serde_json::json!(t.elapsed().as_secs_f64());
     run["files"] = serde_json::json!(folder.files());
-    write(&run)?;
-    Ok(written.summary)
+    Ok((written.summary, run))
+}
+
+/// `run.json` as it stands.
+fn write_run_json(folder: &RunFolder, run: &serde_json::Value) -> anyhow::Result<()> {
+    let path = folder.dir().join("run.json");
+    std::fs::write(&path, serde_json::to_string_pretty(run)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
