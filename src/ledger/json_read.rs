@@ -57,6 +57,11 @@ pub(crate) fn parse_ledger(key: &str, text: &[u8]) -> Option<Ledger> {
     if !text.is_ascii() {
         std::str::from_utf8(text).ok()?;
     }
+    super::json_fast::ledger(key, text).or_else(|| parse_ledger_serde(key, text))
+}
+
+/// [`parse_ledger`] through serde alone: what the hand-written reader answers, when it does.
+pub(super) fn parse_ledger_serde(key: &str, text: &[u8]) -> Option<Ledger> {
     let text = strict_json(text);
     let mut de = serde_json::Deserializer::from_slice(&text);
     let ledger = LedgerSeed { key }.deserialize(&mut de).ok()?;
@@ -318,7 +323,7 @@ impl<'de> Visitor<'de> for CheckpointsVisitor {
 
 /// Which object a key was found in: the flat checkpoint itself or one of its sections.
 #[derive(Clone, Copy, PartialEq)]
-enum Section {
+pub(super) enum Section {
     Top,
     Emissions,
     Performance,
@@ -326,7 +331,7 @@ enum Section {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Field {
+pub(super) enum Field {
     Timestamp,
     Alpha,
     Tao,
@@ -362,42 +367,41 @@ enum Field {
 }
 
 impl Field {
-    fn lookup(section: Section, key: &str) -> Field {
+    pub(super) fn lookup(section: Section, key: &[u8]) -> Field {
         use Field::*;
         match (section, key) {
-            (Section::Top, "timestamp_ms") => Timestamp,
-            (Section::Top, "emissions") => SectionEmissions,
-            (Section::Top, "performance") => SectionPerformance,
-            (Section::Top, "penalties") => SectionPenalties,
-            (Section::Top, "chunk_emissions_alpha") | (Section::Emissions, "chunk_alpha") => Alpha,
-            (Section::Top, "chunk_emissions_tao") | (Section::Emissions, "chunk_tao") => Tao,
-            (Section::Top, "chunk_emissions_usd") | (Section::Emissions, "chunk_usd") => Usd,
-            (Section::Top | Section::Emissions, "avg_alpha_to_tao_rate") => AlphaTaoRate,
-            (Section::Top | Section::Emissions, "avg_tao_to_usd_rate") => TaoUsdRate,
-            (Section::Top | Section::Emissions, "tao_balance_snapshot") => TaoBalance,
-            (Section::Top | Section::Emissions, "alpha_balance_snapshot") => AlphaBalance,
-            (Section::Top | Section::Performance, "portfolio_return") => PortfolioReturn,
-            (Section::Top | Section::Performance, "pnl_gain") => PnlGain,
-            (Section::Top | Section::Performance, "pnl_loss") => PnlLoss,
-            (Section::Top | Section::Performance, "realized_pnl") => Realized,
-            (Section::Top | Section::Performance, "unrealized_pnl") => Unrealized,
-            (Section::Top | Section::Performance, "net_pnl") => NetPnl,
-            (Section::Top | Section::Performance, "spread_fee_loss") => SpreadFee,
-            (Section::Top | Section::Performance, "carry_fee_loss") => CarryFee,
-            (Section::Top | Section::Performance, "cumulative_fees_usd") => CumulativeFees,
-            (Section::Top | Section::Performance, "max_drawdown") => MaxDrawdown,
-            (Section::Top | Section::Performance, "max_portfolio_value") => MaxPortfolioValue,
-            (Section::Top | Section::Performance, "open_ms") => OpenMs,
-            (Section::Top | Section::Performance, "accum_ms") => AccumMs,
-            (Section::Top | Section::Performance, "n_updates") => NUpdates,
-            (Section::Top, "drawdown_penalty") | (Section::Penalties, "drawdown") => DrawdownPenalty,
-            (Section::Top, "risk_profile_penalty") | (Section::Penalties, "risk_profile") => RiskProfilePenalty,
-            (Section::Top, "min_collateral_penalty") | (Section::Penalties, "min_collateral") => MinCollateralPenalty,
-            (Section::Top, "risk_adjusted_performance_penalty") | (Section::Penalties, "risk_adjusted_performance") => {
-                RapPenalty
-            }
-            (Section::Top, "total_penalty") | (Section::Penalties, "cumulative") => TotalPenalty,
-            (Section::Top | Section::Penalties, "challenge_period_status") => Status,
+            (Section::Top, b"timestamp_ms") => Timestamp,
+            (Section::Top, b"emissions") => SectionEmissions,
+            (Section::Top, b"performance") => SectionPerformance,
+            (Section::Top, b"penalties") => SectionPenalties,
+            (Section::Top, b"chunk_emissions_alpha") | (Section::Emissions, b"chunk_alpha") => Alpha,
+            (Section::Top, b"chunk_emissions_tao") | (Section::Emissions, b"chunk_tao") => Tao,
+            (Section::Top, b"chunk_emissions_usd") | (Section::Emissions, b"chunk_usd") => Usd,
+            (Section::Top | Section::Emissions, b"avg_alpha_to_tao_rate") => AlphaTaoRate,
+            (Section::Top | Section::Emissions, b"avg_tao_to_usd_rate") => TaoUsdRate,
+            (Section::Top | Section::Emissions, b"tao_balance_snapshot") => TaoBalance,
+            (Section::Top | Section::Emissions, b"alpha_balance_snapshot") => AlphaBalance,
+            (Section::Top | Section::Performance, b"portfolio_return") => PortfolioReturn,
+            (Section::Top | Section::Performance, b"pnl_gain") => PnlGain,
+            (Section::Top | Section::Performance, b"pnl_loss") => PnlLoss,
+            (Section::Top | Section::Performance, b"realized_pnl") => Realized,
+            (Section::Top | Section::Performance, b"unrealized_pnl") => Unrealized,
+            (Section::Top | Section::Performance, b"net_pnl") => NetPnl,
+            (Section::Top | Section::Performance, b"spread_fee_loss") => SpreadFee,
+            (Section::Top | Section::Performance, b"carry_fee_loss") => CarryFee,
+            (Section::Top | Section::Performance, b"cumulative_fees_usd") => CumulativeFees,
+            (Section::Top | Section::Performance, b"max_drawdown") => MaxDrawdown,
+            (Section::Top | Section::Performance, b"max_portfolio_value") => MaxPortfolioValue,
+            (Section::Top | Section::Performance, b"open_ms") => OpenMs,
+            (Section::Top | Section::Performance, b"accum_ms") => AccumMs,
+            (Section::Top | Section::Performance, b"n_updates") => NUpdates,
+            (Section::Top, b"drawdown_penalty") | (Section::Penalties, b"drawdown") => DrawdownPenalty,
+            (Section::Top, b"risk_profile_penalty") | (Section::Penalties, b"risk_profile") => RiskProfilePenalty,
+            (Section::Top, b"min_collateral_penalty") | (Section::Penalties, b"min_collateral") => MinCollateralPenalty,
+            (Section::Top, b"risk_adjusted_performance_penalty")
+            | (Section::Penalties, b"risk_adjusted_performance") => RapPenalty,
+            (Section::Top, b"total_penalty") | (Section::Penalties, b"cumulative") => TotalPenalty,
+            (Section::Top | Section::Penalties, b"challenge_period_status") => Status,
             _ => Ignored,
         }
     }
@@ -459,7 +463,7 @@ impl<'de> Visitor<'de> for KeyVisitor {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-        Ok(Field::lookup(self.0, v))
+        Ok(Field::lookup(self.0, v.as_bytes()))
     }
 }
 
@@ -521,7 +525,7 @@ fn field_error<E: de::Error>(field: Field, cp: &Checkpoint, seen_ts: bool, e: im
     }
 }
 
-fn set_number(cp: &mut Checkpoint, seen_ts: &mut bool, field: Field, v: Option<f64>) -> Result<(), String> {
+pub(super) fn set_number(cp: &mut Checkpoint, seen_ts: &mut bool, field: Field, v: Option<f64>) -> Result<(), String> {
     use Field::*;
     let int = |v: Option<f64>, default: i64| -> Result<i64, String> {
         match v {

@@ -2,6 +2,7 @@
 //! the columnar as-of view policies read.
 
 pub mod io;
+mod json_fast;
 pub mod json_read;
 pub mod json_stream;
 pub mod json_write;
