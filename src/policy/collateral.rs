@@ -10,29 +10,26 @@ pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<
     if n < 2 {
         return out;
     }
+    // A miner's tier: 0 without collateral (or a non-finite one), 1 under the minimum, 2 at
+    // or above it. Without branches: the tiers follow the data, and a walk sorts buckets of
+    // mixed tiers at every step, where mispredicted branches were most of this function.
     let tier = |c: f64| -> u8 {
-        let c = if c.is_finite() && c > 0.0 { c } else { 0.0 };
-        if c == 0.0 {
-            0
-        } else if c < rule.min_collateral_usd {
-            1
-        } else {
-            2
-        }
+        let has = c.is_finite() & (c > 0.0);
+        u8::from(has) + u8::from(has & (c.partial_cmp(&rule.min_collateral_usd) != Some(std::cmp::Ordering::Less)))
     };
     let tiers: Vec<u8> = (0..n).map(|i| tier(collateral.get(i).copied().unwrap_or(0.0))).collect();
     let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
     // Every zero-collateral miner is zeroed; then, up to the target, the first others in
     // production's stable order (tier, then score; ties in file order). The target is at most
     // `cap`, so those few are selected rather than the whole bucket sorted.
-    let mut others: Vec<usize> = Vec::with_capacity(n);
+    let mut others: Vec<usize> = vec![0; n];
+    let mut kept = 0;
     for i in 0..n {
-        if tiers[i] == 0 {
-            out[i] = true;
-        } else {
-            others.push(i);
-        }
+        out[i] = tiers[i] == 0;
+        others[kept] = i;
+        kept += usize::from(tiers[i] != 0);
     }
+    others.truncate(kept);
     let more = target.saturating_sub(n - others.len()).min(others.len());
     if more > 0 {
         let key =

@@ -440,6 +440,15 @@ impl Sim<'_> {
         self.refill.push((slot, k + delay));
     }
 
+    /// Adds every miner's checkpoints not yet in the store to it. The store is read only for
+    /// the day's weights, so a day's checkpoints go in together (one at a time, the store's
+    /// bookkeeping per call was a fifth of the generator).
+    fn catch_up_store(&mut self) {
+        for (m, series) in self.miners.iter().zip(&mut self.store.miners) {
+            series.extend(&m.checkpoints[series.ts.len()..]);
+        }
+    }
+
     /// Weights production's own policy gives the living miners at `t` (by miner index).
     fn production_weights(
         &self,
@@ -533,6 +542,7 @@ pub fn generate(p: &PopulationParams) -> Population {
         if k % per_day == 0 {
             alpha_tao *= (Normal::new(0.0, p.alpha_walk_sd).expect("sd").sample(&mut sim.rng) as f64).exp();
             tao_usd *= (Normal::new(0.0, p.tao_walk_sd).expect("sd").sample(&mut sim.rng) as f64).exp();
+            sim.catch_up_store();
             weights = sim.production_weights(ts - CHECKPOINT_MS, &policy, model.as_ref());
         }
         let weekend = {
@@ -566,7 +576,6 @@ pub fn generate(p: &PopulationParams) -> Population {
                 cp.total_penalty = 0.0;
             }
             cp.status = sim.miners[mi].status.clone();
-            sim.store.miners[mi].push(&cp);
             sim.miners[mi].checkpoints.push(cp);
             if eliminated {
                 sim.eliminate(slot, k, "drawdown");
@@ -612,36 +621,48 @@ fn lifecycle(sim: &mut Sim, k: usize) {
     let days = |since: i64| (k as i64 - since + 1) as f64 / 2.0;
     // Scores do not change within the day's lifecycle; statuses do.
     let scores: Vec<f64> = sim.miners.iter().map(|m| if m.alive { m.score() } else { f64::NEG_INFINITY }).collect();
+    // Per slot, the asset class (1 + forex) of a living MAINCOMP miner, else 0: every
+    // challenger scans its class's MAINCOMP places, and scanning the miners themselves was a
+    // third of the generator. Kept up to date as the day's changes happen.
+    let main_class = |sim: &Sim, slot: usize| {
+        let m = &sim.miners[sim.slots[slot]];
+        if m.alive && m.status == Status::Maincomp { 1 + u8::from(m.forex) } else { 0 }
+    };
+    let mut mains_of: Vec<u8> = (0..sim.slots.len()).map(|slot| main_class(sim, slot)).collect();
     for slot in 0..sim.slots.len() {
         let mi = sim.slots[slot];
         if !sim.miners[mi].alive {
             continue;
         }
+        // The slot of a MAINCOMP miner this one displaces.
+        let mut displaced = None;
         let status = sim.miners[mi].status.clone();
         let mut leave = None;
         match status {
             Status::Challenge | Status::Probation => {
                 let class = sim.miners[mi].forex;
-                let mains: Vec<usize> = sim
-                    .slots
-                    .iter()
-                    .copied()
-                    .filter(|&j| {
-                        sim.miners[j].alive && sim.miners[j].status == Status::Maincomp && sim.miners[j].forex == class
-                    })
-                    .collect();
+                // The class's MAINCOMP miners: how many, and the weakest's slot (the first of
+                // equals).
+                let (mut mains, mut weakest) = (0, None::<usize>);
+                let wanted = 1 + u8::from(class);
+                for (j, _) in mains_of.iter().enumerate().filter(|(_, c)| **c == wanted) {
+                    mains += 1;
+                    if weakest.is_none_or(|w| scores[sim.slots[j]].total_cmp(&scores[sim.slots[w]]).is_lt()) {
+                        weakest = Some(j);
+                    }
+                }
                 let eligible = status == Status::Probation || days(sim.miners[mi].registered) >= p.challenge_min_days;
-                let weakest = mains.iter().copied().min_by(|&a, &b| scores[a].total_cmp(&scores[b]));
                 let score = scores[mi];
                 // A challenger must also clear the hurdle (which sets the pass rate); a probation
                 // miner only has to rank back into its class's places, as production does.
                 let hurdle = if status == Status::Probation { f64::NEG_INFINITY } else { p.promotion_hurdle };
                 if eligible && score > hurdle {
-                    if mains.len() < p.maincomp_per_class {
+                    if mains < p.maincomp_per_class {
                         sim.set_status(mi, Status::Maincomp, k + 1, EventKind::Promoted);
-                    } else if let Some(w) = weakest.filter(|&w| score > scores[w]) {
+                    } else if let Some(w) = weakest.filter(|&w| score > scores[sim.slots[w]]) {
                         sim.set_status(mi, Status::Maincomp, k + 1, EventKind::Promoted);
-                        sim.set_status(w, Status::Probation, k + 1, EventKind::Demoted);
+                        sim.set_status(sim.slots[w], Status::Probation, k + 1, EventKind::Demoted);
+                        displaced = Some(w);
                     }
                 }
                 let (limit, since, reason) = if status == Status::Challenge {
@@ -660,16 +681,7 @@ fn lifecycle(sim: &mut Sim, k: usize) {
                     // Cleared: back to its bucket, or PROBATION if its MAINCOMP place was taken.
                     let mut back = sim.miners[mi].before_plagiarism.clone();
                     let class = sim.miners[mi].forex;
-                    let full = sim
-                        .slots
-                        .iter()
-                        .filter(|&&j| {
-                            sim.miners[j].alive
-                                && sim.miners[j].status == Status::Maincomp
-                                && sim.miners[j].forex == class
-                        })
-                        .count()
-                        >= p.maincomp_per_class;
+                    let full = mains_of.iter().filter(|&&c| c == 1 + u8::from(class)).count() >= p.maincomp_per_class;
                     if back == Status::Maincomp && full {
                         back = Status::Probation;
                     }
@@ -684,6 +696,10 @@ fn lifecycle(sim: &mut Sim, k: usize) {
         }
         if let Some(reason) = leave {
             sim.eliminate(slot, k, reason);
+        }
+        mains_of[slot] = main_class(sim, slot);
+        if let Some(w) = displaced {
+            mains_of[w] = main_class(sim, w);
         }
     }
 }
