@@ -121,16 +121,14 @@ struct Pending<'a> {
     name: &'static str,
     title: String,
     caption: String,
-    svg: Box<dyn FnOnce() -> anyhow::Result<String> + Send + 'a>,
+    svg: Draw<'a>,
 }
 
+/// Draws a chart and returns its SVG.
+type Draw<'a> = Box<dyn FnOnce() -> anyhow::Result<String> + Send + 'a>;
+
 /// `plot` to be drawn into `dir` (see [`render`]) when the report's charts are drawn.
-fn later<'a, P: Plot + Send + 'a>(
-    plot: P,
-    dir: &'a Path,
-    name: &'static str,
-    size: (u32, u32),
-) -> Box<dyn FnOnce() -> anyhow::Result<String> + Send + 'a> {
+fn later<'a, P: Plot + Send + 'a>(plot: P, dir: &'a Path, name: &'static str, size: (u32, u32)) -> Draw<'a> {
     Box::new(move || render(&plot, dir, name, size))
 }
 
