@@ -19,11 +19,12 @@ use crate::policy::dust::{dust_weights_grouped, group_by_bucket, window_scores};
 use crate::policy::payout::{self, Debt, PayoutModel};
 use crate::time::{CHECKPOINT_MS, Month};
 
-/// Strings stored once, referred to by index in the result columns.
+/// Strings stored once, referred to by index in the result columns (and in the report, which
+/// numbers a table's text columns with it, a lookup per row: hence polars' fast hasher).
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
     pub names: Vec<String>,
-    index: HashMap<String, u32>,
+    index: polars::prelude::PlHashMap<String, u32>,
 }
 
 impl Interner {

@@ -8,24 +8,26 @@ use polars::prelude::*;
 use crate::error::InputError;
 use crate::metrics::adversary::Outcome;
 use crate::policy::DustPolicy;
+use crate::replay::engine::Interner;
 
 /// A text column as dense ids into its distinct values, numbered in order of first
 /// appearance: the report groups and compares rows by these ids, and a string per row (a
 /// 48-byte hotkey, allocated and hashed once per row) was a fifth of a replay's report.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Labels {
-    pub names: Vec<String>,
+    pub values: Interner,
     pub ids: Vec<u32>,
 }
 
 impl Labels {
-    pub fn name(&self, row: usize) -> &str {
-        &self.names[self.ids[row] as usize]
+    /// The distinct values, by id.
+    pub fn names(&self) -> &[String] {
+        &self.values.names
     }
 
     /// The id of a value, if any row holds it.
     pub fn id(&self, name: &str) -> Option<u32> {
-        self.names.iter().position(|n| n == name).map(|i| i as u32)
+        self.values.get(name)
     }
 
     pub fn len(&self) -> usize {
@@ -74,15 +76,9 @@ fn col_str(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
 fn col_labels(df: &DataFrame, name: &str) -> PolarsResult<Labels> {
     let s = df.column(name)?.cast(&DataType::String)?;
     let ca = s.as_materialized_series().str()?;
-    let mut index: PlHashMap<&str, u32> = PlHashMap::default();
-    let mut out = Labels { names: Vec::new(), ids: Vec::with_capacity(ca.len()) };
+    let mut out = Labels { values: Interner::default(), ids: Vec::with_capacity(ca.len()) };
     for v in ca.iter() {
-        let v = v.unwrap_or_default();
-        let id = *index.entry(v).or_insert_with(|| {
-            out.names.push(v.to_string());
-            (out.names.len() - 1) as u32
-        });
-        out.ids.push(id);
+        out.ids.push(out.values.id(v.unwrap_or_default()));
     }
     Ok(out)
 }

@@ -196,7 +196,7 @@ pub fn build_with(
     let run = RunDir::load_with(dir, steps)?;
     let st = &run.steps;
     // Policies in order of first appearance: the labels' own numbering.
-    let mut order: Vec<&str> = st.policy.names.iter().map(String::as_str).collect();
+    let mut order: Vec<&str> = st.policy.names().iter().map(String::as_str).collect();
     let run_baseline =
         order.first().map(|s| s.to_string()).ok_or_else(|| InputError::Usage("the run has no rows".into()))?;
     if let Some(want) = &opts.policies {
@@ -226,8 +226,8 @@ pub fn build_with(
     step_ms.dedup();
     let step_of = |t: i64| step_ms.binary_search(&t).expect("every row's step is listed");
     // Dense ids for hotkeys and buckets, shared by every policy's rows: the labels' own.
-    let (miner_names, row_miner) = (&st.hotkey.names, &st.hotkey.ids);
-    let (bucket_names, row_bucket) = (&st.bucket.names, &st.bucket.ids);
+    let (miner_names, row_miner) = (st.hotkey.names(), &st.hotkey.ids);
+    let (bucket_names, row_bucket) = (st.bucket.names(), &st.bucket.ids);
     // Each row's step, and a dense (step, miner) cell for per-miner lookups across policies.
     let row_step: Vec<usize> = st.at_ms.iter().map(|&t| step_of(t)).collect();
     let cell = |i: usize| row_step[i] * miner_names.len() + row_miner[i] as usize;
