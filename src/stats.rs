@@ -8,15 +8,25 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 /// Indexes of `x` in increasing order (total order). Ties share their mean rank, so the order
 /// among equals does not matter (an unstable sort of contiguous pairs is fine).
 pub fn sorted_order(x: &[f64]) -> Vec<u32> {
-    // `f64::total_cmp`'s own integer key, made once per value instead of twice per comparison
-    // (a sweep sorts two steps' worth of scores and weights per variant and step).
-    let key = |v: f64| {
-        let b = v.to_bits() as i64;
-        b ^ (((b >> 63) as u64) >> 1) as i64
-    };
-    let mut pairs: Vec<(i64, u32)> = x.iter().enumerate().map(|(i, v)| (key(*v), i as u32)).collect();
+    // The key made once per value instead of twice per comparison (a sweep sorts two steps'
+    // worth of scores and weights per variant and step).
+    let mut pairs: Vec<(i64, u32)> = x.iter().enumerate().map(|(i, v)| (order_key(*v), i as u32)).collect();
     pairs.sort_unstable_by_key(|p| p.0);
     pairs.into_iter().map(|p| p.1).collect()
+}
+
+/// An order that sorts `x` (without NaNs) from an arrangement of all its indexes in a few
+/// ascending runs: a stable sort finds the runs and merges them.
+fn sorted_from(x: &[f64], runs: &[u32]) -> Vec<u32> {
+    let mut pairs: Vec<(i64, u32)> = runs.iter().map(|&i| (order_key(x[i as usize]), i)).collect();
+    pairs.sort_by_key(|p| p.0);
+    pairs.into_iter().map(|p| p.1).collect()
+}
+
+/// `f64::total_cmp`'s own integer key: integers compare as the floats do under it.
+fn order_key(v: f64) -> i64 {
+    let b = v.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
 }
 
 /// Average ranks of `v` given an order that sorts it. Each run of equal values is found by
@@ -188,6 +198,14 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
 /// Pearson on the two rank vectors, at a fraction of the work (a sweep takes five of these per
 /// variant and step).
 pub fn spearman_along(x: &[f64], y: &[f64], order: &[u32]) -> Option<f64> {
+    spearman_along_hinted(x, y, order, None)
+}
+
+/// [`spearman_along`] given, for a `y` that may not follow `x`'s order, an arrangement of all
+/// of `y`'s indexes in a few ascending runs (a step's final weights: each bucket's miners in
+/// score order): `y` is then ranked by a sort that merges those runs, not a sort from scratch.
+/// Any arrangement gives the same figure; a good one only saves time.
+pub fn spearman_along_hinted(x: &[f64], y: &[f64], order: &[u32], y_runs: Option<&[u32]>) -> Option<f64> {
     debug_assert_eq!(x.len(), y.len());
     debug_assert!(x.iter().any(|v| v.is_nan()) || order.windows(2).all(|w| x[w[0] as usize] <= x[w[1] as usize]));
     let n = order.len();
@@ -197,11 +215,54 @@ pub fn spearman_along(x: &[f64], y: &[f64], order: &[u32]) -> Option<f64> {
     if n < 2 {
         return None;
     }
-    // NaNs rank apart from each other in an order of the sort's choosing: no shortcut there.
-    let monotone = !x.iter().chain(y).any(|v| v.is_nan())
-        && order.windows(2).all(|w| y[w[0] as usize].total_cmp(&y[w[1] as usize]).is_le());
+    // NaNs rank apart from each other in an order of the sort's choosing: no shortcut there,
+    // and no other arrangement than the sort's own.
+    let nan = has_nan(x) || has_nan(y);
+    if !nan && follows(y, order) {
+        return rank_sums(x, y, order, None::<fn(usize) -> f64>);
+    }
     // Where `y` does not follow `x`'s order, its ranks come from its own sort.
-    let ry = if monotone { Vec::new() } else { ranks(y) };
+    let ry = match y_runs {
+        Some(runs) if !nan && runs.len() == n => ranks_along(y, &sorted_from(y, runs)),
+        _ => ranks(y),
+    };
+    rank_sums(x, y, order, Some(|p: usize| ry[order[p] as usize]))
+}
+
+/// Spearman's rho of `x` and `y` over the indexes `sample` alone, given in an order that sorts
+/// `x` there (a bucket's miners in the step's score order, indexes into the step's columns):
+/// no copy of the bucket's values is made. Neither side may hold a NaN at `sample`, and the
+/// sample must be below 2^16 values (the exactness of [`spearman_along`]'s sums).
+pub fn spearman_within(x: &[f64], y: &[f64], sample: &[u32]) -> Option<f64> {
+    let n = sample.len();
+    assert!(n < 1 << 16, "a sample below 2^16 values");
+    debug_assert!(sample.iter().all(|&i| !x[i as usize].is_nan() && !y[i as usize].is_nan()));
+    if n < 2 {
+        return None;
+    }
+    if follows(y, sample) {
+        return rank_sums(x, y, sample, None::<fn(usize) -> f64>);
+    }
+    let at: Vec<f64> = sample.iter().map(|&i| y[i as usize]).collect();
+    let ry = ranks(&at);
+    rank_sums(x, y, sample, Some(|p: usize| ry[p]))
+}
+
+/// Whether any value is NaN, without an early exit (a pass the compiler vectorises).
+fn has_nan(v: &[f64]) -> bool {
+    v.iter().fold(false, |acc, x| acc | x.is_nan())
+}
+
+/// Whether `y` is non-decreasing along `order` (no NaN in it).
+fn follows(y: &[f64], order: &[u32]) -> bool {
+    order.windows(2).all(|w| y[w[0] as usize].total_cmp(&y[w[1] as usize]).is_le())
+}
+
+/// Pearson's figure on the average ranks of `x` and `y` at `order`'s indexes, summed along
+/// `order` one run of ties at a time (see [`spearman_along`]). `ry(p)` is the rank of `y` at
+/// place `p` of `order`; without it, `y` follows `order` and is ranked by its own runs.
+fn rank_sums(x: &[f64], y: &[f64], order: &[u32], ry: Option<impl Fn(usize) -> f64>) -> Option<f64> {
+    let n = order.len();
     // Pearson's mean of either side: the ranks sum to n(n + 1)/2.
     let mean = (n * (n + 1) / 2) as f64 / n as f64;
     // The run of equal values that starts at place `p` of `order`: its end and mean rank.
@@ -219,12 +280,13 @@ pub fn spearman_along(x: &[f64], y: &[f64], order: &[u32]) -> Option<f64> {
         if p == x_end {
             (x_end, dx) = run(x, p);
         }
-        if monotone {
-            if p == y_end {
-                (y_end, dy) = run(y, p);
+        match &ry {
+            None => {
+                if p == y_end {
+                    (y_end, dy) = run(y, p);
+                }
             }
-        } else {
-            dy = ry[order[p] as usize] - mean;
+            Some(ry) => dy = ry(p) - mean,
         }
         sxx += dx * dx;
         syy += dy * dy;
@@ -343,6 +405,54 @@ mod tests {
                 assert!(a == b || (a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan)), "{clipped:?} {y:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_sample_in_place_and_a_hinted_sort_give_the_figure_of_the_values_copied_out() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(21);
+        let same =
+            |a: Option<f64>, b: Option<f64>| a == b || (a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan));
+        let (mut hinted_sorts, mut shortcut) = (0, 0);
+        for case in 0..3000 {
+            let n = rng.random_range(0..if case % 9 == 0 { 400 } else { 50 });
+            // Few distinct values (ties, signed zeros) or many; a NaN now and then in y.
+            let pick = |r: &mut rand::rngs::Xoshiro256PlusPlus| {
+                if case % 2 == 0 {
+                    [0.0, -0.0, 1.0, 2.0, 2.5, -3.0][r.random_range(0..6)]
+                } else {
+                    r.random_range(-1.0..1.0)
+                }
+            };
+            let x: Vec<f64> = (0..n).map(|_| pick(&mut rng)).collect();
+            let mut y: Vec<f64> = match case % 3 {
+                0 => x.iter().map(|v| v.max(0.0) * 3.0).collect(),
+                1 => x.iter().map(|v| if rng.random_range(0..8) == 0 { pick(&mut rng) } else { *v }).collect(),
+                _ => (0..n).map(|_| pick(&mut rng)).collect(),
+            };
+            let order = sorted_order(&x);
+            // A sample: the members of one of three groups, in the order that sorts x.
+            let group: Vec<usize> = (0..n).map(|_| rng.random_range(0..3)).collect();
+            let sample: Vec<u32> = order.iter().copied().filter(|&i| group[i as usize] == 0).collect();
+            let members: Vec<usize> = (0..n).filter(|&i| group[i] == 0).collect();
+            let (xs, ys): (Vec<f64>, Vec<f64>) = members.iter().map(|&i| (x[i], y[i])).unzip();
+            shortcut += usize::from(follows(&y, &sample));
+            assert!(same(spearman_within(&x, &y, &sample), spearman(&xs, &ys)), "{xs:?} {ys:?}");
+            // Hints: the groups' members in x's order (runs where y rises with x), or any order.
+            let mut hint: Vec<u32> = Vec::new();
+            for g in 0..3 {
+                hint.extend(order.iter().copied().filter(|&i| group[i as usize] == g));
+            }
+            if case % 4 == 3 {
+                hint.reverse();
+            }
+            if case % 17 == 0 && n > 0 {
+                y[rng.random_range(0..n)] = f64::NAN;
+            }
+            hinted_sorts += usize::from(!follows(&y, &order));
+            assert!(same(spearman_along_hinted(&x, &y, &order, Some(&hint)), spearman(&x, &y)), "{x:?} {y:?} {hint:?}");
+        }
+        assert!(shortcut > 500 && hinted_sorts > 500, "both paths taken: {shortcut} {hinted_sorts}");
     }
 
     #[test]

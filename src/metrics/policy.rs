@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::stats::{gini, sorted_order, spearman, spearman_along};
+use crate::stats::{gini, sorted_order, spearman, spearman_along, spearman_along_hinted, spearman_within};
 
 /// One row of the long table, as the metrics need it. Hotkeys and buckets are dense ids
 /// into the name tables passed alongside, so a sweep's thousands of variants stay cheap.
@@ -100,13 +100,6 @@ fn add_level(levels: &mut Vec<(f64, f64, f64)>, floor: f64, worst: f64, best: f6
         }
         None => levels.push((floor, worst, best)),
     }
-}
-
-/// The smallest, the largest (`f64::min`/`max` from the first value on, as `reduce` folds
-/// them) and the sum (as `Iterator::sum`, from −0) of a non-empty sample, in one pass.
-fn min_max_sum(d: &[f64]) -> Option<(f64, f64, f64)> {
-    let (&first, rest) = d.split_first()?;
-    Some(rest.iter().fold((first, first, -0.0 + first), |(lo, hi, sum), &x| (lo.min(x), hi.max(x), sum + x)))
 }
 
 /// Adjacent levels (by floor, highest first) whose lower level's best exceeds the higher's worst.
@@ -394,12 +387,17 @@ struct MinerAcc {
     seen_at: Option<usize>,
 }
 
-/// One bucket under the policy: its edges, this step's members' dust, clipped scores and
-/// summed reward (in row order), and its sums over the steps.
+/// One bucket under the policy: its edges; this step's members (their count; their smallest,
+/// largest and summed dust, folded in row order from the first; whether one's dust is NaN;
+/// their rows in score order) and summed reward; its sums over the steps.
 struct BucketAcc {
     edges: Edges,
-    dust: Vec<f64>,
-    clipped: Vec<f64>,
+    count: usize,
+    lo: f64,
+    hi: f64,
+    sum: f64,
+    nan_dust: bool,
+    by_score: Vec<u32>,
     step_usd: f64,
     usd: f64,
     alpha: f64,
@@ -411,14 +409,95 @@ impl BucketAcc {
     fn new(bounds: (f64, f64)) -> Self {
         BucketAcc {
             edges: Edges::new(bounds),
-            dust: Vec::new(),
-            clipped: Vec::new(),
+            count: 0,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            sum: -0.0,
+            nan_dust: false,
+            by_score: Vec::new(),
             step_usd: -0.0,
             usd: 0.0,
             alpha: 0.0,
             dust_paid: 0.0,
             base_dust_paid: 0.0,
         }
+    }
+
+    fn begin_step(&mut self) {
+        self.count = 0;
+        self.nan_dust = false;
+        self.by_score.clear();
+        self.step_usd = -0.0;
+    }
+
+    /// A member's dust: `f64::min`/`max` from the first value on (as `reduce` folds them), the
+    /// sum as `Iterator::sum` takes it (from −0).
+    fn add_dust(&mut self, dust: f64) {
+        if self.count == 0 {
+            (self.lo, self.hi, self.sum) = (dust, dust, -0.0 + dust);
+        } else {
+            (self.lo, self.hi, self.sum) = (self.lo.min(dust), self.hi.max(dust), self.sum + dust);
+        }
+        self.count += 1;
+        self.nan_dust |= dust.is_nan();
+    }
+}
+
+/// A step's miner rows copied out of its rows: for a table that holds the burn's rows other
+/// than last (the engine writes them last, and its miner rows are then a slice).
+#[derive(Default)]
+struct Apart {
+    ids: [Vec<u32>; 2],
+    cols: [Vec<f64>; 10],
+}
+
+impl Apart {
+    fn gather<'s>(&'s mut self, all: &StepCols, burn: Option<u32>) -> StepCols<'s> {
+        let keep: Vec<usize> = (0..all.miner.len()).filter(|&k| Some(all.miner[k]) != burn).collect();
+        for (to, from) in self.ids.iter_mut().zip([all.miner, all.bucket]) {
+            to.clear();
+            to.extend(keep.iter().map(|&k| from[k]));
+        }
+        let values = [
+            all.window_score,
+            all.dust,
+            all.payout,
+            all.final_w,
+            all.debt,
+            all.reward_alpha,
+            all.reward_usd,
+            all.delta_usd,
+            all.baseline_usd,
+            all.baseline_dust_paid,
+        ];
+        for (to, from) in self.cols.iter_mut().zip(values) {
+            to.clear();
+            to.extend(keep.iter().map(|&k| from[k]));
+        }
+        StepCols::of(self.ids.each_ref().map(Vec::as_slice), self.cols.each_ref().map(Vec::as_slice))
+    }
+}
+
+/// Spearman of a bucket's clipped scores and dust over its members taken in row order, as
+/// [`spearman_along`] and [`spearman`] take them: where a NaN (or a bucket of 2^16 members)
+/// leaves the ranks to depend on the members' arrangement.
+fn bucket_spearman_in_row_order(
+    clipped: &[f64],
+    dust: &[f64],
+    bucket: &[u32],
+    b: u32,
+    by_score: Option<&[u32]>,
+) -> Option<f64> {
+    let members: Vec<u32> = (0..bucket.len() as u32).filter(|&k| bucket[k as usize] == b).collect();
+    let x: Vec<f64> = members.iter().map(|&k| clipped[k as usize]).collect();
+    let y: Vec<f64> = members.iter().map(|&k| dust[k as usize]).collect();
+    match by_score {
+        Some(rows) => {
+            let places: Vec<u32> =
+                rows.iter().map(|p| members.binary_search(p).expect("a member of the bucket") as u32).collect();
+            spearman_along(&x, &y, &places)
+        }
+        None => spearman(&x, &y),
     }
 }
 
@@ -447,88 +526,88 @@ pub fn policy_metrics_ordered(
     let mut per_miner = vec![MinerAcc::default(); n_miners];
     let (mut prev_ids, mut cur_ids): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     let (mut churn_total, mut churn_steps) = (0.0, 0usize);
-    let mut by_bucket_order: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
-    let mut slot: Vec<(u32, u32)> = Vec::new();
-    // Per-step buffers, reused: the step's miner rows' scores and final weights, and the
-    // hierarchy's levels.
-    let (mut scores, mut finals) = (Vec::new(), Vec::new());
+    // Per-step buffers, reused: miner rows copied apart, clipped scores, dust-paid rewards, the
+    // final weights' runs, and the hierarchy's levels.
+    let mut apart = Apart::default();
+    let (mut clipped, mut paid): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let mut runs: Vec<u32> = Vec::new();
     let mut levels: Vec<(f64, f64, f64)> = Vec::new();
     for step in 0..n_steps {
-        let c = rows.step(step);
-        for acc in per_bucket.iter_mut() {
-            acc.dust.clear();
-            acc.clipped.clear();
-            acc.step_usd = -0.0;
-        }
+        let all = rows.step(step);
         cur_ids.clear();
-        slot.clear();
-        scores.clear();
-        finals.clear();
-        let (mut f_n, mut c_n, mut m_n) = (0usize, 0usize, 0usize);
-        // Every column cut to the step's length: the loop reads them without bounds checks.
-        let n = c.miner.len();
-        let (miner, bucket, final_w) = (&c.miner[..n], &c.bucket[..n], &c.final_w[..n]);
+        cur_ids.extend_from_slice(all.miner);
+        // The burn's rows: its weight, and its id's place in the churn.
+        let mut burn_rows = 0;
+        if let Some(burn) = names.burn {
+            for (k, &id) in all.miner.iter().enumerate().filter(|(_, id)| **id == burn) {
+                let w = all.final_w[k];
+                burn_total += w;
+                burn_rows += 1;
+                let e = &mut per_miner[id as usize];
+                e.cur_w = w;
+                e.seen_at = Some(step);
+            }
+        }
+        let tail = all.miner.len() - burn_rows;
+        let c = if burn_rows == 0 || all.miner[tail..].iter().all(|&id| Some(id) == names.burn) {
+            all.slice(0..tail)
+        } else {
+            apart.gather(&all, names.burn)
+        };
+        // Every column cut to the miner rows' count: the loops read them without bounds checks.
+        let m = c.miner.len();
+        let (miner, bucket, final_w) = (&c.miner[..m], &c.bucket[..m], &c.final_w[..m]);
         let (dust_c, payout_c, usd_c, score_c) =
-            (&c.dust[..n], &c.payout[..n], &c.reward_usd[..n], &c.window_score[..n]);
-        let (alpha_c, delta_c, base_c) = (&c.reward_alpha[..n], &c.delta_usd[..n], &c.baseline_usd[..n]);
-        let (debt_c, base_dp_c) = (&c.debt[..n], &c.baseline_dust_paid[..n]);
-        for k in 0..n {
-            let (id, w) = (miner[k], final_w[k]);
-            let e = &mut per_miner[id as usize];
+            (&c.dust[..m], &c.payout[..m], &c.reward_usd[..m], &c.window_score[..m]);
+        let (alpha_c, delta_c, base_c) = (&c.reward_alpha[..m], &c.delta_usd[..m], &c.baseline_usd[..m]);
+        let (debt_c, base_dp_c) = (&c.debt[..m], &c.baseline_dust_paid[..m]);
+        // Column passes first (the dust-paid division, clipping): no row waits on them.
+        clipped.clear();
+        clipped.extend(score_c.iter().map(|s| s.max(0.0)));
+        paid.clear();
+        paid.extend((0..m).map(|k| self::dust_paid(usd_c[k], dust_c[k], payout_c[k], debt_c[k])));
+        let paid = &paid[..m];
+        for acc in per_bucket.iter_mut() {
+            acc.begin_step();
+        }
+        let (mut f_n, mut c_n) = (0usize, 0usize);
+        for k in 0..m {
+            let (w, dust, usd) = (final_w[k], dust_c[k], usd_c[k]);
+            let e = &mut per_miner[miner[k] as usize];
             e.cur_w = w;
             e.seen_at = Some(step);
-            cur_ids.push(id);
-            if Some(id) == names.burn {
-                burn_total += w;
-                continue;
-            }
-            let b = bucket[k] as usize;
-            let acc = &mut per_bucket[b];
-            // The row's bucket and its place among the bucket's members, in miner-row order.
-            let (dust, payout, usd, score) = (dust_c[k], payout_c[k], usd_c[k], score_c[k]);
-            slot.push((b as u32, acc.dust.len() as u32));
-            acc.dust.push(dust);
-            acc.clipped.push(score.max(0.0));
-            acc.step_usd += usd;
-            scores.push(score);
-            finals.push(w);
-            m_n += 1;
-            f_n += usize::from(acc.edges.at_floor(dust));
-            c_n += usize::from(acc.edges.at_ceiling(dust));
-            acc.usd += usd;
-            acc.alpha += alpha_c[k];
             e.usd += usd;
             e.delta += delta_c[k];
             e.base += base_c[k];
-            let dp = self::dust_paid(usd, dust, payout, debt_c[k]);
-            let base_dp = base_dp_c[k];
-            e.dust_paid += dp;
-            e.base_dust_paid += base_dp;
-            acc.dust_paid += dp;
-            acc.base_dust_paid += base_dp;
-            if payout == dust {
-                dust_paid += w;
-            }
+            e.dust_paid += paid[k];
+            e.base_dust_paid += base_dp_c[k];
+            let acc = &mut per_bucket[bucket[k] as usize];
+            acc.add_dust(dust);
+            acc.step_usd += usd;
+            acc.usd += usd;
+            acc.alpha += alpha_c[k];
+            acc.dust_paid += paid[k];
+            acc.base_dust_paid += base_dp_c[k];
+            f_n += usize::from(acc.edges.at_floor(dust));
+            c_n += usize::from(acc.edges.at_ceiling(dust));
+            // From an exact 0, adding 0 where the payout is not the dust changes no bit.
+            dust_paid += if payout_c[k] == dust { w } else { 0.0 };
         }
-        floor_s.push(if m_n > 0 { f_n as f64 / m_n as f64 } else { 0.0 });
-        ceil_s.push(if m_n > 0 { c_n as f64 / m_n as f64 } else { 0.0 });
+        floor_s.push(if m > 0 { f_n as f64 / m as f64 } else { 0.0 });
+        ceil_s.push(if m > 0 { c_n as f64 / m as f64 } else { 0.0 });
         at_floor_all += f_n;
         at_ceiling_all += c_n;
-        miner_rows += m_n;
+        miner_rows += m;
         let order: std::borrow::Cow<[u32]> = match score_orders.get(step).copied().flatten() {
-            Some(o) if o.len() == scores.len() => o.into(),
-            _ => sorted_order(&scores).into(),
+            Some(o) if o.len() == m => o.into(),
+            _ => sorted_order(score_c).into(),
         };
         // One sort of the step's scores serves every bucket: a bucket's members in that order
         // sort its clipped scores too (`max(0)` keeps the order). A NaN score clips out of place.
-        let shared_order = !scores.iter().any(|x| x.is_nan());
+        let shared_order = !score_c.iter().fold(false, |nan, x| nan | x.is_nan());
         if shared_order {
-            for o in by_bucket_order.iter_mut() {
-                o.clear();
-            }
             for &p in order.iter() {
-                let (b, place) = slot[p as usize];
-                by_bucket_order[b as usize].push(place);
+                per_bucket[bucket[p as usize] as usize].by_score.push(p);
             }
         }
         levels.clear();
@@ -538,24 +617,29 @@ pub fn policy_metrics_ordered(
             }
             let s = &mut series[b];
             let acc = &per_bucket[b];
-            let d = &acc.dust;
             cumulative[b] += acc.step_usd;
             s.cumulative_usd.push(cumulative[b]);
-            let Some((lo, hi, sum)) = min_max_sum(d) else {
+            if acc.count == 0 {
                 s.min.push(None);
                 s.mean.push(None);
                 s.max.push(None);
                 s.spearman.push(None);
                 continue;
-            };
+            }
+            let (lo, hi) = (acc.lo, acc.hi);
             s.min.push(Some(lo));
             s.max.push(Some(hi));
-            s.mean.push(Some(sum / d.len() as f64));
-            let clipped = &acc.clipped;
-            s.spearman.push(match d.len() {
+            s.mean.push(Some(acc.sum / acc.count as f64));
+            s.spearman.push(match acc.count {
                 0..3 => None,
-                _ if shared_order => spearman_along(clipped, d, &by_bucket_order[b]),
-                _ => spearman(clipped, d),
+                n if shared_order && !acc.nan_dust && n < 1 << 16 => spearman_within(&clipped, dust_c, &acc.by_score),
+                _ => bucket_spearman_in_row_order(
+                    &clipped,
+                    dust_c,
+                    bucket,
+                    b as u32,
+                    shared_order.then_some(acc.by_score.as_slice()),
+                ),
             });
             // An all-NaN bucket's worst and best are the folds' starting infinities.
             let (worst, best) = if lo.is_nan() { (f64::INFINITY, f64::NEG_INFINITY) } else { (lo, hi) };
@@ -564,7 +648,18 @@ pub fn policy_metrics_ordered(
         let v = violations_of(&mut levels);
         violations += v;
         steps_viol += usize::from(v > 0);
-        if let Some(rho) = spearman_along(&scores, &finals, &order) {
+        // The final weights mostly rise with the score within a bucket: each bucket's members
+        // in score order are the runs their sort merges.
+        let y_runs = if shared_order {
+            runs.clear();
+            for acc in &per_bucket {
+                runs.extend_from_slice(&acc.by_score);
+            }
+            Some(runs.as_slice())
+        } else {
+            None
+        };
+        if let Some(rho) = spearman_along_hinted(score_c, final_w, &order, y_runs) {
             reward_rho.push(rho);
         }
         // Churn: half the L1 move of final weights from the previous step (absent = 0).
@@ -758,6 +853,92 @@ mod tests {
         assert_eq!(m.losers_over_10pct, 1, "b: −20 of a 50 baseline");
         assert_eq!(m.winners[0].hotkey, "a");
         assert_eq!(m.dust_by_bucket["CHALLENGE"].mean, vec![Some(1.5), Some(1.5)]);
+    }
+
+    /// Rows of three miners (two buckets) and the burn over three steps, in exact binary
+    /// fractions so that no sum depends on the order it is taken in.
+    fn three_steps(burn_first: bool, nan_dust: bool) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for step in 0..3 {
+            let mut burn = None;
+            for miner in 0..5u32 {
+                let bucket = match miner {
+                    4 => 2,
+                    0..=2 => 0,
+                    _ => 1,
+                };
+                let score: f64 = [3.0, -1.0, 2.0, 0.5][(miner as usize + step) % 4];
+                let dust = if nan_dust && miner == 1 && step == 1 { f64::NAN } else { 1.0 + score.max(0.0) / 4.0 };
+                let (final_w, payout) = if miner == 4 { (0.25, 0.25) } else { (dust / 8.0, dust) };
+                let row = Row {
+                    step,
+                    miner,
+                    bucket,
+                    window_score: if miner == 4 { 0.0 } else { score },
+                    dust: if miner == 4 { 0.0 } else { dust },
+                    payout,
+                    final_w,
+                    reward_alpha: final_w * 2.0,
+                    reward_usd: final_w * 4.0,
+                    delta_usd: 0.5,
+                    baseline_usd: final_w * 4.0 - 0.5,
+                    debt: if miner == 3 { 0.5 } else { 0.0 },
+                    baseline_dust_paid: 0.25,
+                };
+                match (miner, burn_first) {
+                    (4, true) => burn = Some(row),
+                    _ => rows.push(row),
+                }
+            }
+            if let Some(b) = burn {
+                let at = rows.len() - 4;
+                rows.insert(at, b);
+            }
+        }
+        rows
+    }
+
+    fn three_step_names() -> (Vec<String>, Vec<String>) {
+        (
+            ["a", "b", "c", "d", "burn"].map(String::from).to_vec(),
+            ["CHALLENGE", "MAINCOMP", "burn"].map(String::from).to_vec(),
+        )
+    }
+
+    #[test]
+    fn metrics_do_not_depend_on_where_a_step_holds_the_burn_s_row() {
+        let (miners, buckets) = three_step_names();
+        let names = Names { miners: &miners, buckets: &buckets, burn: Some(4) };
+        let bounds = |b: &str| match b {
+            "CHALLENGE" => (1.0, 2.0),
+            "MAINCOMP" => (3.0, 4.0),
+            _ => (0.0, 0.0),
+        };
+        let last = three_steps(false, false);
+        let first = three_steps(true, false);
+        assert_eq!(first[0].miner, 4, "the burn's row leads each step");
+        let (a, b) = (policy_metrics("p", 3, &last, &names, &bounds), policy_metrics("p", 3, &first, &names, &bounds));
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        assert_eq!(a.burn_share, 0.25);
+        // Step 0: c (score 2) and a (score 3) above b (score −1) in CHALLENGE: ranks agree.
+        assert_eq!(a.dust_by_bucket["CHALLENGE"].spearman[0], Some(1.0));
+        assert!(a.reward_score_spearman.is_some());
+    }
+
+    #[test]
+    fn a_bucket_holding_a_nan_dust_ranks_its_members_in_row_order() {
+        let (miners, buckets) = three_step_names();
+        let names = Names { miners: &miners, buckets: &buckets, burn: Some(4) };
+        let bounds = |b: &str| if b == "burn" { (0.0, 0.0) } else { (1.0, 2.0) };
+        let rows = three_steps(false, true);
+        let m = policy_metrics("p", 3, &rows, &names, &bounds);
+        let members: Vec<&Row> = rows.iter().filter(|r| r.step == 1 && r.bucket == 0).collect();
+        let clipped: Vec<f64> = members.iter().map(|r| r.window_score.max(0.0)).collect();
+        let dust: Vec<f64> = members.iter().map(|r| r.dust).collect();
+        assert!(dust.iter().any(|d| d.is_nan()));
+        let expected = spearman(&clipped, &dust);
+        let got = m.dust_by_bucket["CHALLENGE"].spearman[1];
+        assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits));
     }
 
     #[test]
