@@ -8,9 +8,7 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 /// Indexes of `x` in increasing order (total order). Ties share their mean rank, so the order
 /// among equals does not matter (an unstable sort of contiguous pairs is fine).
 pub fn sorted_order(x: &[f64]) -> Vec<u32> {
-    // The key made once per value instead of twice per comparison (a sweep sorts two steps'
-    // worth of scores and weights per variant and step).
-    let mut pairs: Vec<(i64, u32)> = x.iter().enumerate().map(|(i, v)| (order_key(*v), i as u32)).collect();
+    let mut pairs = keyed(x, 0..x.len() as u32);
     pairs.sort_unstable_by_key(|p| p.0);
     pairs.into_iter().map(|p| p.1).collect()
 }
@@ -18,15 +16,20 @@ pub fn sorted_order(x: &[f64]) -> Vec<u32> {
 /// An order that sorts `x` (without NaNs) from an arrangement of all its indexes in a few
 /// ascending runs: a stable sort finds the runs and merges them.
 fn sorted_from(x: &[f64], runs: &[u32]) -> Vec<u32> {
-    let mut pairs: Vec<(i64, u32)> = runs.iter().map(|&i| (order_key(x[i as usize]), i)).collect();
+    let mut pairs = keyed(x, runs.iter().copied());
     pairs.sort_by_key(|p| p.0);
     pairs.into_iter().map(|p| p.1).collect()
 }
 
-/// `f64::total_cmp`'s own integer key: integers compare as the floats do under it.
-fn order_key(v: f64) -> i64 {
-    let b = v.to_bits() as i64;
-    b ^ (((b >> 63) as u64) >> 1) as i64
+/// The indexes `at`, each with `f64::total_cmp`'s own integer key of its value (integers
+/// compare as the floats do under it): made once per value instead of twice per comparison (a
+/// sweep sorts two steps' worth of scores and weights per variant and step).
+fn keyed(x: &[f64], at: impl Iterator<Item = u32>) -> Vec<(i64, u32)> {
+    at.map(|i| {
+        let b = x[i as usize].to_bits() as i64;
+        (b ^ (((b >> 63) as u64) >> 1) as i64, i)
+    })
+    .collect()
 }
 
 /// Average ranks of `v` given an order that sorts it. Each run of equal values is found by
@@ -249,7 +252,7 @@ pub fn spearman_within(x: &[f64], y: &[f64], sample: &[u32]) -> Option<f64> {
 }
 
 /// Whether any value is NaN, without an early exit (a pass the compiler vectorises).
-fn has_nan(v: &[f64]) -> bool {
+pub fn has_nan(v: &[f64]) -> bool {
     v.iter().fold(false, |acc, x| acc | x.is_nan())
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::stats::{gini, sorted_order, spearman, spearman_along, spearman_along_hinted, spearman_within};
+use crate::stats::{gini, has_nan, sorted_order, spearman, spearman_along, spearman_along_hinted, spearman_within};
 
 /// One row of the long table, as the metrics need it. Hotkeys and buckets are dense ids
 /// into the name tables passed alongside, so a sweep's thousands of variants stay cheap.
@@ -250,22 +250,29 @@ impl<'a> StepCols<'a> {
         }
     }
 
+    /// The columns as [`StepCols::of`] takes them: the two ids, then the ten values.
+    pub fn columns(&self) -> ([&'a [u32]; 2], [&'a [f64]; 10]) {
+        (
+            [self.miner, self.bucket],
+            [
+                self.window_score,
+                self.dust,
+                self.payout,
+                self.final_w,
+                self.debt,
+                self.reward_alpha,
+                self.reward_usd,
+                self.delta_usd,
+                self.baseline_usd,
+                self.baseline_dust_paid,
+            ],
+        )
+    }
+
     /// Rows `at` of every column.
     pub fn slice(&self, at: std::ops::Range<usize>) -> StepCols<'a> {
-        StepCols {
-            miner: &self.miner[at.clone()],
-            bucket: &self.bucket[at.clone()],
-            window_score: &self.window_score[at.clone()],
-            dust: &self.dust[at.clone()],
-            payout: &self.payout[at.clone()],
-            final_w: &self.final_w[at.clone()],
-            debt: &self.debt[at.clone()],
-            reward_alpha: &self.reward_alpha[at.clone()],
-            reward_usd: &self.reward_usd[at.clone()],
-            delta_usd: &self.delta_usd[at.clone()],
-            baseline_usd: &self.baseline_usd[at.clone()],
-            baseline_dust_paid: &self.baseline_dust_paid[at],
-        }
+        let (ids, values) = self.columns();
+        StepCols::of(ids.map(|c| &c[at.clone()]), values.map(|c| &c[at.clone()]))
     }
 }
 
@@ -454,22 +461,11 @@ struct Apart {
 impl Apart {
     fn gather<'s>(&'s mut self, all: &StepCols, burn: Option<u32>) -> StepCols<'s> {
         let keep: Vec<usize> = (0..all.miner.len()).filter(|&k| Some(all.miner[k]) != burn).collect();
-        for (to, from) in self.ids.iter_mut().zip([all.miner, all.bucket]) {
+        let (ids, values) = all.columns();
+        for (to, from) in self.ids.iter_mut().zip(ids) {
             to.clear();
             to.extend(keep.iter().map(|&k| from[k]));
         }
-        let values = [
-            all.window_score,
-            all.dust,
-            all.payout,
-            all.final_w,
-            all.debt,
-            all.reward_alpha,
-            all.reward_usd,
-            all.delta_usd,
-            all.baseline_usd,
-            all.baseline_dust_paid,
-        ];
         for (to, from) in self.cols.iter_mut().zip(values) {
             to.clear();
             to.extend(keep.iter().map(|&k| from[k]));
@@ -604,7 +600,7 @@ pub fn policy_metrics_ordered(
         };
         // One sort of the step's scores serves every bucket: a bucket's members in that order
         // sort its clipped scores too (`max(0)` keeps the order). A NaN score clips out of place.
-        let shared_order = !score_c.iter().fold(false, |nan, x| nan | x.is_nan());
+        let shared_order = !has_nan(score_c);
         if shared_order {
             for &p in order.iter() {
                 per_bucket[bucket[p as usize] as usize].by_score.push(p);
