@@ -5,10 +5,31 @@ use super::config::CollateralRule;
 /// Which members of the bucket get weight 0. `scores` and `collateral` are in file order;
 /// the sort is stable, so ties keep file order, exactly as production's `sorted` does.
 pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<bool> {
+    let mut out = Vec::new();
+    zeroed_into(rule, scores, collateral, &mut Buffers::default(), &mut out);
+    out
+}
+
+/// What [`zeroed_into`] works in, kept by a caller that ranks a bucket at every step.
+#[derive(Default)]
+pub struct Buffers {
+    tiers: Vec<u8>,
+    others: Vec<usize>,
+}
+
+/// [`zeroed`] into `out` (cleared first), in `buffers`.
+pub fn zeroed_into(
+    rule: &CollateralRule,
+    scores: &[f64],
+    collateral: &[f64],
+    buffers: &mut Buffers,
+    out: &mut Vec<bool>,
+) {
     let n = scores.len();
-    let mut out = vec![false; n];
+    out.clear();
+    out.resize(n, false);
     if n < 2 {
-        return out;
+        return;
     }
     // A miner's tier: 0 without collateral (or a non-finite one), 1 under the minimum, 2 at
     // or above it. Without branches: the tiers follow the data, and a walk sorts buckets of
@@ -17,12 +38,15 @@ pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<
         let has = c.is_finite() & (c > 0.0);
         u8::from(has) + u8::from(has & (c.partial_cmp(&rule.min_collateral_usd) != Some(std::cmp::Ordering::Less)))
     };
-    let tiers: Vec<u8> = (0..n).map(|i| tier(collateral.get(i).copied().unwrap_or(0.0))).collect();
+    let Buffers { tiers, others } = buffers;
+    tiers.clear();
+    tiers.extend((0..n).map(|i| tier(collateral.get(i).copied().unwrap_or(0.0))));
     let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
     // Every zero-collateral miner is zeroed; then, up to the target, the first others in
     // production's stable order (tier, then score; ties in file order). The target is at most
     // `cap`, so those few are selected rather than the whole bucket sorted.
-    let mut others: Vec<usize> = vec![0; n];
+    others.clear();
+    others.resize(n, 0);
     let mut kept = 0;
     for i in 0..n {
         out[i] = tiers[i] == 0;
@@ -41,7 +65,6 @@ pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<
             out[i] = true;
         }
     }
-    out
 }
 
 #[cfg(test)]

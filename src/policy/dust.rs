@@ -80,10 +80,6 @@ pub fn dust_weights(policy: &DustPolicy, buckets: &[Status], scores: &[f64], col
 
 /// [`dust_weights`] with the bucket grouping done once by the caller (a replay shares it
 /// across policies).
-///
-/// Every replay step of every policy comes through here, so a bucket's scores, positions and
-/// collateral flags go into buffers reused across the step's buckets: allocated per bucket,
-/// they were most of this function's time in a sweep.
 pub fn dust_weights_grouped<B: std::borrow::Borrow<Status>>(
     policy: &DustPolicy,
     groups: &[(B, Vec<usize>)],
@@ -91,43 +87,73 @@ pub fn dust_weights_grouped<B: std::borrow::Borrow<Status>>(
     collateral: &[f64],
 ) -> Vec<f64> {
     let mut weights = vec![0.0; scores.len()];
-    let (mut raw, mut clamped, mut position) = (Vec::new(), Vec::new(), Vec::new());
+    let mut scratch = Scratch::default();
     for (bucket, members) in groups {
-        let bucket: &Status = bucket.borrow();
-        let floor = policy.floor_multiplier(bucket) * policy.dust;
-        if policy.scaling == Scaling::Static {
-            for &i in members {
-                weights[i] = floor;
-            }
-            continue;
-        }
-        let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
-        raw.clear();
-        raw.extend(members.iter().map(|&i| scores[i]));
-        clamped.clear();
-        clamped.extend(raw.iter().map(|s| s.max(0.0)));
-        let zeroed = match &policy.collateral {
-            Some(rule) if rule.bucket == bucket.as_str() => {
-                let coll: Vec<f64> = members.iter().map(|&i| collateral.get(i).copied().unwrap_or(0.0)).collect();
-                let ranked = if policy.negative == Negative::Penalize { &raw } else { &clamped };
-                Some(collateral::zeroed(rule, ranked, &coll))
-            }
-            _ => None,
-        };
-        positions(policy, &raw, &clamped, &mut position);
-        for (k, &i) in members.iter().enumerate() {
-            weights[i] = if zeroed.as_ref().is_some_and(|z| z[k]) {
-                0.0
-            } else {
-                match position[k] {
-                    // Production's exact expression: floor + normalized × (ceiling − floor).
-                    Some(u) => floor + (u * (ceiling - floor)),
-                    None => floor,
-                }
-            };
-        }
+        let coll = |k: usize| collateral.get(members[k]).copied().unwrap_or(0.0);
+        let put = |k: usize, w: f64| weights[members[k]] = w;
+        bucket_dust(policy, bucket.borrow(), members.len(), |k| scores[members[k]], coll, &mut scratch, put);
     }
     weights
+}
+
+/// What [`bucket_dust`] works in. Every replay step of every policy scales its buckets, so a
+/// bucket's scores, positions and collateral flags go into buffers reused across buckets and
+/// steps: allocated per bucket, they were most of the dust's time in a sweep.
+#[derive(Default)]
+pub struct Scratch {
+    raw: Vec<f64>,
+    clamped: Vec<f64>,
+    position: Vec<Option<f64>>,
+    collateral: Vec<f64>,
+    zeroed: Vec<bool>,
+    ranking: collateral::Buffers,
+}
+
+/// The dust weight of each of one bucket's `n` members, given to `put(k, weight)`, member `k`
+/// having window score `score(k)` and collateral `collateral(k)` (USD).
+pub fn bucket_dust(
+    policy: &DustPolicy,
+    bucket: &Status,
+    n: usize,
+    score: impl Fn(usize) -> f64,
+    collateral: impl Fn(usize) -> f64,
+    scratch: &mut Scratch,
+    mut put: impl FnMut(usize, f64),
+) {
+    let floor = policy.floor_multiplier(bucket) * policy.dust;
+    if policy.scaling == Scaling::Static {
+        (0..n).for_each(|k| put(k, floor));
+        return;
+    }
+    let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
+    let Scratch { raw, clamped, position, collateral: coll, zeroed, ranking } = scratch;
+    raw.clear();
+    raw.extend((0..n).map(score));
+    clamped.clear();
+    clamped.extend(raw.iter().map(|s| s.max(0.0)));
+    let ruled = match &policy.collateral {
+        Some(rule) if rule.bucket == bucket.as_str() => {
+            coll.clear();
+            coll.extend((0..n).map(collateral));
+            let ranked = if policy.negative == Negative::Penalize { &raw } else { &clamped };
+            collateral::zeroed_into(rule, ranked, coll, ranking, zeroed);
+            true
+        }
+        _ => false,
+    };
+    positions(policy, raw, clamped, position);
+    for (k, u) in position.iter().enumerate() {
+        let w = if ruled && zeroed[k] {
+            0.0
+        } else {
+            match u {
+                // Production's exact expression: floor + normalized × (ceiling − floor).
+                Some(u) => floor + (u * (ceiling - floor)),
+                None => floor,
+            }
+        };
+        put(k, w);
+    }
 }
 
 /// Where each member sits between floor (0) and ceiling (1), into `out`; `None` means exactly

@@ -328,22 +328,13 @@ impl<'a> Engine<'a> {
     }
 
     /// What every step of `range` shares across policies (presence, buckets, collateral,
-    /// window scores, the open loop's debt, the emission facts), steps in parallel. Each
+    /// window scores, the open loop's debt, the emission facts): the set-up over `range`
+    /// (each miner's span and side-table rows, last month's earnings), then `drive` with the
+    /// function that makes one step's [`Shared`]. A caller that consumes steps as they come
+    /// (the replay of one policy, a digest) computes them in chunks or one at a time. Each
     /// miner's entries depend on its own ledger only, so the prelude of a population and of
     /// miners added to it can be computed apart and joined (the attack's incremental path).
-    pub(crate) fn prelude(
-        &self,
-        store: &Store,
-        range: std::ops::Range<usize>,
-        data_end: i64,
-    ) -> Result<Vec<Shared>, crate::error::InputError> {
-        self.prelude_with(store, range.clone(), data_end, |step| each_step(&self.steps[range], store, step))
-    }
-
-    /// The prelude's set-up over `range` (each miner's span and side-table rows, last month's
-    /// earnings), then `drive` with the function that makes one step's [`Shared`]: a caller
-    /// that consumes steps as they come (the replay of one policy) computes them in chunks.
-    fn prelude_with<R>(
+    pub(crate) fn prelude_with<R>(
         &self,
         store: &Store,
         range: std::ops::Range<usize>,

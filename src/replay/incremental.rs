@@ -15,7 +15,7 @@
 //! Not every policy allows it ([`unsupported`] says why); the attack then replays in full.
 
 use super::emission::{DEFAULT_ALPHA_USD, DEFAULT_POOL, Source};
-use super::engine::{Engine, Feedback, smooth};
+use super::engine::{Engine, Feedback, Shared, smooth};
 use super::sources::History;
 use crate::error::InputError;
 use crate::ledger::Status;
@@ -23,7 +23,7 @@ use crate::ledger::metagraph::MetagraphSeries;
 use crate::ledger::store::{AsOf, Store};
 use crate::policy::DustPolicy;
 use crate::policy::config::Smoothing;
-use crate::policy::dust::dust_weights_grouped;
+use crate::policy::dust::{Scratch, bucket_dust, dust_weights_grouped};
 use crate::policy::payout::{self, Debt, MonthPaid, Monthly};
 use crate::time::{CHECKPOINT_MS, MS_PER_DAY, Month};
 
@@ -88,6 +88,11 @@ pub struct Digest {
     /// only when the emission model derives it from the ledgers.
     received: Vec<f64>,
     rate: Vec<f64>,
+    /// Per step, the sums the emission model takes over the step's entries, population
+    /// first: Σ received, and Σ and count of the known rates. A walk goes on from the
+    /// population's (a sum in order is a fold, so going on from its prefix is the sum).
+    received_sum: Vec<f64>,
+    rate_sum: Vec<(f64, usize)>,
     /// Per step: whether the debt side is active.
     active: Vec<bool>,
     /// Checkpoints of miner `m` are `cp_offsets[m]..cp_offsets[m + 1]` (closed loop only).
@@ -113,24 +118,25 @@ impl Digest {
         engine.metagraph = setup.metagraph;
         engine.set_emission(setup.pool, setup.price);
         engine.feedback = setup.feedback;
-        let shared = engine.prelude(store, 0..setup.steps.len(), setup.data_end)?;
         let model = payout::model(&setup.policy.payout)?;
         let monthly = model.monthly();
         let closed = setup.closed();
-        let n: usize = shared.iter().map(|sh| sh.present.len()).sum();
+        let n_steps = setup.steps.len();
         let mut d = Digest {
-            offsets: Vec::with_capacity(shared.len() + 1),
-            miner: Vec::with_capacity(n),
-            bucket: Vec::with_capacity(n),
+            offsets: Vec::with_capacity(n_steps + 1),
+            miner: Vec::new(),
+            bucket: Vec::new(),
             statuses: Vec::new(),
-            collateral: Vec::with_capacity(n),
-            score: Vec::with_capacity(n),
-            debt: Vec::with_capacity(n),
-            dust0: Vec::with_capacity(n),
-            groups: Vec::with_capacity(shared.len()),
+            collateral: Vec::new(),
+            score: Vec::new(),
+            debt: Vec::new(),
+            dust0: Vec::new(),
+            groups: Vec::with_capacity(n_steps),
             received: Vec::new(),
             rate: Vec::new(),
-            active: Vec::with_capacity(shared.len()),
+            received_sum: Vec::with_capacity(n_steps),
+            rate_sum: Vec::with_capacity(n_steps),
+            active: Vec::with_capacity(n_steps),
             cp_offsets: vec![0],
             ts: Vec::new(),
             earning: Vec::new(),
@@ -140,60 +146,15 @@ impl Digest {
         };
         d.offsets.push(0);
         let start_ms = setup.steps.first().copied().unwrap_or(i64::MIN);
-        for (sh, &t) in shared.iter().zip(setup.steps) {
-            let view = AsOf::of_subset(store, &sh.present, t);
-            d.miner.extend(sh.present.iter().map(|&m| m as u32));
-            for b in &sh.buckets {
-                let id = match d.statuses.iter().position(|x| x == b) {
-                    Some(i) => i,
-                    None => {
-                        d.statuses.push(b.clone());
-                        d.statuses.len() - 1
-                    }
-                };
-                d.bucket.push(u8::try_from(id).map_err(|_| InputError::Usage("more than 256 buckets".into()))?);
-            }
-            d.collateral.extend_from_slice(&sh.collateral);
-            d.score.extend_from_slice(&sh.scores[sh.score_index(0)]);
-            d.dust0.extend(dust_weights_grouped(
-                setup.policy,
-                &sh.groups,
-                &sh.scores[sh.score_index(0)],
-                &sh.collateral,
-            ));
-            let step_start = d.offsets[d.offsets.len() - 1];
-            d.groups.push(
-                sh.groups
-                    .iter()
-                    .map(|(_, m)| (d.bucket[step_start + m[0]], m.iter().map(|&k| k as u32).collect()))
-                    .collect(),
-            );
-            if *setup.pool == Source::Ledgers {
-                d.received.extend((0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)));
-            }
-            if *setup.price == Source::Ledgers {
-                d.rate.extend((0..view.len()).map(|k| view.alpha_usd_at(k).unwrap_or(f64::NAN)));
-            }
-            match (closed, monthly) {
-                (true, Some(m)) => {
-                    d.active.push(m.active(t));
-                    // The prelude's own figure where it computed one (any monthly closed loop).
-                    let needed = |k: usize| sh.needed.get(k).copied().unwrap_or_else(|| Monthly::needed(&view, k));
-                    d.debt.extend((0..view.len()).map(|k| if view.has_checkpoints(k) { needed(k) } else { f64::NAN }));
-                }
-                _ => match &sh.debts[0] {
-                    Debt::Remaining(r) => {
-                        d.active.push(true);
-                        d.debt.extend_from_slice(r);
-                    }
-                    _ => {
-                        d.active.push(false);
-                        d.debt.extend(std::iter::repeat_n(0.0, view.len()));
-                    }
-                },
-            }
-            d.offsets.push(d.miner.len());
-        }
+        // Steps one at a time, each appended and dropped: a candidate's few added miners are
+        // digested once per candidate, where a year of per-step tables held at once cost
+        // more in allocation than the steps themselves.
+        engine.prelude_with(store, 0..n_steps, setup.data_end, |step| {
+            setup.steps.iter().try_for_each(|&t| {
+                let sh = step(t)?;
+                d.append(setup, store, &sh, t, closed, monthly)
+            })
+        })?;
         // The checkpoints only a closed loop reads (an open loop keeps their count: none).
         for s in &store.miners {
             d.first.push(if s.contiguous { s.ts.first().copied() } else { None });
@@ -206,6 +167,70 @@ impl Digest {
             d.cp_offsets.push(d.ts.len());
         }
         Ok(d)
+    }
+
+    /// Appends step `t`'s entries from the prelude's `sh`.
+    fn append(
+        &mut self,
+        setup: &Setup,
+        store: &Store,
+        sh: &Shared,
+        t: i64,
+        closed: bool,
+        monthly: Option<&Monthly>,
+    ) -> Result<(), InputError> {
+        let d = self;
+        let view = AsOf::of_subset(store, &sh.present, t);
+        d.miner.extend(sh.present.iter().map(|&m| m as u32));
+        for b in &sh.buckets {
+            let id = match d.statuses.iter().position(|x| x == b) {
+                Some(i) => i,
+                None => {
+                    d.statuses.push(b.clone());
+                    d.statuses.len() - 1
+                }
+            };
+            d.bucket.push(u8::try_from(id).map_err(|_| InputError::Usage("more than 256 buckets".into()))?);
+        }
+        d.collateral.extend_from_slice(&sh.collateral);
+        d.score.extend_from_slice(&sh.scores[sh.score_index(0)]);
+        d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, &sh.scores[sh.score_index(0)], &sh.collateral));
+        let step_start = d.offsets[d.offsets.len() - 1];
+        d.groups.push(
+            sh.groups
+                .iter()
+                .map(|(_, m)| (d.bucket[step_start + m[0]], m.iter().map(|&k| k as u32).collect()))
+                .collect(),
+        );
+        if *setup.pool == Source::Ledgers {
+            d.received.extend((0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)));
+            d.received_sum.push(d.received[step_start..].iter().sum());
+        }
+        if *setup.price == Source::Ledgers {
+            d.rate.extend((0..view.len()).map(|k| view.alpha_usd_at(k).unwrap_or(f64::NAN)));
+            let known = || d.rate[step_start..].iter().filter(|x| !x.is_nan());
+            d.rate_sum.push((known().sum(), known().count()));
+        }
+        match (closed, monthly) {
+            (true, Some(m)) => {
+                d.active.push(m.active(t));
+                // The prelude's own figure where it computed one (any monthly closed loop).
+                let needed = |k: usize| sh.needed.get(k).copied().unwrap_or_else(|| Monthly::needed(&view, k));
+                d.debt.extend((0..view.len()).map(|k| if view.has_checkpoints(k) { needed(k) } else { f64::NAN }));
+            }
+            _ => match &sh.debts[0] {
+                Debt::Remaining(r) => {
+                    d.active.push(true);
+                    d.debt.extend_from_slice(r);
+                }
+                _ => {
+                    d.active.push(false);
+                    d.debt.extend(std::iter::repeat_n(0.0, view.len()));
+                }
+            },
+        }
+        d.offsets.push(d.miner.len());
+        Ok(())
     }
 
     fn miners(&self) -> usize {
@@ -327,7 +352,7 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     let width = policy.ceiling_width_of(&target) * policy.dust;
     let step_days = setup.step_ms as f64 / MS_PER_DAY as f64;
     let mut dust: Vec<f64> = Vec::new();
-    let (mut scores, mut coll, mut members) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut members, mut scratch) = (Vec::new(), Scratch::default());
     let mut sums = Sums::default();
     let mut spare: Vec<f64> = Vec::new();
     // Payments are never negative when the pool and price are not (weights never are).
@@ -363,18 +388,15 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
             }
             members.extend(b.clone().filter(|&f| extra.status(f) == status).map(|f| np_here + f - b.start));
             let at = |k: usize| if k < np_here { (pop, a.start + k) } else { (extra, b.start + k - np_here) };
-            scores.clear();
-            coll.clear();
-            for &k in &members {
-                let (d, e) = at(k);
-                scores.push(d.score[e]);
-                coll.push(d.collateral[e]);
-            }
-            let group = [(status, (0..members.len()).collect::<Vec<_>>())];
-            let again = dust_weights_grouped(policy, &group, &scores, &coll);
-            for (w, &k) in again.into_iter().zip(&members) {
-                dust[k] = w;
-            }
+            let score = |i: usize| {
+                let (d, e) = at(members[i]);
+                d.score[e]
+            };
+            let coll = |i: usize| {
+                let (d, e) = at(members[i]);
+                d.collateral[e]
+            };
+            bucket_dust(policy, status, members.len(), score, coll, &mut scratch, |i, w| dust[members[i]] = w);
         }
         if smoothing {
             present.clear();
@@ -424,15 +446,15 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         let price = match setup.price {
             Source::Constant(x) => *x,
             Source::Ledgers => {
-                let rates = || pop.rate[a.clone()].iter().chain(&extra.rate[b.clone()]).filter(|x| !x.is_nan());
-                let n = rates().count();
-                if n == 0 { DEFAULT_ALPHA_USD } else { rates().sum::<f64>() / n as f64 }
+                let more = extra.rate[b.clone()].iter().filter(|x| !x.is_nan());
+                let (sum, n) = more.fold(pop.rate_sum[s], |(sum, n), x| (sum + x, n + 1));
+                if n == 0 { DEFAULT_ALPHA_USD } else { sum / n as f64 }
             }
         };
         let pool = match setup.pool {
             Source::Constant(x) => *x,
             Source::Ledgers => {
-                let got: f64 = pop.received[a.clone()].iter().chain(&extra.received[b.clone()]).sum();
+                let got = extra.received[b.clone()].iter().fold(pop.received_sum[s], |acc, x| acc + x);
                 let share = pay.final_w.iter().fold(0.0, |acc, w| acc + w);
                 if share > 1e-12 && got > 0.0 { got / share / step_days } else { DEFAULT_POOL }
             }
