@@ -190,6 +190,9 @@ struct Miner {
     /// Status to return to if a plagiarism review clears.
     before_plagiarism: Status,
     checkpoints: Vec<Checkpoint>,
+    /// Each checkpoint's 12-hour return on the one before (the first on 1): the score reads
+    /// the last 60 at every day of every run, and dividing them again was most of it.
+    returns: Vec<f64>,
     /// (checkpoint index, status) at each status change, for back-filling.
     status_changes: Vec<(usize, Status)>,
     alive: bool,
@@ -279,6 +282,7 @@ fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status
         peak: 1.0,
         before_plagiarism: status.clone(),
         checkpoints: Vec::new(),
+        returns: Vec::new(),
         status_changes: vec![(0, status)],
         alive: true,
     }
@@ -299,10 +303,8 @@ impl Miner {
         let n = self.checkpoints.len();
         let w = n.min(60);
         let base = if n > 60 { self.checkpoints[n - 61].portfolio_return } else { 1.0 };
-        let (mut prev, mut sum, mut sum2) = (base, 0.0, 0.0);
-        for c in &self.checkpoints[n - w..] {
-            let r = c.portfolio_return / prev - 1.0;
-            prev = c.portfolio_return;
+        let (mut sum, mut sum2) = (0.0, 0.0);
+        for &r in &self.returns[n - w..] {
             sum += r;
             sum2 += r * r;
         }
@@ -418,6 +420,7 @@ impl Sim<'_> {
         // reallocates and copies (half of a population's generation time).
         let left = (self.p.days as usize * 2).saturating_sub(k);
         m.checkpoints.reserve_exact(left);
+        m.returns.reserve_exact(left);
         let mut series = Series::new(&m.hotkey);
         series.reserve(left);
         self.store.miners.push(series);
@@ -576,7 +579,10 @@ pub fn generate(p: &PopulationParams) -> Population {
                 cp.total_penalty = 0.0;
             }
             cp.status = sim.miners[mi].status.clone();
-            sim.miners[mi].checkpoints.push(cp);
+            let m = &mut sim.miners[mi];
+            let prev = m.checkpoints.last().map_or(1.0, |c| c.portfolio_return);
+            m.returns.push(cp.portfolio_return / prev - 1.0);
+            m.checkpoints.push(cp);
             if eliminated {
                 sim.eliminate(slot, k, "drawdown");
             }

@@ -83,7 +83,13 @@ pub struct Digest {
     dust0: Vec<f64>,
     /// Per step, each bucket's entries (as indexes within the step), buckets in order of first
     /// appearance.
-    groups: Vec<Vec<(u8, Vec<u32>)>>,
+    groups: Vec<Vec<(u8, std::ops::Range<usize>)>>,
+    /// The groups' members (indexes within the step), with their window scores and
+    /// collateral, bucket by bucket: a walk scales a bucket an adversary joins from these
+    /// runs instead of gathering the members' entries at every step.
+    grouped: Vec<u32>,
+    grouped_score: Vec<f64>,
+    grouped_collateral: Vec<f64>,
     /// Per entry, alpha received over (t, t + step] and alpha → USD (NaN: unknown), each
     /// only when the emission model derives it from the ledgers.
     received: Vec<f64>,
@@ -132,6 +138,9 @@ impl Digest {
             debt: Vec::new(),
             dust0: Vec::new(),
             groups: Vec::with_capacity(n_steps),
+            grouped: Vec::new(),
+            grouped_score: Vec::new(),
+            grouped_collateral: Vec::new(),
             received: Vec::new(),
             rate: Vec::new(),
             received_sum: Vec::with_capacity(n_steps),
@@ -196,12 +205,15 @@ impl Digest {
         d.score.extend_from_slice(&sh.scores[sh.score_index(0)]);
         d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, &sh.scores[sh.score_index(0)], &sh.collateral));
         let step_start = d.offsets[d.offsets.len() - 1];
-        d.groups.push(
-            sh.groups
-                .iter()
-                .map(|(_, m)| (d.bucket[step_start + m[0]], m.iter().map(|&k| k as u32).collect()))
-                .collect(),
-        );
+        let mut groups = Vec::with_capacity(sh.groups.len());
+        for (_, m) in &sh.groups {
+            let from = d.grouped.len();
+            d.grouped.extend(m.iter().map(|&k| k as u32));
+            d.grouped_score.extend(m.iter().map(|&k| d.score[step_start + k]));
+            d.grouped_collateral.extend(m.iter().map(|&k| d.collateral[step_start + k]));
+            groups.push((d.bucket[step_start + m[0]], from..d.grouped.len()));
+        }
+        d.groups.push(groups);
         if *setup.pool == Source::Ledgers {
             d.received.extend((0..view.len()).map(|k| view.alpha_received(k, t + 1, t + setup.step_ms)));
             d.received_sum.push(d.received[step_start..].iter().sum());
@@ -352,7 +364,7 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     let width = policy.ceiling_width_of(&target) * policy.dust;
     let step_days = setup.step_ms as f64 / MS_PER_DAY as f64;
     let mut dust: Vec<f64> = Vec::new();
-    let (mut members, mut scratch) = (Vec::new(), Scratch::default());
+    let (mut added, mut scratch) = (Vec::new(), Scratch::default());
     let mut sums = Sums::default();
     let mut spare: Vec<f64> = Vec::new();
     // Payments are never negative when the pool and price are not (weights never are).
@@ -382,21 +394,22 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
                 continue;
             }
             done.push(status);
-            members.clear();
-            if let Some((_, m)) = pop.groups[s].iter().find(|(id, _)| pop.statuses[*id as usize] == *status) {
-                members.extend(m.iter().map(|&k| k as usize));
-            }
-            members.extend(b.clone().filter(|&f| extra.status(f) == status).map(|f| np_here + f - b.start));
-            let at = |k: usize| if k < np_here { (pop, a.start + k) } else { (extra, b.start + k - np_here) };
-            let score = |i: usize| {
-                let (d, e) = at(members[i]);
-                d.score[e]
+            // The population's members of the bucket, then the added ones (entries of `extra`).
+            let own = match pop.groups[s].iter().find(|(id, _)| pop.statuses[*id as usize] == *status) {
+                Some((_, r)) => r.clone(),
+                None => 0..0,
             };
-            let coll = |i: usize| {
-                let (d, e) = at(members[i]);
-                d.collateral[e]
+            let k0 = own.len();
+            added.clear();
+            added.extend(b.clone().filter(|&f| extra.status(f) == status));
+            let score = |i: usize| if i < k0 { pop.grouped_score[own.start + i] } else { extra.score[added[i - k0]] };
+            let coll =
+                |i: usize| if i < k0 { pop.grouped_collateral[own.start + i] } else { extra.collateral[added[i - k0]] };
+            let put = |i: usize, w: f64| {
+                let k = if i < k0 { pop.grouped[own.start + i] as usize } else { np_here + added[i - k0] - b.start };
+                dust[k] = w;
             };
-            bucket_dust(policy, status, members.len(), score, coll, &mut scratch, |i, w| dust[members[i]] = w);
+            bucket_dust(policy, status, k0 + added.len(), score, coll, &mut scratch, put);
         }
         if smoothing {
             present.clear();
