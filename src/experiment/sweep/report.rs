@@ -271,7 +271,7 @@ pub fn write(
     svgs.push((title, svg));
 
     let mut html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>dustlab sweep: {n}</title>\n<style>body{{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse;font-size:.85em}}th,td{{border:1px solid #999;padding:.2em .5em}}svg{{max-width:100%;height:auto}}pre{{background:#f4f4f4;padding:.8em}}</style>\n</head>\n<body>\n<h1>dustlab sweep: {n}</h1>\n<p>{v} variants, {r} rows. The Pareto front maximises alignment and minimises exploitability, churn and burn share (means over runs).</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>dustlab sweep: {n}</title>\n<style>body{{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse;font-size:.85em}}th,td{{border:1px solid #999;padding:.2em .5em}}svg{{max-width:100%;height:auto}}pre{{background:#f4f4f4;padding:.8em;white-space:pre-wrap;overflow-wrap:anywhere}}</style>\n</head>\n<body>\n<h1>dustlab sweep: {n}</h1>\n<p>{v} variants, {r} rows. The Pareto front maximises alignment and minimises exploitability, churn and burn share (means over runs).</p>\n",
         n = esc(name),
         v = variants.len(),
         r = rows.len()
