@@ -73,8 +73,6 @@ pub struct Digest {
     /// The entry's bucket, as an index into `statuses`.
     bucket: Vec<u8>,
     statuses: Vec<Status>,
-    collateral: Vec<f64>,
-    score: Vec<f64>,
     /// Open loop: the model's remaining USD. Closed loop: what the miner earned last month
     /// (NaN for a ledger without checkpoints, which is owed nothing).
     debt: Vec<f64>,
@@ -133,8 +131,6 @@ impl Digest {
             miner: Vec::new(),
             bucket: Vec::new(),
             statuses: Vec::new(),
-            collateral: Vec::new(),
-            score: Vec::new(),
             debt: Vec::new(),
             dust0: Vec::new(),
             groups: Vec::with_capacity(n_steps),
@@ -201,16 +197,15 @@ impl Digest {
             };
             d.bucket.push(u8::try_from(id).map_err(|_| InputError::Usage("more than 256 buckets".into()))?);
         }
-        d.collateral.extend_from_slice(&sh.collateral);
-        d.score.extend_from_slice(&sh.scores[sh.score_index(0)]);
-        d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, &sh.scores[sh.score_index(0)], &sh.collateral));
+        let scores = &sh.scores[sh.score_index(0)];
+        d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, scores, &sh.collateral));
         let step_start = d.offsets[d.offsets.len() - 1];
         let mut groups = Vec::with_capacity(sh.groups.len());
         for (_, m) in &sh.groups {
             let from = d.grouped.len();
             d.grouped.extend(m.iter().map(|&k| k as u32));
-            d.grouped_score.extend(m.iter().map(|&k| d.score[step_start + k]));
-            d.grouped_collateral.extend(m.iter().map(|&k| d.collateral[step_start + k]));
+            d.grouped_score.extend(m.iter().map(|&k| scores[k]));
+            d.grouped_collateral.extend(m.iter().map(|&k| sh.collateral[k]));
             groups.push((d.bucket[step_start + m[0]], from..d.grouped.len()));
         }
         d.groups.push(groups);
@@ -271,6 +266,12 @@ impl Digest {
             Some(first) => first + (c - self.cp_offsets[m]) as i64 * CHECKPOINT_MS,
             None => self.ts[c],
         }
+    }
+
+    /// Where step `s`'s members of bucket `status` lie in `grouped` (empty: none).
+    fn group(&self, s: usize, status: &Status) -> std::ops::Range<usize> {
+        let found = self.groups[s].iter().find(|(id, _)| self.statuses[*id as usize] == *status);
+        found.map_or(0..0, |(_, r)| r.clone())
     }
 
     fn status(&self, e: usize) -> &Status {
@@ -364,7 +365,7 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
     let width = policy.ceiling_width_of(&target) * policy.dust;
     let step_days = setup.step_ms as f64 / MS_PER_DAY as f64;
     let mut dust: Vec<f64> = Vec::new();
-    let (mut added, mut scratch) = (Vec::new(), Scratch::default());
+    let mut scratch = Scratch::default();
     let mut sums = Sums::default();
     let mut spare: Vec<f64> = Vec::new();
     // Payments are never negative when the pool and price are not (weights never are).
@@ -394,22 +395,24 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
                 continue;
             }
             done.push(status);
-            // The population's members of the bucket, then the added ones (entries of `extra`).
-            let own = match pop.groups[s].iter().find(|(id, _)| pop.statuses[*id as usize] == *status) {
-                Some((_, r)) => r.clone(),
-                None => 0..0,
-            };
+            // The population's members of the bucket, then the added ones: member `i` is
+            // `pop`'s `own.start + i` below `k0`, then `extra`'s from `more.start`.
+            let (own, more) = (pop.group(s, status), extra.group(s, status));
             let k0 = own.len();
-            added.clear();
-            added.extend(b.clone().filter(|&f| extra.status(f) == status));
-            let score = |i: usize| if i < k0 { pop.grouped_score[own.start + i] } else { extra.score[added[i - k0]] };
-            let coll =
-                |i: usize| if i < k0 { pop.grouped_collateral[own.start + i] } else { extra.collateral[added[i - k0]] };
-            let put = |i: usize, w: f64| {
-                let k = if i < k0 { pop.grouped[own.start + i] as usize } else { np_here + added[i - k0] - b.start };
-                dust[k] = w;
+            let at = |i: usize| if i < k0 { (pop, own.start + i) } else { (extra, more.start + i - k0) };
+            let score = |i: usize| {
+                let (d, g) = at(i);
+                d.grouped_score[g]
             };
-            bucket_dust(policy, status, k0 + added.len(), score, coll, &mut scratch, put);
+            let coll = |i: usize| {
+                let (d, g) = at(i);
+                d.grouped_collateral[g]
+            };
+            let put = |i: usize, w: f64| {
+                let (d, g) = at(i);
+                dust[d.grouped[g] as usize + if i < k0 { 0 } else { np_here }] = w;
+            };
+            bucket_dust(policy, status, k0 + more.len(), score, coll, &mut scratch, put);
         }
         if smoothing {
             present.clear();
