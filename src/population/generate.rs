@@ -289,6 +289,13 @@ fn new_miner(p: &PopulationParams, rng: &mut seed::Rng, k: usize, status: Status
 }
 
 impl Miner {
+    /// Appends a checkpoint, with its return on the one before.
+    fn record(&mut self, cp: Checkpoint) {
+        let prev = self.checkpoints.last().map_or(1.0, |c| c.portfolio_return);
+        self.returns.push(cp.portfolio_return / prev - 1.0);
+        self.checkpoints.push(cp);
+    }
+
     fn set_status(&mut self, s: Status, k: usize) {
         self.status = s.clone();
         self.since = k as i64;
@@ -579,10 +586,7 @@ pub fn generate(p: &PopulationParams) -> Population {
                 cp.total_penalty = 0.0;
             }
             cp.status = sim.miners[mi].status.clone();
-            let m = &mut sim.miners[mi];
-            let prev = m.checkpoints.last().map_or(1.0, |c| c.portfolio_return);
-            m.returns.push(cp.portfolio_return / prev - 1.0);
-            m.checkpoints.push(cp);
+            sim.miners[mi].record(cp);
             if eliminated {
                 sim.eliminate(slot, k, "drawdown");
             }
@@ -723,6 +727,44 @@ fn backfill(m: &mut Miner) {
     for cp in m.checkpoints.iter_mut().take(start) {
         if cp.status != last {
             cp.status = fill.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// The score as first written: the window's returns divided out of the checkpoints.
+    fn score_from_checkpoints(m: &Miner) -> f64 {
+        let n = m.checkpoints.len();
+        let w = n.min(60);
+        let base = if n > 60 { m.checkpoints[n - 61].portfolio_return } else { 1.0 };
+        let (mut prev, mut sum, mut sum2) = (base, 0.0, 0.0);
+        for c in &m.checkpoints[n - w..] {
+            let r = c.portfolio_return / prev - 1.0;
+            prev = c.portfolio_return;
+            sum += r;
+            sum2 += r * r;
+        }
+        let var = if w > 1 { ((sum2 - sum * sum / w as f64) / (w - 1) as f64).max(0.0) } else { 0.0 };
+        let risk = (var.sqrt() * (w as f64).sqrt()).max(RISK_FLOOR);
+        (m.equity / base - 1.0) / risk * m.risk_profile * m.rap
+    }
+
+    #[test]
+    fn the_score_from_kept_returns_is_the_score_divided_out_of_the_checkpoints() {
+        let p = PopulationParams::default();
+        let mut rng = seed::rng(3, 0);
+        let mut m = new_miner(&p, &mut rng, 0, Status::Challenge);
+        for k in 0..150 {
+            m.equity *= 1.0 + rng.random_range(-0.03..0.03);
+            let cp =
+                Checkpoint { portfolio_return: round_to(m.equity, 8), ..Checkpoint::new(k as i64 * CHECKPOINT_MS) };
+            m.record(cp);
+            // Bit for bit, before the window fills (60 checkpoints) and after it slides.
+            assert_eq!(m.score().to_bits(), score_from_checkpoints(&m).to_bits(), "after {} checkpoints", k + 1);
         }
     }
 }
