@@ -79,8 +79,7 @@ pub struct Digest {
     /// The entry's dust weight among this store's miners alone. Dust is scaled within a
     /// bucket, so a bucket no added miner joins keeps these weights.
     dust0: Vec<f64>,
-    /// Per step, each bucket's entries (as indexes within the step), buckets in order of first
-    /// appearance.
+    /// Per step, each bucket's run in `grouped`, buckets in order of first appearance.
     groups: Vec<Vec<(u8, std::ops::Range<usize>)>>,
     /// The groups' members (indexes within the step), with their window scores and
     /// collateral, bucket by bucket: a walk scales a bucket an adversary joins from these
@@ -151,9 +150,8 @@ impl Digest {
         };
         d.offsets.push(0);
         let start_ms = setup.steps.first().copied().unwrap_or(i64::MIN);
-        // Steps one at a time, each appended and dropped: a candidate's few added miners are
-        // digested once per candidate, where a year of per-step tables held at once cost
-        // more in allocation than the steps themselves.
+        // Steps one at a time, each appended and dropped, so a digest (one per candidate)
+        // never holds a year of the prelude's per-step tables.
         engine.prelude_with(store, 0..n_steps, setup.data_end, |step| {
             setup.steps.iter().try_for_each(|&t| {
                 let sh = step(t)?;
