@@ -116,18 +116,36 @@ pub fn outcomes(
     let all_injected = injected_hotkeys(injected);
     let rivals: Vec<Vec<f64>> = specs.iter().map(|s| rivals_usd(engine, em, &s.bucket, &all_injected)).collect();
     let burn = engine.burn_id();
-    let ids = |hs: &[String]| -> HashSet<u32> { hs.iter().filter_map(|h| engine.hotkeys.get(h)).collect() };
-    let groups: Vec<(HashSet<u32>, HashSet<u32>, Option<u32>)> = injected
-        .iter()
-        .zip(specs)
-        .map(|(inj, spec)| (ids(&inj.adversary), ids(&inj.twin), engine.bucket_names.get(&spec.bucket)))
-        .collect();
+    // Each hotkey id's part in each block (`part[id × blocks + g]`: its adversary, its twin,
+    // or neither): the row loop, over every row of every policy in a sweep's chunk and on one
+    // core, reads a few bytes per row instead of hashing the id into each block's sets.
+    const ADVERSARY: u8 = 1;
+    const TWIN: u8 = 2;
+    let blocks = injected.len();
+    let mut part = vec![0u8; engine.hotkeys.names.len() * blocks];
+    for (g, inj) in injected.iter().enumerate() {
+        // An id both in a block's adversaries and its twins counts as an adversary, as before.
+        for (role, hs) in [(TWIN, &inj.twin), (ADVERSARY, &inj.adversary)] {
+            for id in hs.iter().filter_map(|h| engine.hotkeys.get(h)) {
+                part[id as usize * blocks + g] = role;
+            }
+        }
+    }
+    // Per block: its bucket's id, and its floor and width, which depend on the policy.
+    let buckets: Vec<(Option<u32>, Status)> =
+        specs.iter().map(|spec| (engine.bucket_names.get(&spec.bucket), Status::parse(&spec.bucket))).collect();
     let mut out = Vec::new();
     for (pi, (policy, rows)) in engine.policies.iter().zip(&engine.rows).enumerate() {
         let mut total = 0.0;
-        let mut adv = vec![0.0; groups.len()];
-        let mut twin = vec![0.0; groups.len()];
-        let mut rival = vec![(0.0, 0usize); groups.len()];
+        let mut adv = vec![0.0; injected.len()];
+        let mut twin = vec![0.0; injected.len()];
+        let mut rival = vec![(0.0, 0usize); injected.len()];
+        let scale: Vec<(f64, f64)> = buckets
+            .iter()
+            .map(|(_, status)| {
+                (policy.floor_multiplier(status) * policy.dust, policy.ceiling_width_of(status) * policy.dust)
+            })
+            .collect();
         for i in 0..rows.step.len() {
             let h = rows.hotkey[i];
             if Some(h) == burn {
@@ -136,19 +154,16 @@ pub fn outcomes(
             let s = rows.step[i] as usize;
             let usd = em.usd(s, rows.final_w[i]);
             total += usd;
-            for (g, (a, t, bucket)) in groups.iter().enumerate() {
-                if a.contains(&h) {
+            let roles = part.get(h as usize * blocks..(h as usize + 1) * blocks).unwrap_or(&[]);
+            for (g, ((bucket, _), &(floor, width))) in buckets.iter().zip(&scale).enumerate() {
+                let role = roles.get(g).copied().unwrap_or(0);
+                if role == ADVERSARY {
                     adv[g] += usd;
-                } else if t.contains(&h) {
+                } else if role == TWIN {
                     twin[g] += usd;
-                } else if Some(rows.bucket[i]) == *bucket {
-                    let status = Status::parse(&specs[g].bucket);
-                    let floor = policy.floor_multiplier(&status) * policy.dust;
-                    let width = policy.ceiling_width_of(&status) * policy.dust;
-                    if width > 0.0 {
-                        rival[g].0 += (rows.dust[i] - floor) / width;
-                        rival[g].1 += 1;
-                    }
+                } else if Some(rows.bucket[i]) == *bucket && width > 0.0 {
+                    rival[g].0 += (rows.dust[i] - floor) / width;
+                    rival[g].1 += 1;
                 }
             }
         }
