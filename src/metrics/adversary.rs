@@ -113,8 +113,6 @@ pub fn outcomes(
     if injected.is_empty() {
         return Vec::new();
     }
-    let all_injected = injected_hotkeys(injected);
-    let rivals: Vec<Vec<f64>> = specs.iter().map(|s| rivals_usd(engine, em, &s.bucket, &all_injected)).collect();
     let burn = engine.burn_id();
     // Each hotkey id's part in each block (`part[id × blocks + g]`: its adversary, its twin,
     // or neither): the row loop, over every row of every policy in a sweep's chunk and on one
@@ -137,9 +135,12 @@ pub fn outcomes(
     let mut out = Vec::new();
     for (pi, (policy, rows)) in engine.policies.iter().zip(&engine.rows).enumerate() {
         let mut total = 0.0;
-        let mut adv = vec![0.0; injected.len()];
-        let mut twin = vec![0.0; injected.len()];
-        let mut rival = vec![(0.0, 0usize); injected.len()];
+        let mut adv = vec![0.0; blocks];
+        let mut twin = vec![0.0; blocks];
+        let mut rival = vec![(0.0, 0usize); blocks];
+        // The rivals' reward: the bucket's rows no block injected (`rivals_usd`, summed here
+        // in the same row order rather than in a pass per block).
+        let mut rivals = vec![0.0; blocks];
         let scale: Vec<(f64, f64)> = buckets
             .iter()
             .map(|(_, status)| {
@@ -155,21 +156,26 @@ pub fn outcomes(
             let usd = em.usd(s, rows.final_w[i]);
             total += usd;
             let roles = part.get(h as usize * blocks..(h as usize + 1) * blocks).unwrap_or(&[]);
+            let injected = roles.iter().any(|&r| r != 0);
             for (g, ((bucket, _), &(floor, width))) in buckets.iter().zip(&scale).enumerate() {
                 let role = roles.get(g).copied().unwrap_or(0);
                 if role == ADVERSARY {
                     adv[g] += usd;
                 } else if role == TWIN {
                     twin[g] += usd;
-                } else if Some(rows.bucket[i]) == *bucket && width > 0.0 {
-                    rival[g].0 += (rows.dust[i] - floor) / width;
-                    rival[g].1 += 1;
+                } else if Some(rows.bucket[i]) == *bucket {
+                    if !injected {
+                        rivals[g] += usd;
+                    }
+                    if width > 0.0 {
+                        rival[g].0 += (rows.dust[i] - floor) / width;
+                        rival[g].1 += 1;
+                    }
                 }
             }
         }
         for (g, inj) in injected.iter().enumerate() {
-            let sums =
-                Sums { adversary_usd: adv[g], twin_usd: twin[g], rivals_usd: rivals[g][pi], rival: rival[g], total };
+            let sums = Sums { adversary_usd: adv[g], twin_usd: twin[g], rivals_usd: rivals[g], rival: rival[g], total };
             let before = without.get(g).and_then(|w| w.as_ref()).map(|w| w[pi]);
             out.push(outcome_of(run, &policy.name, inj, &sums, before));
         }

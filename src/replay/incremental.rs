@@ -271,10 +271,6 @@ impl Digest {
         let found = self.groups[s].iter().find(|(id, _)| self.statuses[*id as usize] == *status);
         found.map_or(0..0, |(_, r)| r.clone())
     }
-
-    fn status(&self, e: usize) -> &Status {
-        &self.statuses[self.bucket[e] as usize]
-    }
 }
 
 /// What an added miner is to the outcome.
@@ -384,18 +380,13 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         dust.clear();
         dust.extend_from_slice(&pop.dust0[a.clone()]);
         dust.extend_from_slice(&extra.dust0[b.clone()]);
-        // Only the buckets the added miners join are scaled again, over all their members
-        // (the population's first, in file order, as the engine groups them).
-        let mut done: Vec<&Status> = Vec::new();
-        for e in b.clone() {
-            let status = extra.status(e);
-            if done.contains(&status) {
-                continue;
-            }
-            done.push(status);
-            // The population's members of the bucket, then the added ones: member `i` is
-            // `pop`'s `own.start + i` below `k0`, then `extra`'s from `more.start`.
-            let (own, more) = (pop.group(s, status), extra.group(s, status));
+        // Only the buckets the added miners join (their own groups) are scaled again, over
+        // all their members: the population's first, in file order, as the engine groups
+        // them. Member `i` is `pop`'s `own.start + i` below `k0`, then `extra`'s from
+        // `more.start`.
+        for (id, more) in &extra.groups[s] {
+            let status = &extra.statuses[*id as usize];
+            let own = pop.group(s, status);
             let k0 = own.len();
             let at = |i: usize| if i < k0 { (pop, own.start + i) } else { (extra, more.start + i - k0) };
             let score = |i: usize| {
