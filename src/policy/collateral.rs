@@ -10,11 +10,118 @@ pub fn zeroed(rule: &CollateralRule, scores: &[f64], collateral: &[f64]) -> Vec<
     out
 }
 
-/// What [`zeroed_into`] works in, kept by a caller that ranks a bucket at every step.
+/// What [`zeroed_into`] and [`joined`] work in, kept by a caller that ranks a bucket at every
+/// step.
 #[derive(Default)]
 pub struct Buffers {
     tiers: Vec<u8>,
     others: Vec<usize>,
+    added: Vec<(u8, f64)>,
+}
+
+/// A miner's tier: 0 without collateral (or a non-finite one), 1 under the minimum, 2 at or
+/// above it. Without branches: the tiers follow the data, and a walk sorts buckets of mixed
+/// tiers at every step, where mispredicted branches were most of the ranking.
+#[inline]
+fn tier(rule: &CollateralRule, c: f64) -> u8 {
+    let has = c.is_finite() & (c > 0.0);
+    u8::from(has) + u8::from(has & (c.partial_cmp(&rule.min_collateral_usd) != Some(std::cmp::Ordering::Less)))
+}
+
+/// How many of a bucket of `n` the rule zeroes at least: `min(⌊n × percentile⌋, cap)`.
+fn target(rule: &CollateralRule, n: usize) -> usize {
+    ((n as f64 * rule.percentile) as usize).min(rule.cap)
+}
+
+/// Production's order of the members with collateral: tier, then score (file order breaks
+/// the ties, by the caller).
+#[inline]
+fn weaker(tier_a: u8, score_a: f64, tier_b: u8, score_b: f64) -> std::cmp::Ordering {
+    tier_a.cmp(&tier_b).then(score_a.total_cmp(&score_b))
+}
+
+/// A bucket's standing under the rule, so that members added to it later are ranked against
+/// it without ranking it again: its members without collateral (all zeroed) are counted, and
+/// the others' weakest `cap` (more than the rule ever zeroes), weakest first, go to `weakest`
+/// as indexes into the bucket. Returns the count.
+pub fn standing(
+    rule: &CollateralRule,
+    scores: &[f64],
+    collateral: &[f64],
+    buffers: &mut Buffers,
+    weakest: &mut Vec<u32>,
+) -> usize {
+    let Buffers { tiers, others, .. } = buffers;
+    tiers.clear();
+    tiers.extend(collateral.iter().map(|&c| tier(rule, c)));
+    others.clear();
+    others.extend((0..scores.len()).filter(|&i| tiers[i] != 0));
+    let key = |&a: &usize, &b: &usize| weaker(tiers[a], scores[a], tiers[b], scores[b]).then(a.cmp(&b));
+    let keep = rule.cap.min(others.len());
+    if keep > 0 && keep < others.len() {
+        others.select_nth_unstable_by(keep - 1, key);
+    }
+    others[..keep].sort_unstable_by(key);
+    weakest.extend(others[..keep].iter().map(|&i| i as u32));
+    scores.len() - others.len()
+}
+
+/// The rule over a bucket of `n` members (at least 2) whose [`standing`] is `zero` and
+/// `weakest`, once members follow them in file order (score and collateral each): whether
+/// each added member is zeroed, into `zeroed`, and the bucket's own members whose zeroing
+/// changes, into `flips` as (index, zeroed now). Equal to [`zeroed_into`] over the whole,
+/// without ranking the bucket again: the rule zeroes the members without collateral and then
+/// the weakest others, never more than `cap`, and the bucket's others beyond its weakest
+/// `cap` rank after them.
+#[allow(clippy::too_many_arguments)]
+pub fn joined(
+    rule: &CollateralRule,
+    n: usize,
+    zero: usize,
+    weakest: &[u32],
+    score_of: impl Fn(usize) -> f64,
+    collateral_of: impl Fn(usize) -> f64,
+    added: impl ExactSizeIterator<Item = (f64, f64)>,
+    buffers: &mut Buffers,
+    zeroed: &mut Vec<bool>,
+    flips: &mut Vec<(u32, bool)>,
+) {
+    debug_assert!(n >= 2, "a bucket of one is not ranked");
+    let Buffers { others, added: new, .. } = buffers;
+    new.clear();
+    new.extend(added.map(|(s, c)| (tier(rule, c), s)));
+    zeroed.clear();
+    zeroed.extend(new.iter().map(|a| a.0 == 0));
+    let zero_added = zeroed.iter().filter(|z| **z).count();
+    // What the bucket alone zeroed beyond its members without collateral, and what the whole
+    // zeroes (a stable count: the target grows with the bucket).
+    let more_before = target(rule, n).saturating_sub(zero).min(n - zero);
+    let (total, zero_total) = (n + new.len(), zero + zero_added);
+    let more = target(rule, total).saturating_sub(zero_total).min(total - zero_total);
+    others.clear();
+    others.extend((0..new.len()).filter(|&k| new[k].0 != 0));
+    others.sort_unstable_by(|&a, &b| weaker(new[a].0, new[a].1, new[b].0, new[b].1).then(a.cmp(&b)));
+    // Merge the two weakest-first lists; a tie goes to the bucket's member (earlier in file).
+    let (mut i, mut j) = (0, 0);
+    for _ in 0..more {
+        let own = match (weakest.get(i), others.get(j)) {
+            (Some(&g), Some(&k)) => {
+                let g = g as usize;
+                weaker(tier(rule, collateral_of(g)), score_of(g), new[k].0, new[k].1).is_le()
+            }
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if own {
+            i += 1;
+        } else {
+            zeroed[others[j]] = true;
+            j += 1;
+        }
+    }
+    flips.clear();
+    flips.extend(weakest[i.min(more_before)..i.max(more_before)].iter().map(|&g| (g, i > more_before)));
 }
 
 /// [`zeroed`] into `out` (cleared first), in `buffers`.
@@ -31,17 +138,10 @@ pub fn zeroed_into(
     if n < 2 {
         return;
     }
-    // A miner's tier: 0 without collateral (or a non-finite one), 1 under the minimum, 2 at
-    // or above it. Without branches: the tiers follow the data, and a walk sorts buckets of
-    // mixed tiers at every step, where mispredicted branches were most of this function.
-    let tier = |c: f64| -> u8 {
-        let has = c.is_finite() & (c > 0.0);
-        u8::from(has) + u8::from(has & (c.partial_cmp(&rule.min_collateral_usd) != Some(std::cmp::Ordering::Less)))
-    };
-    let Buffers { tiers, others } = buffers;
+    let Buffers { tiers, others, .. } = buffers;
     tiers.clear();
-    tiers.extend((0..n).map(|i| tier(collateral.get(i).copied().unwrap_or(0.0))));
-    let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
+    tiers.extend((0..n).map(|i| tier(rule, collateral.get(i).copied().unwrap_or(0.0))));
+    let target = target(rule, n);
     // Every zero-collateral miner is zeroed; then, up to the target, the first others in
     // production's stable order (tier, then score; ties in file order). The target is at most
     // `cap`, so those few are selected rather than the whole bucket sorted.
@@ -56,8 +156,7 @@ pub fn zeroed_into(
     others.truncate(kept);
     let more = target.saturating_sub(n - others.len()).min(others.len());
     if more > 0 {
-        let key =
-            |&a: &usize, &b: &usize| tiers[a].cmp(&tiers[b]).then(scores[a].total_cmp(&scores[b])).then(a.cmp(&b));
+        let key = |&a: &usize, &b: &usize| weaker(tiers[a], scores[a], tiers[b], scores[b]).then(a.cmp(&b));
         if more < others.len() {
             others.select_nth_unstable_by(more - 1, key);
         }

@@ -107,6 +107,7 @@ pub struct Scratch {
     collateral: Vec<f64>,
     zeroed: Vec<bool>,
     ranking: collateral::Buffers,
+    flips: Vec<(u32, bool)>,
 }
 
 /// The dust weight of each of one bucket's `n` members, given to `put(k, weight)`, member `k`
@@ -126,7 +127,7 @@ pub fn bucket_dust(
         return;
     }
     let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
-    let Scratch { raw, clamped, position, collateral: coll, zeroed, ranking } = scratch;
+    let Scratch { raw, clamped, position, collateral: coll, zeroed, ranking, .. } = scratch;
     raw.clear();
     raw.extend((0..n).map(score));
     clamped.clear();
@@ -143,16 +144,146 @@ pub fn bucket_dust(
     };
     positions(policy, raw, clamped, position);
     for (k, u) in position.iter().enumerate() {
-        let w = if ruled && zeroed[k] {
-            0.0
-        } else {
-            match u {
-                // Production's exact expression: floor + normalized × (ceiling − floor).
-                Some(u) => floor + (u * (ceiling - floor)),
-                None => floor,
-            }
+        put(k, if ruled && zeroed[k] { 0.0 } else { weight(floor, ceiling, *u) });
+    }
+}
+
+/// Production's exact expression: floor + normalized × (ceiling − floor).
+#[inline]
+fn weight(floor: f64, ceiling: f64, u: Option<f64>) -> f64 {
+    match u {
+        Some(u) => floor + (u * (ceiling - floor)),
+        None => floor,
+    }
+}
+
+/// The least and greatest of a bucket's scores clipped at zero (a NaN score counts for
+/// neither): all that the max, log and min-max normalisations read of the bucket.
+pub fn clamped_extremes(scores: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    scores
+        .into_iter()
+        .map(|s| s.max(0.0))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)))
+}
+
+/// What the members of a bucket leave for [`added_dust`] to scale members added to it
+/// without scaling them again: their clipped scores' extremes ([`clamped_extremes`]) and, in
+/// the collateral rule's bucket, their standing ([`collateral::standing`]).
+#[derive(Clone, Copy)]
+pub struct Base<'a> {
+    pub scores: &'a [f64],
+    pub collateral: &'a [f64],
+    pub extremes: (f64, f64),
+    /// Members without collateral, and the weakest others (the rule's bucket only).
+    pub zero: usize,
+    pub weakest: &'a [u32],
+}
+
+/// The dust of members added to a bucket (`scores` and `collateral`, after the bucket's own
+/// in file order), when the bucket's own members' dust stays what it was without them (the
+/// attack's adversaries beside a fixed population) but for a few the collateral rule now
+/// zeroes or spares: given to `put(i, weight)`, members numbered as in [`bucket_dust`] over
+/// the whole (the bucket's own first), to whose weights they are equal, bit for bit. False, with nothing put, when the added members
+/// move the others: a normalisation that reads more than the extremes (rank, winsorized), a
+/// score that moves them, penalised negatives (the most negative score scales them).
+pub fn added_dust(
+    policy: &DustPolicy,
+    bucket: &Status,
+    base: &Base,
+    scores: &[f64],
+    collateral: &[f64],
+    scratch: &mut Scratch,
+    mut put: impl FnMut(usize, f64),
+) -> bool {
+    let floor = policy.floor_multiplier(bucket) * policy.dust;
+    let n0 = base.scores.len();
+    if policy.scaling == Scaling::Static {
+        (0..scores.len()).for_each(|k| put(n0 + k, floor));
+        return true;
+    }
+    if policy.negative == Negative::Penalize {
+        return false;
+    }
+    let (lo, hi) = clamped_extremes(scores.iter().copied());
+    let kept = hi <= base.extremes.1
+        && match policy.normalization {
+            Normalization::Max | Normalization::Log => true,
+            Normalization::Minmax => lo >= base.extremes.0,
+            Normalization::Rank | Normalization::Winsorized { .. } => false,
         };
-        put(k, w);
+    let Some(scale) = Scale::of(policy.normalization, base.extremes).filter(|_| kept) else { return false };
+    let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
+    let at = |s: f64| weight(floor, ceiling, scale.at(s.max(0.0)));
+    match &policy.collateral {
+        Some(rule) if rule.bucket == bucket.as_str() => {
+            if n0 < 2 {
+                return false; // a bucket of one was not ranked
+            }
+            let Scratch { zeroed, ranking, flips, .. } = scratch;
+            collateral::joined(
+                rule,
+                n0,
+                base.zero,
+                base.weakest,
+                |i| base.scores[i].max(0.0),
+                |i| base.collateral[i],
+                scores.iter().map(|s| s.max(0.0)).zip(collateral.iter().copied()),
+                ranking,
+                zeroed,
+                flips,
+            );
+            for &(i, z) in flips.iter() {
+                put(i as usize, if z { 0.0 } else { at(base.scores[i as usize]) });
+            }
+            for (k, &s) in scores.iter().enumerate() {
+                put(n0 + k, if zeroed[k] { 0.0 } else { at(s) });
+            }
+        }
+        _ => scores.iter().enumerate().for_each(|(k, &s)| put(n0 + k, at(s))),
+    }
+    true
+}
+
+/// A normalisation fixed by the extremes of the bucket's clipped scores alone: where each
+/// score sits. One expression per kind, shared by [`normalize`] and [`added_dust`], so the
+/// two agree to the bit.
+#[derive(Clone, Copy)]
+enum Scale {
+    /// Every member at the floor (no positive score; min-max with one value).
+    Floor,
+    Max(f64),
+    Log {
+        top: f64,
+    },
+    Minmax {
+        min: f64,
+        max: f64,
+    },
+}
+
+impl Scale {
+    /// None for the normalisations that read more than the extremes.
+    fn of(kind: Normalization, (min, max): (f64, f64)) -> Option<Scale> {
+        if max <= 0.0 {
+            return Some(Scale::Floor);
+        }
+        match kind {
+            Normalization::Max => Some(Scale::Max(max)),
+            Normalization::Log => Some(Scale::Log { top: max.ln_1p() }),
+            Normalization::Minmax if max > min => Some(Scale::Minmax { min, max }),
+            Normalization::Minmax => Some(Scale::Floor),
+            Normalization::Rank | Normalization::Winsorized { .. } => None,
+        }
+    }
+
+    #[inline]
+    fn at(self, x: f64) -> Option<f64> {
+        match self {
+            Scale::Floor => None,
+            Scale::Max(max) => Some(x / max),
+            Scale::Log { top } => Some(x.ln_1p() / top),
+            Scale::Minmax { min, max } => Some((x - min) / (max - min)),
+        }
     }
 }
 
@@ -178,17 +309,11 @@ fn normalize(kind: Normalization, s: &[f64], out: &mut Vec<Option<f64>>) {
         return;
     }
     match kind {
-        Normalization::Max => out.extend(s.iter().map(|x| Some(x / max))),
-        Normalization::Log => {
-            let top = max.ln_1p();
-            out.extend(s.iter().map(|x| Some(x.ln_1p() / top)));
-        }
-        Normalization::Minmax => {
-            let min = s.iter().copied().fold(f64::INFINITY, f64::min);
-            if max > min {
-                out.extend(s.iter().map(|x| Some((x - min) / (max - min))));
-            } else {
-                out.resize(s.len(), None);
+        Normalization::Max | Normalization::Log | Normalization::Minmax => {
+            let min = if kind == Normalization::Minmax { s.iter().copied().fold(f64::INFINITY, f64::min) } else { 0.0 };
+            match Scale::of(kind, (min, max)) {
+                Some(Scale::Floor) | None => out.resize(s.len(), None),
+                Some(scale) => out.extend(s.iter().map(|&x| scale.at(x))),
             }
         }
         Normalization::Winsorized { percentile } => {
@@ -339,5 +464,114 @@ mod knob_tests {
         assert!(w.iter().filter(|x| **x == 0.0).count() == 1);
         let c = dust_weights(&p, &[Status::Challenge, Status::Challenge], &[1.0, 0.0], &[0.0, 0.0]);
         assert!(c.iter().all(|x| *x > 0.0), "CHALLENGE is no longer ruled");
+    }
+}
+
+#[cfg(test)]
+mod added_tests {
+    use super::*;
+    use crate::policy::config::{CollateralRule, preset};
+    use rand::{RngExt, SeedableRng};
+
+    /// `bucket_dust` over a bucket's members in order.
+    fn whole(policy: &DustPolicy, bucket: &Status, scores: &[f64], collateral: &[f64]) -> Vec<f64> {
+        let mut w = vec![f64::NAN; scores.len()];
+        let mut scratch = Scratch::default();
+        bucket_dust(policy, bucket, scores.len(), |k| scores[k], |k| collateral[k], &mut scratch, |k, x| w[k] = x);
+        w
+    }
+
+    #[test]
+    fn added_members_get_the_whole_buckets_dust_bit_for_bit_or_are_refused() {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(11);
+        let (mut taken, mut flipped, mut refused) = (0, 0, 0);
+        for case in 0..6000 {
+            let mut p = preset(if case % 2 == 0 { "ptn-collateral" } else { "ptn-dynamic" }).unwrap();
+            p.normalization = [
+                Normalization::Max,
+                Normalization::Log,
+                Normalization::Minmax,
+                Normalization::Rank,
+                Normalization::Winsorized { percentile: 80.0 },
+            ][rng.random_range(0..5)];
+            if rng.random_range(0..10) == 0 {
+                p.negative = Negative::Penalize;
+            }
+            if rng.random_range(0..20) == 0 {
+                p.scaling = Scaling::Static;
+            }
+            if let Some(rule) = &mut p.collateral {
+                *rule = CollateralRule {
+                    bucket: "CHALLENGE".into(),
+                    percentile: [0.1, 0.25, 0.5][rng.random_range(0..3)],
+                    cap: rng.random_range(0..12),
+                    min_collateral_usd: 150_000.0,
+                };
+            }
+            let bucket = if rng.random_range(0..4) > 0 { Status::Challenge } else { Status::Maincomp };
+            let (n0, n1) = (rng.random_range(1..40), rng.random_range(0..5));
+            // Few distinct values: ties in score and tier, and added members at the extremes.
+            let scores: Vec<f64> = (0..n0 + n1).map(|_| rng.random_range(-2..9) as f64 * 1.5).collect();
+            // Mostly with collateral, so that the rule ranks beyond the zero-collateral members.
+            let collateral: Vec<f64> = (0..n0 + n1)
+                .map(|_| [0.0, f64::NAN, -1.0, 1000.0, 150_000.0, 200_000.0, 1000.0, 5e5][rng.random_range(0..8)])
+                .collect();
+            let all = whole(&p, &bucket, &scores, &collateral);
+            let (own_scores, own_collateral) = (&scores[..n0], &collateral[..n0]);
+            let mut got = whole(&p, &bucket, own_scores, own_collateral);
+            got.resize(n0 + n1, f64::NAN);
+            let (mut weakest, mut zero) = (Vec::new(), 0);
+            if let Some(rule) = &p.collateral {
+                let clamped: Vec<f64> = own_scores.iter().map(|s| s.max(0.0)).collect();
+                zero = collateral::standing(rule, &clamped, own_collateral, &mut Default::default(), &mut weakest);
+            }
+            let base = Base {
+                scores: own_scores,
+                collateral: own_collateral,
+                extremes: clamped_extremes(own_scores.iter().copied()),
+                zero,
+                weakest: &weakest,
+            };
+            let before = got.clone();
+            let mut puts = 0;
+            let ok =
+                added_dust(&p, &bucket, &base, &scores[n0..], &collateral[n0..], &mut Scratch::default(), |i, w| {
+                    got[i] = w;
+                    puts += 1;
+                });
+            if ok {
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&all), "case {case}: {p:?}\n{scores:?}\n{collateral:?}");
+                taken += 1;
+                flipped += usize::from(puts > n1);
+            } else {
+                assert_eq!(puts, 0, "case {case}: a refusal puts nothing");
+                assert_eq!(
+                    got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    before.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                );
+                refused += 1;
+            }
+        }
+        // Both answers are common, and the rule moves the bucket's own members in some cases.
+        assert!(taken > 1500 && refused > 1500, "taken {taken}, refused {refused}");
+        assert!(flipped > 30, "flipped {flipped}, taken {taken}, refused {refused}");
+    }
+
+    #[test]
+    fn a_score_above_the_bucket_max_or_below_the_minmax_min_is_refused() {
+        let p = preset("ptn-dynamic").unwrap();
+        let own = [4.0, 2.0];
+        let base = Base { scores: &own, collateral: &[0.0; 2], extremes: (2.0, 4.0), zero: 0, weakest: &[] };
+        let mut w = [0.0; 3];
+        let mut put = |i: usize, x: f64| w[i] = x;
+        assert!(added_dust(&p, &Status::Maincomp, &base, &[4.0], &[0.0], &mut Scratch::default(), &mut put));
+        assert!(!added_dust(&p, &Status::Maincomp, &base, &[4.5], &[0.0], &mut Scratch::default(), &mut put));
+        let mut m = p.clone();
+        m.normalization = Normalization::Minmax;
+        assert!(!added_dust(&m, &Status::Maincomp, &base, &[1.0], &[0.0], &mut Scratch::default(), &mut put));
+        assert!(added_dust(&m, &Status::Maincomp, &base, &[3.0], &[0.0], &mut Scratch::default(), &mut put));
+        // Max: 3 × DUST floor + 3/4 of one DUST.
+        assert_eq!(w[2], 3.0 * p.dust + (((3.0 - 2.0) / (4.0 - 2.0)) * (4.0 * p.dust - 3.0 * p.dust)));
     }
 }

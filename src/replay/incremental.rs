@@ -22,8 +22,9 @@ use crate::ledger::Status;
 use crate::ledger::metagraph::MetagraphSeries;
 use crate::ledger::store::{AsOf, Store};
 use crate::policy::DustPolicy;
+use crate::policy::collateral;
 use crate::policy::config::Smoothing;
-use crate::policy::dust::{Scratch, bucket_dust, dust_weights_grouped};
+use crate::policy::dust::{Base, Scratch, added_dust, bucket_dust, clamped_extremes, dust_weights_grouped};
 use crate::policy::payout::{self, Debt, MonthPaid, Monthly};
 use crate::time::{CHECKPOINT_MS, MS_PER_DAY, Month};
 
@@ -80,13 +81,15 @@ pub struct Digest {
     /// bucket, so a bucket no added miner joins keeps these weights.
     dust0: Vec<f64>,
     /// Per step, each bucket's run in `grouped`, buckets in order of first appearance.
-    groups: Vec<Vec<(u8, std::ops::Range<usize>)>>,
+    groups: Vec<Vec<Group>>,
     /// The groups' members (indexes within the step), with their window scores and
     /// collateral, bucket by bucket: a walk scales a bucket an adversary joins from these
     /// runs instead of gathering the members' entries at every step.
     grouped: Vec<u32>,
     grouped_score: Vec<f64>,
     grouped_collateral: Vec<f64>,
+    /// The groups' weakest members under the collateral rule ([`Group::weakest`]).
+    weakest: Vec<u32>,
     /// Per entry, alpha received over (t, t + step] and alpha → USD (NaN: unknown), each
     /// only when the emission model derives it from the ledgers.
     received: Vec<f64>,
@@ -136,6 +139,7 @@ impl Digest {
             grouped: Vec::new(),
             grouped_score: Vec::new(),
             grouped_collateral: Vec::new(),
+            weakest: Vec::new(),
             received: Vec::new(),
             rate: Vec::new(),
             received_sum: Vec::with_capacity(n_steps),
@@ -152,10 +156,12 @@ impl Digest {
         let start_ms = setup.steps.first().copied().unwrap_or(i64::MIN);
         // Steps one at a time, each appended and dropped, so a digest (one per candidate)
         // never holds a year of the prelude's per-step tables.
+        // The collateral rule's standing of each group is ranked in these.
+        let mut work = (Vec::new(), collateral::Buffers::default());
         engine.prelude_with(store, 0..n_steps, setup.data_end, |step| {
             setup.steps.iter().try_for_each(|&t| {
                 let sh = step(t)?;
-                d.append(setup, store, &sh, t, closed, monthly)
+                d.append(setup, store, &sh, t, closed, monthly, &mut work)
             })
         })?;
         // The checkpoints only a closed loop reads (an open loop keeps their count: none).
@@ -173,6 +179,7 @@ impl Digest {
     }
 
     /// Appends step `t`'s entries from the prelude's `sh`.
+    #[allow(clippy::too_many_arguments)]
     fn append(
         &mut self,
         setup: &Setup,
@@ -181,6 +188,7 @@ impl Digest {
         t: i64,
         closed: bool,
         monthly: Option<&Monthly>,
+        (clamped, ranking): &mut (Vec<f64>, collateral::Buffers),
     ) -> Result<(), InputError> {
         let d = self;
         let view = AsOf::of_subset(store, &sh.present, t);
@@ -199,12 +207,25 @@ impl Digest {
         d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, scores, &sh.collateral));
         let step_start = d.offsets[d.offsets.len() - 1];
         let mut groups = Vec::with_capacity(sh.groups.len());
-        for (_, m) in &sh.groups {
+        for (bucket, m) in &sh.groups {
             let from = d.grouped.len();
             d.grouped.extend(m.iter().map(|&k| k as u32));
             d.grouped_score.extend(m.iter().map(|&k| scores[k]));
             d.grouped_collateral.extend(m.iter().map(|&k| sh.collateral[k]));
-            groups.push((d.bucket[step_start + m[0]], from..d.grouped.len()));
+            let members = from..d.grouped.len();
+            let extremes = clamped_extremes(d.grouped_score[members.clone()].iter().copied());
+            let weakest_from = d.weakest.len();
+            let zero = match &setup.policy.collateral {
+                Some(rule) if rule.bucket == bucket.as_str() => {
+                    clamped.clear();
+                    clamped.extend(d.grouped_score[members.clone()].iter().map(|s| s.max(0.0)));
+                    let coll = &d.grouped_collateral[members.clone()];
+                    collateral::standing(rule, clamped, coll, ranking, &mut d.weakest)
+                }
+                _ => 0,
+            };
+            let weakest = weakest_from as u32..d.weakest.len() as u32;
+            groups.push(Group { bucket: d.bucket[step_start + m[0]], members, extremes, zero, weakest });
         }
         d.groups.push(groups);
         if *setup.pool == Source::Ledgers {
@@ -266,11 +287,35 @@ impl Digest {
         }
     }
 
-    /// Where step `s`'s members of bucket `status` lie in `grouped` (empty: none).
-    fn group(&self, s: usize, status: &Status) -> std::ops::Range<usize> {
-        let found = self.groups[s].iter().find(|(id, _)| self.statuses[*id as usize] == *status);
-        found.map_or(0..0, |(_, r)| r.clone())
+    /// Step `s`'s group of bucket `status`, if any member is in it.
+    fn group(&self, s: usize, status: &Status) -> Option<&Group> {
+        self.groups[s].iter().find(|g| self.statuses[g.bucket as usize] == *status)
     }
+
+    /// What the members of `g` leave for the dust of members added to it.
+    fn base(&self, g: &Group) -> Base<'_> {
+        Base {
+            scores: &self.grouped_score[g.members.clone()],
+            collateral: &self.grouped_collateral[g.members.clone()],
+            extremes: g.extremes,
+            zero: g.zero,
+            weakest: &self.weakest[g.weakest.start as usize..g.weakest.end as usize],
+        }
+    }
+}
+
+/// One bucket's members at one step of a digest.
+struct Group {
+    /// The bucket, as an index into `statuses`.
+    bucket: u8,
+    /// Where its members lie in `grouped`.
+    members: std::ops::Range<usize>,
+    /// The least and greatest of their clipped scores.
+    extremes: (f64, f64),
+    /// In the collateral rule's bucket: the members without collateral, and where the others'
+    /// weakest lie in `weakest` (`collateral::standing`).
+    zero: usize,
+    weakest: std::ops::Range<u32>,
 }
 
 /// What an added miner is to the outcome.
@@ -384,9 +429,26 @@ pub fn walk(setup: &Setup, pop: &Digest, extra: &Digest, roles: &[Role], bucket:
         // all their members: the population's first, in file order, as the engine groups
         // them. Member `i` is `pop`'s `own.start + i` below `k0`, then `extra`'s from
         // `more.start`.
-        for (id, more) in &extra.groups[s] {
-            let status = &extra.statuses[*id as usize];
+        for more in &extra.groups[s] {
+            let status = &extra.statuses[more.bucket as usize];
+            let more = more.members.clone();
             let own = pop.group(s, status);
+            // Added miners that leave the population's extremes where they were leave its
+            // members' dust as the digest holds it (but for a few the collateral rule now
+            // zeroes or spares): only theirs is computed.
+            if let Some(own) = own {
+                let base = pop.base(own);
+                let (scores, coll) = (&extra.grouped_score[more.clone()], &extra.grouped_collateral[more.clone()]);
+                let (k0, at) = (base.scores.len(), own.members.start);
+                let put = |i: usize, w: f64| match i.checked_sub(k0) {
+                    None => dust[pop.grouped[at + i] as usize] = w,
+                    Some(k) => dust[extra.grouped[more.start + k] as usize + np_here] = w,
+                };
+                if added_dust(policy, status, &base, scores, coll, &mut scratch, put) {
+                    continue;
+                }
+            }
+            let own = own.map_or(0..0, |g| g.members.clone());
             let k0 = own.len();
             let at = |i: usize| if i < k0 { (pop, own.start + i) } else { (extra, more.start + i - k0) };
             let score = |i: usize| {
