@@ -154,10 +154,10 @@ impl Digest {
         };
         d.offsets.push(0);
         let start_ms = setup.steps.first().copied().unwrap_or(i64::MIN);
-        // Steps one at a time, each appended and dropped, so a digest (one per candidate)
-        // never holds a year of the prelude's per-step tables.
         // The collateral rule's standing of each group is ranked in these.
         let mut work = (Vec::new(), collateral::Buffers::default());
+        // Steps one at a time, each appended and dropped, so a digest (one per candidate)
+        // never holds a year of the prelude's per-step tables.
         engine.prelude_with(store, 0..n_steps, setup.data_end, |step| {
             setup.steps.iter().try_for_each(|&t| {
                 let sh = step(t)?;
