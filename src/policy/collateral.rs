@@ -17,6 +17,7 @@ pub struct Buffers {
     tiers: Vec<u8>,
     others: Vec<usize>,
     added: Vec<(u8, f64)>,
+    weakest: Vec<u32>,
 }
 
 /// A miner's tier: 0 without collateral (or a non-finite one), 1 under the minimum, 2 at or
@@ -28,9 +29,11 @@ fn tier(rule: &CollateralRule, c: f64) -> u8 {
     u8::from(has) + u8::from(has & (c.partial_cmp(&rule.min_collateral_usd) != Some(std::cmp::Ordering::Less)))
 }
 
-/// How many of a bucket of `n` the rule zeroes at least: `min(⌊n × percentile⌋, cap)`.
-fn target(rule: &CollateralRule, n: usize) -> usize {
-    ((n as f64 * rule.percentile) as usize).min(rule.cap)
+/// How many of a bucket of `n` members, `zero` of them without collateral, the rule zeroes
+/// besides those: up to the target `min(⌊n × percentile⌋, cap)`, as many as there are.
+fn beyond_zero(rule: &CollateralRule, n: usize, zero: usize) -> usize {
+    let target = ((n as f64 * rule.percentile) as usize).min(rule.cap);
+    target.saturating_sub(zero).min(n - zero)
 }
 
 /// Production's order of the members with collateral: tier, then score (file order breaks
@@ -43,7 +46,8 @@ fn weaker(tier_a: u8, score_a: f64, tier_b: u8, score_b: f64) -> std::cmp::Order
 /// A bucket's standing under the rule, so that members added to it later are ranked against
 /// it without ranking it again: its members without collateral (all zeroed) are counted, and
 /// the others' weakest `cap` (more than the rule ever zeroes), weakest first, go to `weakest`
-/// as indexes into the bucket. Returns the count.
+/// as indexes into the bucket (a collateral list shorter than the scores: none for the rest).
+/// Returns the count.
 pub fn standing(
     rule: &CollateralRule,
     scores: &[f64],
@@ -53,7 +57,7 @@ pub fn standing(
 ) -> usize {
     let Buffers { tiers, others, .. } = buffers;
     tiers.clear();
-    tiers.extend(collateral.iter().map(|&c| tier(rule, c)));
+    tiers.extend((0..scores.len()).map(|i| tier(rule, collateral.get(i).copied().unwrap_or(0.0))));
     others.clear();
     others.extend((0..scores.len()).filter(|&i| tiers[i] != 0));
     let key = |&a: &usize, &b: &usize| weaker(tiers[a], scores[a], tiers[b], scores[b]).then(a.cmp(&b));
@@ -95,9 +99,8 @@ pub fn joined(
     let zero_added = zeroed.iter().filter(|z| **z).count();
     // What the bucket alone zeroed beyond its members without collateral, and what the whole
     // zeroes (a stable count: the target grows with the bucket).
-    let more_before = target(rule, n).saturating_sub(zero).min(n - zero);
-    let (total, zero_total) = (n + new.len(), zero + zero_added);
-    let more = target(rule, total).saturating_sub(zero_total).min(total - zero_total);
+    let more_before = beyond_zero(rule, n, zero);
+    let more = beyond_zero(rule, n + new.len(), zero + zero_added);
     others.clear();
     others.extend((0..new.len()).filter(|&k| new[k].0 != 0));
     others.sort_unstable_by(|&a, &b| weaker(new[a].0, new[a].1, new[b].0, new[b].1).then(a.cmp(&b)));
@@ -124,7 +127,8 @@ pub fn joined(
     flips.extend(weakest[i.min(more_before)..i.max(more_before)].iter().map(|&g| (g, i > more_before)));
 }
 
-/// [`zeroed`] into `out` (cleared first), in `buffers`.
+/// [`zeroed`] into `out` (cleared first), in `buffers`: every zero-collateral miner, then, up
+/// to the target, the first of the bucket's [`standing`] (production's stable order).
 pub fn zeroed_into(
     rule: &CollateralRule,
     scores: &[f64],
@@ -138,32 +142,16 @@ pub fn zeroed_into(
     if n < 2 {
         return;
     }
-    let Buffers { tiers, others, .. } = buffers;
-    tiers.clear();
-    tiers.extend((0..n).map(|i| tier(rule, collateral.get(i).copied().unwrap_or(0.0))));
-    let target = target(rule, n);
-    // Every zero-collateral miner is zeroed; then, up to the target, the first others in
-    // production's stable order (tier, then score; ties in file order). The target is at most
-    // `cap`, so those few are selected rather than the whole bucket sorted.
-    others.clear();
-    others.resize(n, 0);
-    let mut kept = 0;
-    for i in 0..n {
-        out[i] = tiers[i] == 0;
-        others[kept] = i;
-        kept += usize::from(tiers[i] != 0);
+    let mut weakest = std::mem::take(&mut buffers.weakest);
+    weakest.clear();
+    let zero = standing(rule, scores, collateral, buffers, &mut weakest);
+    for (z, &t) in out.iter_mut().zip(&buffers.tiers) {
+        *z = t == 0;
     }
-    others.truncate(kept);
-    let more = target.saturating_sub(n - others.len()).min(others.len());
-    if more > 0 {
-        let key = |&a: &usize, &b: &usize| weaker(tiers[a], scores[a], tiers[b], scores[b]).then(a.cmp(&b));
-        if more < others.len() {
-            others.select_nth_unstable_by(more - 1, key);
-        }
-        for &i in &others[..more] {
-            out[i] = true;
-        }
+    for &i in &weakest[..beyond_zero(rule, n, zero)] {
+        out[i as usize] = true;
     }
+    buffers.weakest = weakest;
 }
 
 #[cfg(test)]

@@ -183,9 +183,10 @@ pub struct Base<'a> {
 /// in file order), when the bucket's own members' dust stays what it was without them (the
 /// attack's adversaries beside a fixed population) but for a few the collateral rule now
 /// zeroes or spares: given to `put(i, weight)`, members numbered as in [`bucket_dust`] over
-/// the whole (the bucket's own first), to whose weights they are equal, bit for bit. False, with nothing put, when the added members
-/// move the others: a normalisation that reads more than the extremes (rank, winsorized), a
-/// score that moves them, penalised negatives (the most negative score scales them).
+/// the whole (the bucket's own first), to whose weights they are equal, bit for bit. False,
+/// with nothing put, when the added members move the others: a normalisation that reads more
+/// than the extremes (rank, winsorized), a score that moves them, penalised negatives (the
+/// most negative score scales them).
 pub fn added_dust(
     policy: &DustPolicy,
     bucket: &Status,
@@ -205,13 +206,8 @@ pub fn added_dust(
         return false;
     }
     let (lo, hi) = clamped_extremes(scores.iter().copied());
-    let kept = hi <= base.extremes.1
-        && match policy.normalization {
-            Normalization::Max | Normalization::Log => true,
-            Normalization::Minmax => lo >= base.extremes.0,
-            Normalization::Rank | Normalization::Winsorized { .. } => false,
-        };
-    let Some(scale) = Scale::of(policy.normalization, base.extremes).filter(|_| kept) else { return false };
+    let moved = hi > base.extremes.1 || (policy.normalization == Normalization::Minmax && lo < base.extremes.0);
+    let Some(scale) = Scale::of(policy.normalization, base.extremes).filter(|_| !moved) else { return false };
     let ceiling = floor + policy.ceiling_width_of(bucket) * policy.dust;
     let at = |s: f64| weight(floor, ceiling, scale.at(s.max(0.0)));
     match &policy.collateral {
