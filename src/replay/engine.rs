@@ -839,7 +839,8 @@ impl Loop<'_> {
             let (_, wi, policy) = &phases[k];
             let wi = sh.score_index(*wi);
             rows.score_window[step] = wi as u32;
-            let mut dust = dust_weights_grouped(policy, &sh.groups, &sh.scores[wi], &sh.collateral);
+            let order = sh.orders.get(wi).map(Vec::as_slice);
+            let mut dust = dust_weights_grouped(policy, &sh.groups, &sh.scores[wi], &sh.collateral, order);
             if policy.smoothing != Smoothing::None {
                 smooth(policy, &mut dust, &sh.present, self.hotkey_ids, prev, step as u32);
             }

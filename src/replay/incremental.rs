@@ -204,7 +204,7 @@ impl Digest {
             d.bucket.push(u8::try_from(id).map_err(|_| InputError::Usage("more than 256 buckets".into()))?);
         }
         let scores = &sh.scores[sh.score_index(0)];
-        d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, scores, &sh.collateral));
+        d.dust0.extend(dust_weights_grouped(setup.policy, &sh.groups, scores, &sh.collateral, None));
         let step_start = d.offsets[d.offsets.len() - 1];
         let mut groups = Vec::with_capacity(sh.groups.len());
         for (bucket, m) in &sh.groups {
