@@ -87,6 +87,11 @@ pub(crate) struct Shared {
     alpha_usd: Option<f64>,
     /// Present miners (store indexes) the bucket history had no row for at this step.
     bucket_fallback: Vec<usize>,
+    /// With a closed loop: each present miner's checkpoints of `(t, t + step]` (index range),
+    /// which a closed loop credits the step's payment to. The same for every policy, and a
+    /// division per miner (a search where the checkpoints have gaps), so made here once
+    /// instead of in every policy's walk.
+    credit: Vec<(u32, u32)>,
 }
 
 impl Shared {
@@ -355,6 +360,7 @@ impl<'a> Engine<'a> {
             .map(|mi| (0..self.policies.len()).any(|pi| self.policy_model[pi] == mi && !self.closed_loop(pi)))
             .collect();
         let monthly_loop = self.monthly_loop();
+        let any_loop = (0..self.policies.len()).any(|pi| self.closed_loop(pi));
         // Each miner's bucket and collateral rows, found by hotkey once for every step.
         let bucket_rows: Vec<Option<&[(i64, Status)]>> =
             store.miners.iter().map(|s| self.buckets.and_then(|h| h.rows(&s.hotkey))).collect();
@@ -475,6 +481,16 @@ impl<'a> Engine<'a> {
                 Some((_, of_miner)) => present.iter().map(|&m| of_miner[m]).collect(),
                 None => Vec::new(),
             };
+            let credit = match any_loop {
+                true => present
+                    .iter()
+                    .map(|&m| {
+                        let (i, j) = store.miners[m].range(t + 1, t + step_ms);
+                        (i as u32, j as u32)
+                    })
+                    .collect(),
+                false => Vec::new(),
+            };
             Ok(Shared {
                 present,
                 buckets,
@@ -488,6 +504,7 @@ impl<'a> Engine<'a> {
                 received_alpha,
                 alpha_usd,
                 bucket_fallback,
+                credit,
             })
         };
         drive(&step)
@@ -934,7 +951,10 @@ impl Loop<'_> {
                 };
                 for (k, &m) in sh.present.iter().enumerate() {
                     let usd = pay.final_w[k] * pool * step_days * price;
-                    let (i, j) = self.clocks[m].range(t + 1, t + self.step_ms);
+                    let (i, j) = match sh.credit.get(k) {
+                        Some(&(i, j)) => (i as usize, j as usize),
+                        None => self.clocks[m].range(t + 1, t + self.step_ms),
+                    };
                     if j > i && usd != 0.0 {
                         let each = usd / (j - i) as f64;
                         for slot in &mut o[m][i..j] {
