@@ -481,15 +481,11 @@ impl<'a> Engine<'a> {
                 Some((_, of_miner)) => present.iter().map(|&m| of_miner[m]).collect(),
                 None => Vec::new(),
             };
-            let credit = match any_loop {
-                true => present
-                    .iter()
-                    .map(|&m| {
-                        let (i, j) = store.miners[m].range(t + 1, t + step_ms);
-                        (i as u32, j as u32)
-                    })
-                    .collect(),
-                false => Vec::new(),
+            let credit = if any_loop {
+                let range = |m: usize| store.miners[m].range(t + 1, t + step_ms);
+                present.iter().map(|&m| range(m)).map(|(i, j)| (i as u32, j as u32)).collect()
+            } else {
+                Vec::new()
             };
             Ok(Shared {
                 present,
@@ -951,10 +947,8 @@ impl Loop<'_> {
                 };
                 for (k, &m) in sh.present.iter().enumerate() {
                     let usd = pay.final_w[k] * pool * step_days * price;
-                    let (i, j) = match sh.credit.get(k) {
-                        Some(&(i, j)) => (i as usize, j as usize),
-                        None => self.clocks[m].range(t + 1, t + self.step_ms),
-                    };
+                    // A walk with payments is a closed loop's: the prelude made its ranges.
+                    let (i, j) = (sh.credit[k].0 as usize, sh.credit[k].1 as usize);
                     if j > i && usd != 0.0 {
                         let each = usd / (j - i) as f64;
                         for slot in &mut o[m][i..j] {
